@@ -1,0 +1,41 @@
+import { z } from 'zod';
+
+/** A role a user acts in: customers order, the kitchen prepares, admins operate. */
+export const Role = z.enum(['customer', 'kitchen', 'admin']);
+export type Role = z.infer<typeof Role>;
+
+/** An ISO 4217 currency code. The menu is priced in USD. */
+export const Currency = z.string().regex(/^[A-Z]{3}$/, 'must be a three-letter ISO 4217 code');
+export type Currency = z.infer<typeof Currency>;
+
+/** An amount of money in minor units (cents). */
+export const Cents = z.int().min(0);
+export type Cents = z.infer<typeof Cents>;
+
+/** A moment in time, as an ISO 8601 string in UTC. */
+export const Timestamp = z.iso.datetime();
+export type Timestamp = z.infer<typeof Timestamp>;
+
+/** An opaque resource id as it appears in a path (`ord_…`, `pay_…`, `tkt_…`). */
+export const ResourceId = z.string().min(1).max(64);
+export type ResourceId = z.infer<typeof ResourceId>;
+
+/** A menu item's id, a readable slug such as `new-york-cheesecake`. */
+export const MenuItemId = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be a lowercase slug such as new-york-cheesecake');
+export type MenuItemId = z.infer<typeof MenuItemId>;
+
+/** The `Idempotency-Key` request header: any string of 1 to 255 characters. */
+export const IdempotencyKey = z.string().min(1).max(255);
+export type IdempotencyKey = z.infer<typeof IdempotencyKey>;
+
+/** The body of a liveness or readiness answer. */
+export const HealthStatus = z.object({
+  status: z.enum(['ok', 'unavailable']),
+  checks: z.record(z.string(), z.enum(['ok', 'unavailable'])).optional(),
+});
+export type HealthStatus = z.infer<typeof HealthStatus>;
+
+/** Reads a query-string value as a boolean, accepting only `true` and `false`. */
+export const QueryBoolean = z.enum(['true', 'false']).transform((value) => value === 'true');

@@ -1,0 +1,66 @@
+import { defineEndpoint } from './endpoint.js';
+import { TicketStatusReport, TicketStatusReportAck } from './kitchen.js';
+import { Menu } from './menu.js';
+import {
+  CreateOrderRequest,
+  ListOrdersQuery,
+  Order,
+  OrderPage,
+  OrderParams,
+  PayOrderRequest,
+} from './orders.js';
+import { problemResponses } from './problem.js';
+
+/** The order service's internal API (port 3001): the menu, orders and the order saga. */
+export const orderApi = {
+  getMenu: defineEndpoint({
+    method: 'GET',
+    path: '/menu',
+    summary: 'The menu with prices and availability',
+    responses: { 200: Menu, ...problemResponses(401) },
+  }),
+  createOrder: defineEndpoint({
+    method: 'POST',
+    path: '/orders',
+    summary: 'Price the items from the menu and store the order as PENDING_PAYMENT',
+    body: CreateOrderRequest,
+    responses: { 201: Order, ...problemResponses(400, 401, 403, 409) },
+  }),
+  listOrders: defineEndpoint({
+    method: 'GET',
+    path: '/orders',
+    summary: "A page of orders, newest first: a customer's own, or all for the kitchen and admins",
+    query: ListOrdersQuery,
+    responses: { 200: OrderPage, ...problemResponses(400, 401, 403) },
+  }),
+  getOrder: defineEndpoint({
+    method: 'GET',
+    path: '/orders/:orderId',
+    summary: "One order; someone else's order is answered 404",
+    params: OrderParams,
+    responses: { 200: Order, ...problemResponses(400, 401, 403, 404) },
+  }),
+  payOrder: defineEndpoint({
+    method: 'POST',
+    path: '/orders/:orderId/payment',
+    summary:
+      'Charge the order through the payment service; captured makes it PAID, declined answers 402',
+    params: OrderParams,
+    body: PayOrderRequest,
+    responses: { 200: Order, ...problemResponses(400, 401, 402, 403, 404, 409, 502, 503, 504) },
+  }),
+  cancelOrder: defineEndpoint({
+    method: 'POST',
+    path: '/orders/:orderId/cancel',
+    summary: 'Cancel an unpaid order, or a paid one whose ticket is still queued (refunding it)',
+    params: OrderParams,
+    responses: { 200: Order, ...problemResponses(400, 401, 403, 404, 409, 502, 503, 504) },
+  }),
+  reportTicketStatus: defineEndpoint({
+    method: 'POST',
+    path: '/ticket-status-reports',
+    summary: "The kitchen's report of a ticket status change, applied forward-only",
+    body: TicketStatusReport,
+    responses: { 200: TicketStatusReportAck, ...problemResponses(400, 401, 403, 404) },
+  }),
+};

@@ -1,0 +1,163 @@
+import { z } from 'zod';
+
+/** One failed check of a validation problem. */
+export const ValidationIssue = z.object({
+  path: z.string(),
+  message: z.string(),
+});
+export type ValidationIssue = z.infer<typeof ValidationIssue>;
+
+/**
+ * An RFC 9457 problem details document, as every Cheesecake service and the gateway
+ * answer errors (`application/problem+json`). Extension members are allowed.
+ */
+export const Problem = z.looseObject({
+  type: z.string(),
+  title: z.string(),
+  status: z.int().min(400).max(599),
+  detail: z.string().optional(),
+  instance: z.string().optional(),
+  requestId: z.string().optional(),
+  errors: z.array(ValidationIssue).optional(),
+});
+export type Problem = z.infer<typeof Problem>;
+
+/** The media type of problem details documents. */
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+/** A kind of problem: a stable code, its HTTP status and a short human title. */
+export interface ProblemType {
+  code: string;
+  status: number;
+  title: string;
+}
+
+/** The `type` URI of a problem type. */
+export function problemTypeUri(code: string): string {
+  return `urn:cheesecake:problem:${code}`;
+}
+
+const define = <const T extends Record<string, ProblemType>>(types: T): T => types;
+
+/**
+ * Every problem type the system answers with, keyed by a name for code. Clients match
+ * on `type` (`urn:cheesecake:problem:<code>`), never on `title` or `detail`.
+ */
+export const problemTypes = define({
+  validation: { code: 'validation', status: 400, title: 'Your request is not valid' },
+  malformedJson: {
+    code: 'malformed-json',
+    status: 400,
+    title: 'The request body is not valid JSON',
+  },
+  unauthenticated: { code: 'unauthenticated', status: 401, title: 'Authentication required' },
+  invalidCredentials: {
+    code: 'invalid-credentials',
+    status: 401,
+    title: 'Wrong username or password',
+  },
+  paymentDeclined: { code: 'payment-declined', status: 402, title: 'The payment was declined' },
+  forbidden: { code: 'forbidden', status: 403, title: 'Your role may not do this' },
+  notFound: { code: 'not-found', status: 404, title: 'No such resource' },
+  orderNotFound: { code: 'order-not-found', status: 404, title: 'No such order' },
+  paymentNotFound: { code: 'payment-not-found', status: 404, title: 'No such payment' },
+  ticketNotFound: { code: 'ticket-not-found', status: 404, title: 'No such kitchen ticket' },
+  methodNotAllowed: { code: 'method-not-allowed', status: 405, title: 'Method not allowed' },
+  invalidOrderState: {
+    code: 'invalid-order-state',
+    status: 409,
+    title: 'The order is not in a state that allows this',
+  },
+  invalidTicketState: {
+    code: 'invalid-ticket-state',
+    status: 409,
+    title: 'The ticket is not in a state that allows this',
+  },
+  invalidPaymentState: {
+    code: 'invalid-payment-state',
+    status: 409,
+    title: 'The payment is not in a state that allows this',
+  },
+  menuItemUnavailable: {
+    code: 'menu-item-unavailable',
+    status: 409,
+    title: 'A menu item is not available',
+  },
+  idempotencyKeyReused: {
+    code: 'idempotency-key-reused',
+    status: 422,
+    title: 'This idempotency key was used for another request',
+  },
+  payloadTooLarge: {
+    code: 'payload-too-large',
+    status: 413,
+    title: 'The request body is too large',
+  },
+  unsupportedMediaType: {
+    code: 'unsupported-media-type',
+    status: 415,
+    title: 'The request body must be JSON',
+  },
+  internal: { code: 'internal', status: 500, title: 'Something went wrong on our side' },
+  badGateway: {
+    code: 'bad-gateway',
+    status: 502,
+    title: 'A downstream service answered unexpectedly',
+  },
+  serviceUnavailable: {
+    code: 'service-unavailable',
+    status: 503,
+    title: 'A downstream service is unavailable',
+  },
+  gatewayTimeout: {
+    code: 'gateway-timeout',
+    status: 504,
+    title: 'A downstream service did not answer in time',
+  },
+});
+
+/** The name of a problem type in {@link problemTypes}. */
+export type ProblemTypeName = keyof typeof problemTypes;
+
+/** True when a problem document is of the given problem type. */
+export function isProblemOfType(problem: Problem, type: ProblemType): boolean {
+  return problem.type === problemTypeUri(type.code);
+}
+
+/**
+ * An error that is answered as a problem document. Domain errors extend it with a
+ * problem type and a detail; the error middleware in service-kit renders it, so
+ * handlers need no try/catch.
+ */
+export class ProblemError extends Error {
+  /** The problem type: its code, status and title. */
+  readonly problemType: ProblemType;
+  /** Extension members added to the problem document (never secrets or stack traces). */
+  readonly extensions: Record<string, unknown>;
+
+  constructor(problemType: ProblemType, detail: string, extensions: Record<string, unknown> = {}) {
+    super(detail);
+    this.name = new.target.name;
+    this.problemType = problemType;
+    this.extensions = extensions;
+  }
+
+  /** The stable code of the problem type, such as `order-not-found`. */
+  get code(): string {
+    return this.problemType.code;
+  }
+
+  /** The HTTP status to answer with. */
+  get status(): number {
+    return this.problemType.status;
+  }
+}
+
+/** Builds `{ [status]: Problem }` for each status, for an endpoint record's `responses`. */
+export function problemResponses<const S extends readonly number[]>(
+  ...statuses: S
+): { [K in S[number]]: typeof Problem } {
+  return Object.fromEntries(statuses.map((status) => [status, Problem])) as {
+    [K in S[number]]: typeof Problem;
+  };
+}

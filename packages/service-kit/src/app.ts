@@ -1,0 +1,78 @@
+import { randomUUID } from 'node:crypto';
+import type { HealthStatus } from '@cheesecake/contracts';
+import express, { type Express, type RequestHandler, type Router } from 'express';
+import { pinoHttp } from 'pino-http';
+import type { Logger } from './logger.js';
+import { problemErrorHandler, requireJsonBody, routeNotFound } from './problems.js';
+
+/** Names a readiness check and says whether it passes. */
+export type ReadinessChecks = () => Promise<Record<string, boolean>>;
+
+/** What {@link createServiceApp} assembles. */
+export interface ServiceAppOptions {
+  log: Logger;
+  /** Largest accepted JSON body, such as `100kb`. */
+  bodyLimit: string;
+  /** Runs in front of every route except health; the backend services pass `requireInternalCredential`. */
+  authenticate?: RequestHandler;
+  /** The checks of `/readyz`; the app is also unready once it is draining for shutdown. */
+  readiness: ReadinessChecks;
+  /** The service's routers, mounted in order. */
+  routes: Router[];
+}
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+/**
+ * The express 5 skeleton every service shares: request ids (`X-Request-Id`, accepted
+ * or created, echoed on every response), pino-http logs, `/healthz` and `/readyz`,
+ * 415 for non-JSON bodies, the JSON body limit, authentication, the service's routes,
+ * then 404 and problem+json errors. Set `app.locals.draining = true` to fail readiness.
+ */
+export function createServiceApp(options: ServiceAppOptions): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.locals.draining = false;
+
+  app.use(
+    pinoHttp({
+      logger: options.log,
+      genReqId: (req, res) => {
+        const incoming = req.headers['x-request-id'];
+        const id =
+          typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+        res.setHeader('x-request-id', id);
+        return id;
+      },
+      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' },
+      customLogLevel: (_req, res, error) =>
+        error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
+    }),
+  );
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' } satisfies HealthStatus);
+  });
+  app.get('/readyz', async (_req, res) => {
+    const checks = await options.readiness().catch(() => ({ readiness: false }));
+    const ready = !app.locals.draining && Object.values(checks).every(Boolean);
+    const body: HealthStatus = {
+      status: ready ? 'ok' : 'unavailable',
+      checks: Object.fromEntries(
+        Object.entries({ ...checks, accepting: !app.locals.draining }).map(([name, ok]) => [
+          name,
+          ok ? 'ok' : 'unavailable',
+        ]),
+      ),
+    };
+    res.status(ready ? 200 : 503).json(body);
+  });
+
+  app.use(requireJsonBody);
+  app.use(express.json({ limit: options.bodyLimit }));
+  if (options.authenticate) app.use(options.authenticate);
+  for (const router of options.routes) app.use(router);
+  app.use(routeNotFound);
+  app.use(problemErrorHandler(options.log));
+  return app;
+}

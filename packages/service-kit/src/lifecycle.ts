@@ -1,0 +1,56 @@
+import type { Server } from 'node:http';
+import type { Express } from 'express';
+import type { Logger } from './logger.js';
+
+/** Starts listening and resolves once the port is bound. */
+export function listen(app: Express, port: number, host: string, log: Logger): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = app.listen(port, host, (error?: Error) => {
+      if (error) {
+        reject(error);
+        return;
+      }
+      log.info({ port, host }, 'listening');
+      resolve(server);
+    });
+  });
+}
+
+/** What graceful shutdown needs: the server, the app (to fail readiness) and the steps after it. */
+export interface ShutdownOptions {
+  app: Express;
+  server: Server;
+  log: Logger;
+  /** Run in order once in-flight requests have finished: stop workers, then close the database. */
+  steps: Array<() => Promise<void>>;
+  /** Exit with code 1 if shutdown takes longer than this; default 10 s. */
+  graceMs?: number;
+}
+
+/**
+ * On SIGTERM or SIGINT: fail readiness, stop accepting connections, let in-flight
+ * requests finish, run the shutdown steps, exit 0; exit 1 past the grace period.
+ */
+export function shutdownGracefully(options: ShutdownOptions): void {
+  let stopping = false;
+  const stop = async (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    options.log.info({ signal }, 'shutting down');
+    options.app.locals.draining = true;
+    setTimeout(() => {
+      options.log.error('shutdown took too long; exiting');
+      process.exit(1);
+    }, options.graceMs ?? 10_000).unref();
+
+    await new Promise<void>((resolve) => {
+      options.server.close(() => resolve());
+      options.server.closeIdleConnections();
+    });
+    for (const step of options.steps) await step();
+    options.log.info('stopped');
+    process.exit(0);
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}

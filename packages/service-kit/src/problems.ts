@@ -1,0 +1,103 @@
+import {
+  PROBLEM_CONTENT_TYPE,
+  type Problem,
+  ProblemError,
+  type ProblemType,
+  problemTypes,
+  problemTypeUri,
+  type ValidationIssue,
+} from '@cheesecake/contracts';
+import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
+import type { Logger } from './logger.js';
+
+export { ProblemError } from '@cheesecake/contracts';
+
+/** A request that failed its contract's schemas: 400 with one entry per failed check. */
+export class ValidationError extends ProblemError {
+  constructor(issues: ValidationIssue[]) {
+    super(
+      problemTypes.validation,
+      issues.map((issue) => `${issue.path}: ${issue.message}`).join('; '),
+      {
+        errors: issues,
+      },
+    );
+  }
+}
+
+/** Writes a problem details document. */
+export function sendProblem(
+  res: Response,
+  type: ProblemType,
+  detail: string,
+  extensions: Record<string, unknown> = {},
+): void {
+  const problem: Problem = {
+    type: problemTypeUri(type.code),
+    title: type.title,
+    status: type.status,
+    detail,
+    ...extensions,
+    requestId: String(res.req.id ?? ''),
+  };
+  res.status(type.status).set('content-type', PROBLEM_CONTENT_TYPE).send(JSON.stringify(problem));
+}
+
+/** Answers 404 for any route no router handled. */
+export const routeNotFound: RequestHandler = (req: Request, res: Response) => {
+  sendProblem(res, problemTypes.notFound, `No route for ${req.method} ${req.path}`);
+};
+
+interface BodyParserError {
+  type?: string;
+  status?: number;
+}
+
+const bodyParserProblems: Record<string, ProblemType> = {
+  'entity.parse.failed': problemTypes.malformedJson,
+  'entity.too.large': problemTypes.payloadTooLarge,
+  'encoding.unsupported': problemTypes.unsupportedMediaType,
+  'charset.unsupported': problemTypes.unsupportedMediaType,
+};
+
+/**
+ * The one error middleware: a {@link ProblemError} becomes its problem document, a
+ * body-parser failure its 4xx, anything else a logged 500 without internals.
+ */
+export function problemErrorHandler(log: Logger): ErrorRequestHandler {
+  return (error: unknown, req, res, next) => {
+    if (res.headersSent) {
+      next(error);
+      return;
+    }
+    if (error instanceof ProblemError) {
+      if (error.status >= 500) req.log?.warn({ err: error }, 'downstream failure');
+      sendProblem(res, error.problemType, error.message, error.extensions);
+      return;
+    }
+    const bodyParserType = (error as BodyParserError | null)?.type;
+    const bodyParserProblem = bodyParserType ? bodyParserProblems[bodyParserType] : undefined;
+    if (bodyParserProblem) {
+      sendProblem(res, bodyParserProblem, (error as Error).message);
+      return;
+    }
+    (req.log ?? log).error({ err: error }, 'unhandled error');
+    sendProblem(
+      res,
+      problemTypes.internal,
+      'The request failed; quote the request id when reporting it',
+    );
+  };
+}
+
+/** Answers 415 to a request that carries a body that is not JSON. */
+export const requireJsonBody: RequestHandler = (req, res, next) => {
+  const length = req.headers['content-length'];
+  const hasBody =
+    req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+  if (hasBody && !req.is(['application/json', 'application/*+json'])) {
+    sendProblem(res, problemTypes.unsupportedMediaType, 'Send the body as application/json');
+    return;
+  }
+  next();
+};

@@ -1,0 +1,46 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { EndUser } from '@cheesecake/contracts';
+import type { Express } from 'express';
+import { DEVELOPMENT_INTERNAL_TOKEN_SECRET } from './config.js';
+import { signInternalToken } from './internal-auth.js';
+import { createLogger, type Logger } from './logger.js';
+
+/** The internal secret tests sign with (the development default). */
+export const TEST_INTERNAL_SECRET = DEVELOPMENT_INTERNAL_TOKEN_SECRET;
+
+/** A logger that writes nothing, for tests. */
+export function silentLogger(): Logger {
+  return createLogger('test', 'silent');
+}
+
+/** An `Authorization` header value carrying an internal credential from `issuer` to `audience`. */
+export async function internalAuthorization(options: {
+  issuer: string;
+  audience: string;
+  user?: EndUser;
+}): Promise<string> {
+  return `Bearer ${await signInternalToken({ secret: TEST_INTERNAL_SECRET, ...options })}`;
+}
+
+/** A real HTTP server on a free port; `close` stops it. */
+export interface RunningServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Starts an express app (a stub of a downstream, or a service) on port 0 of 127.0.0.1. */
+export async function startServer(app: Express): Promise<RunningServer> {
+  const server: Server = await new Promise((resolve) => {
+    const started = app.listen(0, '127.0.0.1', () => resolve(started));
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
