@@ -1,5 +1,6 @@
 import { defineEndpoint } from './endpoint.js';
 import {
+  CancelTicketRequest,
   CreateTicketRequest,
   ListTicketsQuery,
   SetStockRequest,
@@ -57,6 +58,7 @@ export const kitchenApi = {
     summary:
       "Cancel an order's ticket while it is still queued; when the ticket has not arrived yet, it will arrive cancelled",
     params: OrderParams,
+    body: CancelTicketRequest,
     responses: { 200: Ticket, ...problemResponses(400, 401, 403, 409) },
   }),
   listStock: defineEndpoint({

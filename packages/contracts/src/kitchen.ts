@@ -22,6 +22,15 @@ export const CreateTicketRequest = z.strictObject({
 });
 export type CreateTicketRequest = z.infer<typeof CreateTicketRequest>;
 
+/**
+ * The body of a ticket cancellation by order. It names the order number because the
+ * cancellation may arrive before the ticket itself, which then arrives cancelled.
+ */
+export const CancelTicketRequest = z.strictObject({
+  orderNumber: z.int().min(1),
+});
+export type CancelTicketRequest = z.infer<typeof CancelTicketRequest>;
+
 /** A kitchen ticket: one paid order to prepare. */
 export const Ticket = z.object({
   id: ResourceId,
