@@ -48,7 +48,7 @@ async function stub(
   answer: (res: ServerResponse, seen: Seen) => void,
 ): Promise<{ url: string; seen: Seen }> {
   const seen: Seen = {};
-  server = createServer((req, res) => {
+  const started = createServer((req, res) => {
     let body = '';
     req.on('data', (chunk) => (body += chunk));
     req.on('end', () => {
@@ -56,8 +56,9 @@ async function stub(
       answer(res, seen);
     });
   });
-  await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server?.address() as AddressInfo).port}`, seen };
+  server = started;
+  await new Promise<void>((resolve) => started.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(started.address() as AddressInfo).port}`, seen };
 }
 
 const json = (res: ServerResponse, status: number, body: unknown, type = 'application/json') => {
