@@ -35,7 +35,11 @@ const PARTS = ['params', 'query', 'headers', 'body'] as const;
  * headers and body with the record's schemas (400 listing every failed check), calls
  * the handler, and sends the status, headers and JSON body it returns.
  */
-export function handle<E extends Endpoint>(router: Router, endpoint: E, handler: Handler<E>): void {
+export function handle<E extends Endpoint>(
+  router: Router,
+  endpoint: E,
+  handler: NoInfer<Handler<E>>,
+): void {
   const method = endpoint.method.toLowerCase() as 'get' | 'post' | 'put' | 'delete';
   router[method](endpoint.path, async (req: Request, res: Response) => {
     const request = parseRequest(endpoint, req);
