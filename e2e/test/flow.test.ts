@@ -1,0 +1,235 @@
+import { Menu, Order, OrderDetails, OrderPage, type OrderStatus } from '@cheesecake/contracts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually, expectBody, expectProblem, GatewayClient } from './support/client.js';
+import { type Stack, startStack } from './support/stack.js';
+
+// The kitchen works by itself here, a little faster than its defaults.
+let stack: Stack;
+let anonymous: GatewayClient;
+let alice: GatewayClient;
+let bob: GatewayClient;
+let kai: GatewayClient;
+
+beforeAll(async () => {
+  stack = await startStack({ KITCHEN_START_DELAY_MS: '200', KITCHEN_PREPARATION_MS: '500' });
+  anonymous = new GatewayClient(stack.gatewayUrl);
+  [alice, bob, kai] = await Promise.all([
+    anonymous.as('alice'),
+    anonymous.as('bob'),
+    anonymous.as('kai'),
+  ]);
+});
+afterAll(() => stack?.stop());
+
+const cheesecake = {
+  items: [{ menuItemId: 'new-york-cheesecake', quantity: 2 }],
+  notes: 'No candles',
+};
+
+async function placeOrder(customer: GatewayClient, body: unknown = cheesecake): Promise<Order> {
+  return expectBody(await customer.post('/api/orders', body), 201, Order);
+}
+
+async function orderDetails(customer: GatewayClient, id: string): Promise<OrderDetails> {
+  return expectBody(await customer.get(`/api/orders/${id}`), 200, OrderDetails);
+}
+
+const reaches = (customer: GatewayClient, id: string, status: OrderStatus) =>
+  eventually(
+    () => orderDetails(customer, id),
+    (order) => order.status === status,
+  );
+
+describe('the cheesecake flow through the gateway', () => {
+  it('takes an order from the menu to READY with nobody touching the kitchen', async () => {
+    const menu = expectBody(await anonymous.get('/api/menu'), 200, Menu);
+    const newYork = menu.items.find((item) => item.id === 'new-york-cheesecake');
+
+    const created = await alice.post('/api/orders', cheesecake);
+    const order = expectBody(created, 201, Order);
+    const paid = expectBody(
+      await alice.post(`/api/orders/${order.id}/payment`, { paymentMethod: 'tok_visa' }),
+      200,
+      Order,
+    );
+    const ready = await reaches(alice, order.id, 'READY');
+
+    expect(created.headers.get('location')).toBe(`/api/orders/${order.id}`);
+    expect(order).toMatchObject({
+      status: 'PENDING_PAYMENT',
+      totalCents: 2 * (newYork?.priceCents ?? 0),
+    });
+    expect(paid.status).toBe('PAID');
+    expect(ready.payment).toMatchObject({ status: 'CAPTURED', amountCents: order.totalCents });
+    expect(ready.ticket).toMatchObject({
+      status: 'READY',
+      orderNumber: order.number,
+      notes: 'No candles',
+    });
+  });
+
+  it('answers 402 to a declined card, keeps the order payable, and takes the next card', async () => {
+    const order = await placeOrder(alice);
+
+    const declined = await alice.post(`/api/orders/${order.id}/payment`, {
+      paymentMethod: 'tok_chargeDeclined',
+    });
+    const afterDecline = await orderDetails(alice, order.id);
+    const paid = await alice.post(`/api/orders/${order.id}/payment`, { paymentMethod: 'tok_visa' });
+
+    expectProblem(declined, 402, 'payment-declined');
+    expect(afterDecline).toMatchObject({
+      status: 'PENDING_PAYMENT',
+      payment: { status: 'DECLINED' },
+    });
+    expect(expectBody(paid, 200, Order).status).toBe('PAID');
+    expect((await orderDetails(alice, order.id)).payment?.status).toBe('CAPTURED');
+  });
+
+  it('cancels an unpaid order, then refuses to pay or cancel it again', async () => {
+    const order = await placeOrder(alice);
+
+    const cancelled = await alice.post(`/api/orders/${order.id}/cancel`);
+    const payAfter = await alice.post(`/api/orders/${order.id}/payment`, {
+      paymentMethod: 'tok_visa',
+    });
+    const cancelAgain = await alice.post(`/api/orders/${order.id}/cancel`);
+
+    expect(expectBody(cancelled, 200, Order).status).toBe('CANCELLED');
+    expectProblem(payAfter, 409, 'invalid-order-state');
+    expectProblem(cancelAgain, 409, 'invalid-order-state');
+    expect((await orderDetails(alice, order.id)).payment).toBeNull();
+  });
+
+  it('refuses to cancel an order that is READY, and leaves it READY', async () => {
+    const order = await placeOrder(alice);
+    await alice.post(`/api/orders/${order.id}/payment`, { paymentMethod: 'tok_visa' });
+    await reaches(alice, order.id, 'READY');
+
+    const cancel = await alice.post(`/api/orders/${order.id}/cancel`);
+
+    expectProblem(cancel, 409, 'invalid-order-state');
+    expect((await orderDetails(alice, order.id)).status).toBe('READY');
+  });
+
+  it("answers 404 to another customer's order, whatever they try, and changes nothing", async () => {
+    const order = await placeOrder(alice);
+
+    const read = await bob.get(`/api/orders/${order.id}`);
+    const pay = await bob.post(`/api/orders/${order.id}/payment`, { paymentMethod: 'tok_visa' });
+    const cancel = await bob.post(`/api/orders/${order.id}/cancel`);
+    const unknown = await alice.get('/api/orders/ord_doesnotexist');
+    const bobsList = expectBody(await bob.get('/api/orders?limit=100'), 200, OrderPage);
+
+    expectProblem(read, 404, 'order-not-found');
+    expectProblem(pay, 404, 'order-not-found');
+    expectProblem(cancel, 404, 'order-not-found');
+    expectProblem(unknown, 404, 'order-not-found');
+    expect(bobsList.items.map((item) => item.id)).not.toContain(order.id);
+    expect((await orderDetails(alice, order.id)).status).toBe('PENDING_PAYMENT');
+  });
+
+  it('lets the kitchen see every order, and keeps customers off kitchen routes', async () => {
+    const order = await placeOrder(alice);
+
+    const kitchenView = await kai.get(`/api/orders/${order.id}`);
+    const tickets = await alice.get('/api/kitchen/tickets');
+    const stock = await alice.put('/api/kitchen/stock/tiramisu', { quantity: 0 });
+    const kitchenOrders = await kai.post('/api/orders', cheesecake);
+
+    expect(expectBody(kitchenView, 200, OrderDetails).id).toBe(order.id);
+    expectProblem(tickets, 403, 'forbidden');
+    expectProblem(stock, 403, 'forbidden');
+    expectProblem(kitchenOrders, 403, 'forbidden');
+  });
+
+  it('still brings a paid order to READY when the kitchen was down at payment time', async () => {
+    await stack.kill('kitchen');
+    const order = await placeOrder(alice);
+
+    const paid = await alice.post(`/api/orders/${order.id}/payment`, { paymentMethod: 'tok_visa' });
+    const whileDown = await orderDetails(alice, order.id);
+    await stack.start('kitchen');
+    const ready = await reaches(alice, order.id, 'READY');
+
+    expect(expectBody(paid, 200, Order).status).toBe('PAID');
+    expect(whileDown).toMatchObject({
+      status: 'PAID',
+      ticket: null,
+      payment: { status: 'CAPTURED' },
+    });
+    expect(ready.ticket?.status).toBe('READY');
+  });
+});
+
+describe('errors a client can cause', () => {
+  it('answers each with a problem document and creates nothing', async () => {
+    const before = expectBody(await alice.get('/api/orders?limit=100'), 200, OrderPage).items
+      .length;
+
+    expectProblem(await anonymous.post('/api/orders', cheesecake), 401, 'unauthenticated');
+    expectProblem(await alice.post('/api/orders', { items: [] }), 400, 'validation');
+    expectProblem(
+      await alice.post('/api/orders', { ...cheesecake, status: 'PAID' }),
+      400,
+      'validation',
+    );
+    expectProblem(await alice.post('/api/orders', '{"items": ['), 400, 'malformed-json');
+    expectProblem(
+      await alice.send('POST', '/api/orders', 'items=1', { 'content-type': 'text/plain' }),
+      415,
+      'unsupported-media-type',
+    );
+    expectProblem(
+      await alice.post('/api/orders', { items: cheesecake.items, notes: 'x'.repeat(200_000) }),
+      413,
+      'payload-too-large',
+    );
+    expectProblem(
+      await anonymous.post('/api/auth/token', { username: 'alice', password: 'wrong' }),
+      401,
+      'invalid-credentials',
+    );
+
+    const after = expectBody(await alice.get('/api/orders?limit=100'), 200, OrderPage).items.length;
+    expect(after).toBe(before);
+  });
+
+  it('answers 304 to a menu request that already has the current version', async () => {
+    const first = await anonymous.get('/api/menu');
+    const etag = first.headers.get('etag') ?? '';
+
+    const second = await fetch(`${stack.gatewayUrl}/api/menu`, {
+      headers: { 'if-none-match': etag },
+    });
+
+    expect(etag).not.toBe('');
+    expect(second.status).toBe(304);
+  });
+});
+
+describe('the services behind the gateway', () => {
+  it.each(['order', 'payment', 'kitchen'] as const)(
+    'the %s service answers 401 to a request without an internal credential',
+    async (service) => {
+      const direct = new GatewayClient(stack.urls[service]);
+      const path = { order: '/orders', payment: '/payments?orderId=ord_x', kitchen: '/tickets' }[
+        service
+      ];
+
+      expectProblem(await direct.get(path), 401, 'unauthenticated');
+    },
+  );
+
+  it('answers 401 to a gateway token presented straight to a service', async () => {
+    const token = (
+      await anonymous.send('POST', '/api/auth/token', { username: 'alice', password: 'cheesecake' })
+    ).body as { access_token: string };
+
+    const res = await fetch(`${stack.urls.order}/orders`, {
+      headers: { authorization: `Bearer ${token.access_token}` },
+    });
+
+    expect(res.status).toBe(401);
+  });
+});

@@ -1,0 +1,119 @@
+import { Order, OrderDetails, type OrderStatus, Ticket, TicketList } from '@cheesecake/contracts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually, expectBody, expectProblem, GatewayClient } from './support/client.js';
+import { SERVICES, type Stack, startStack } from './support/stack.js';
+
+// Automatic preparation is off here: tickets stay QUEUED until the staff act.
+let stack: Stack;
+let alice: GatewayClient;
+let kai: GatewayClient;
+
+beforeAll(async () => {
+  stack = await startStack({ KITCHEN_AUTO_PREPARE: 'false' });
+  const anonymous = new GatewayClient(stack.gatewayUrl);
+  [alice, kai] = await Promise.all([anonymous.as('alice'), anonymous.as('kai')]);
+});
+afterAll(() => stack?.stop());
+
+async function paidOrder(menuItemId = 'basque-burnt-cheesecake'): Promise<Order> {
+  const order = expectBody(
+    await alice.post('/api/orders', { items: [{ menuItemId, quantity: 1 }] }),
+    201,
+    Order,
+  );
+  expect(
+    (await alice.post(`/api/orders/${order.id}/payment`, { paymentMethod: 'tok_visa' })).status,
+  ).toBe(200);
+  return order;
+}
+
+const details = async (id: string) =>
+  expectBody(await alice.get(`/api/orders/${id}`), 200, OrderDetails);
+
+const queuedTicketOf = async (orderId: string): Promise<Ticket> => {
+  const order = await eventually(
+    () => details(orderId),
+    (current) => current.ticket?.status === 'QUEUED',
+  );
+  return order.ticket as Ticket;
+};
+
+const reaches = (id: string, done: (order: OrderDetails) => boolean) =>
+  eventually(() => details(id), done);
+const hasStatus = (status: OrderStatus) => (order: OrderDetails) => order.status === status;
+
+describe('kitchen staff preparing by hand', () => {
+  it('starts and finishes a queued ticket, and the order follows', async () => {
+    const order = await paidOrder();
+    const ticket = await queuedTicketOf(order.id);
+
+    const queue = expectBody(await kai.get('/api/kitchen/tickets?status=QUEUED'), 200, TicketList);
+    const started = await kai.post(`/api/kitchen/tickets/${ticket.id}/start`);
+    const preparing = await reaches(order.id, hasStatus('PREPARING'));
+    const startedAgain = await kai.post(`/api/kitchen/tickets/${ticket.id}/start`);
+    const finished = await kai.post(`/api/kitchen/tickets/${ticket.id}/ready`);
+    const ready = await reaches(order.id, hasStatus('READY'));
+
+    expect(queue.items.map((item) => item.id)).toContain(ticket.id);
+    expect(expectBody(started, 200, Ticket).status).toBe('PREPARING');
+    expect(preparing.ticket?.status).toBe('PREPARING');
+    expectProblem(startedAgain, 409, 'invalid-ticket-state');
+    expect(expectBody(finished, 200, Ticket).status).toBe('READY');
+    expect(ready.ticket?.status).toBe('READY');
+  });
+
+  it('cancels a paid order whose ticket is still queued, and refunds it', async () => {
+    const order = await paidOrder();
+    await queuedTicketOf(order.id);
+
+    const cancelled = await alice.post(`/api/orders/${order.id}/cancel`);
+    const settled = await reaches(order.id, (current) => current.payment?.status === 'REFUNDED');
+
+    expect(expectBody(cancelled, 200, Order).status).toBe('CANCELLED');
+    expect(settled).toMatchObject({ status: 'CANCELLED', ticket: { status: 'CANCELLED' } });
+  });
+
+  it('refuses to cancel once preparation has started, and keeps the payment', async () => {
+    const order = await paidOrder();
+    const ticket = await queuedTicketOf(order.id);
+    await kai.post(`/api/kitchen/tickets/${ticket.id}/start`);
+    await reaches(order.id, hasStatus('PREPARING'));
+
+    const cancel = await alice.post(`/api/orders/${order.id}/cancel`);
+
+    expectProblem(cancel, 409, 'invalid-order-state');
+    expect(await details(order.id)).toMatchObject({
+      status: 'PREPARING',
+      payment: { status: 'CAPTURED' },
+    });
+  });
+
+  it('rejects a sold-out order and refunds it', async () => {
+    expect((await kai.put('/api/kitchen/stock/lemon-tart', { quantity: 0 })).status).toBe(200);
+
+    const order = await paidOrder('lemon-tart');
+    const settled = await reaches(
+      order.id,
+      (current) => current.status === 'REJECTED' && current.payment?.status === 'REFUNDED',
+    );
+
+    expect(settled.ticket).toMatchObject({ status: 'REJECTED' });
+    expect(settled.ticket?.rejectionReason).toContain('lemon-tart');
+  });
+
+  it('keeps every order, payment and ticket when the whole stack stops gracefully and starts again', async () => {
+    const order = await paidOrder();
+    const before = await eventually(
+      () => details(order.id),
+      (current) => current.ticket !== null,
+    );
+
+    const exitCodes = [];
+    for (const service of [...SERVICES].reverse()) exitCodes.push(await stack.terminate(service));
+    for (const service of SERVICES) await stack.start(service);
+    const after = await details(order.id);
+
+    expect(exitCodes).toEqual([0, 0, 0, 0]);
+    expect(after).toEqual(before);
+  });
+});

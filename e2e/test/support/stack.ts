@@ -1,0 +1,148 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The four services, in the order they start. */
+export const SERVICES = ['payment', 'kitchen', 'order', 'gateway'] as const;
+export type ServiceName = (typeof SERVICES)[number];
+
+const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+/** Four real processes started from their built output, each on a free port and its own PGlite directory. */
+export interface Stack {
+  gatewayUrl: string;
+  urls: Record<ServiceName, string>;
+  /** Kills a service with SIGKILL: no graceful shutdown, mid-flow. */
+  kill(service: ServiceName): Promise<void>;
+  /** Stops a service with SIGTERM and resolves to its exit code. */
+  terminate(service: ServiceName): Promise<number | null>;
+  /** Starts a killed service again on the same port and data directory, and waits until it is ready. */
+  start(service: ServiceName): Promise<void>;
+  /** Stops every service with SIGTERM and removes the data directories. */
+  stop(): Promise<void>;
+  /** The combined log output of a service, for failure messages. */
+  logs(service: ServiceName): string;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitUntilReady(
+  url: string,
+  isAlive: () => boolean,
+  describe: () => string,
+): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (!isAlive()) throw new Error(`process exited before it was ready:\n${describe()}`);
+    const ready = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(1_000) }).then(
+      (res) => res.ok,
+      () => false,
+    );
+    if (ready) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`not ready within 30 s:\n${describe()}`);
+}
+
+/**
+ * Starts payment, kitchen, order and gateway as separate Node.js processes, wired to
+ * each other by URL, and waits until each is ready. `env` adds variables to every process.
+ */
+export async function startStack(env: Record<string, string> = {}): Promise<Stack> {
+  const workDir = mkdtempSync(join(tmpdir(), 'cheesecake-e2e-'));
+  const ports = Object.fromEntries(
+    await Promise.all(SERVICES.map(async (service) => [service, await freePort()] as const)),
+  ) as Record<ServiceName, number>;
+  const urls = Object.fromEntries(
+    SERVICES.map((service) => [service, `http://127.0.0.1:${ports[service]}`]),
+  ) as Record<ServiceName, string>;
+  const processes = new Map<ServiceName, ChildProcess>();
+  const logFile = (service: ServiceName) => join(workDir, `${service}.log`);
+
+  const start = async (service: ServiceName) => {
+    const child = spawn(
+      process.execPath,
+      [join(REPO_ROOT, 'services', service, 'dist', 'main.js')],
+      {
+        env: {
+          PATH: process.env.PATH,
+          HOST: '127.0.0.1',
+          PORT: String(ports[service]),
+          DATA_DIR: join(workDir, service),
+          LOG_LEVEL: 'info',
+          ORDER_SERVICE_URL: urls.order,
+          PAYMENT_SERVICE_URL: urls.payment,
+          KITCHEN_SERVICE_URL: urls.kitchen,
+          ...env,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    const log = createWriteStream(logFile(service), { flags: 'a' });
+    child.stdout?.pipe(log);
+    child.stderr?.pipe(log);
+    processes.set(service, child);
+    await waitUntilReady(
+      urls[service],
+      () => child.exitCode === null && child.signalCode === null,
+      () => logs(service),
+    );
+  };
+
+  const stopProcess = async (
+    service: ServiceName,
+    signal: NodeJS.Signals,
+  ): Promise<number | null> => {
+    const child = processes.get(service);
+    if (!child || child.exitCode !== null || child.signalCode !== null)
+      return child?.exitCode ?? null;
+    const exited = new Promise<number | null>((resolve) =>
+      child.once('exit', (code) => resolve(code)),
+    );
+    child.kill(signal);
+    return exited;
+  };
+
+  const logs = (service: ServiceName) => {
+    try {
+      return readFileSync(logFile(service), 'utf8');
+    } catch {
+      return '(no output)';
+    }
+  };
+
+  const stack: Stack = {
+    gatewayUrl: urls.gateway,
+    urls,
+    kill: async (service) => {
+      await stopProcess(service, 'SIGKILL');
+    },
+    terminate: (service) => stopProcess(service, 'SIGTERM'),
+    start,
+    logs,
+    async stop() {
+      await Promise.all(SERVICES.map((service) => stopProcess(service, 'SIGTERM')));
+      rmSync(workDir, { recursive: true, force: true });
+    },
+  };
+  try {
+    for (const service of SERVICES) await start(service);
+  } catch (error) {
+    await stack.stop();
+    throw error;
+  }
+  return stack;
+}
