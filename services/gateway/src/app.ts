@@ -1,0 +1,50 @@
+import { createServiceApp, type Logger } from '@cheesecake/service-kit';
+import { type Express, type RequestHandler, Router } from 'express';
+import { AccessTokens } from './access-tokens.js';
+import { authenticateUsers } from './authentication.js';
+import type { GatewayConfig } from './config.js';
+import { type Downstreams, downstreamUrls, probeDownstreams } from './downstreams.js';
+import { Login } from './login.js';
+import { OrderView } from './order-view.js';
+import { gatewayRoutes } from './routes.js';
+import { DemoUsers } from './users.js';
+
+/** What the gateway is built from. */
+export interface AppDeps {
+  config: GatewayConfig;
+  log: Logger;
+  downstreams: Downstreams;
+}
+
+/** The routes that act for a signed-in user; the token and menu routes stay anonymous. */
+const USER_ROUTES = ['/api/orders', '/api/kitchen'];
+
+// Answers on these routes are about one user's orders, so no cache may keep them,
+// including the 401s and the errors.
+const noStore: RequestHandler = (_req, res, next) => {
+  res.set('cache-control', 'no-store');
+  next();
+};
+
+/** The gateway as an express app: no listening, no globals. */
+export function createApp(deps: AppDeps): Express {
+  const { config, log, downstreams } = deps;
+  const tokens = new AccessTokens({
+    secret: config.JWT_SECRET,
+    ttlSeconds: config.TOKEN_TTL_SECONDS,
+  });
+  const login = new Login({ users: new DemoUsers(config.DEMO_PASSWORD), tokens });
+  const orderView = new OrderView(downstreams);
+
+  const authenticate = Router();
+  authenticate.use(USER_ROUTES, noStore, authenticateUsers(tokens));
+
+  const urls = downstreamUrls(config);
+  return createServiceApp({
+    log,
+    bodyLimit: config.BODY_LIMIT,
+    authenticate,
+    readiness: () => probeDownstreams(urls),
+    routes: [gatewayRoutes({ downstreams, login, orderView })],
+  });
+}

@@ -1,0 +1,94 @@
+import {
+  type Client,
+  createClient,
+  kitchenApi,
+  orderApi,
+  PROBLEM_CONTENT_TYPE,
+  paymentApi,
+  UnexpectedResponseError,
+} from '@cheesecake/contracts';
+import { internalHeaders } from '@cheesecake/service-kit';
+import type { GatewayConfig } from './config.js';
+
+/** Typed clients of the three services behind the gateway. */
+export interface Downstreams {
+  order: Client<typeof orderApi>;
+  payment: Client<typeof paymentApi>;
+  kitchen: Client<typeof kitchenApi>;
+}
+
+/** The service names, as clients, credentials and readiness checks name them. */
+export type DownstreamName = keyof Downstreams;
+
+/** The base URL of each service behind the gateway. */
+export function downstreamUrls(config: GatewayConfig): Record<DownstreamName, string> {
+  return {
+    order: config.ORDER_SERVICE_URL,
+    payment: config.PAYMENT_SERVICE_URL,
+    kitchen: config.KITCHEN_SERVICE_URL,
+  };
+}
+
+/** Clients that call each service as the gateway, with an internal credential carrying the user. */
+export function createDownstreams(config: GatewayConfig): Downstreams {
+  const urls = downstreamUrls(config);
+  const options = (service: DownstreamName) => ({
+    service,
+    baseUrl: urls[service],
+    timeoutMs: config.DOWNSTREAM_TIMEOUT_MS,
+    prepareHeaders: internalHeaders({
+      secret: config.INTERNAL_TOKEN_SECRET,
+      issuer: 'gateway',
+      audience: service,
+    }),
+  });
+  return {
+    order: createClient(orderApi, options('order')),
+    payment: createClient(paymentApi, options('payment')),
+    kitchen: createClient(kitchenApi, options('kitchen')),
+  };
+}
+
+type Answer = { status: number; body: unknown };
+
+/**
+ * A service's answer as the gateway's own, status and body unchanged, problems with their
+ * media type. A 401 is the exception: the user's token was already accepted here, so it
+ * means the service refused the gateway's credential, which is our fault, not the client's.
+ */
+export function passThrough<A extends Answer>(
+  service: DownstreamName,
+  answer: A,
+): Exclude<A, { status: 401 }> & { headers?: Record<string, string> } {
+  if (answer.status === 401) {
+    throw new UnexpectedResponseError(service, 401, "it refused the gateway's credential");
+  }
+  const headers: Record<string, string> =
+    answer.status >= 400 ? { 'content-type': PROBLEM_CONTENT_TYPE } : {};
+  return { ...(answer as Exclude<A, { status: 401 }>), headers };
+}
+
+const READINESS_TIMEOUT_MS = 1_000;
+
+/** Whether each service answers its own `/readyz` with 200 within a second. */
+export async function probeDownstreams(
+  urls: Record<DownstreamName, string>,
+): Promise<Record<DownstreamName, boolean>> {
+  const isReady = async (baseUrl: string) => {
+    try {
+      const response = await fetch(`${baseUrl.replace(/\/+$/, '')}/readyz`, {
+        signal: AbortSignal.timeout(READINESS_TIMEOUT_MS),
+      });
+      await response.body?.cancel();
+      return response.status === 200;
+    } catch {
+      return false;
+    }
+  };
+  const [order, payment, kitchen] = await Promise.all([
+    isReady(urls.order),
+    isReady(urls.payment),
+    isReady(urls.kitchen),
+  ]);
+  return { order, payment, kitchen };
+}

@@ -1,0 +1,111 @@
+import {
+  type Contract,
+  type Endpoint,
+  kitchenApi,
+  orderApi,
+  paymentApi,
+} from '@cheesecake/contracts';
+import {
+  type Caller,
+  createServiceApp,
+  type Handler,
+  handle,
+  requireInternalCredential,
+} from '@cheesecake/service-kit';
+import {
+  type RunningServer,
+  silentLogger,
+  startServer,
+  TEST_INTERNAL_SECRET,
+} from '@cheesecake/service-kit/testing';
+import { type Express, Router } from 'express';
+import { createApp } from '../src/app.js';
+import { loadGatewayConfig } from '../src/config.js';
+import { createDownstreams } from '../src/downstreams.js';
+
+/** Handlers of a stub service, one per endpoint record it should answer. */
+export type StubHandlers<C extends Contract> = { [K in keyof C]?: Handler<C[K]> };
+
+/** A call a stub service received, once its internal credential was verified. */
+export interface ReceivedCall {
+  endpoint: string;
+  caller: Caller;
+  requestId: string;
+  request: unknown;
+}
+
+/** A stand-in for a service behind the gateway, listening on a real port. */
+export interface StubService extends RunningServer {
+  calls: ReceivedCall[];
+}
+
+/**
+ * Starts a stub service that, like the real one, refuses calls without its internal
+ * credential and validates each request with the service's own endpoint records.
+ */
+async function startStub<C extends Contract>(
+  service: string,
+  contract: C,
+  handlers: StubHandlers<C>,
+): Promise<StubService> {
+  const calls: ReceivedCall[] = [];
+  const router = Router();
+  for (const [name, handler] of Object.entries(handlers) as [string, Handler<Endpoint>][]) {
+    handle(router, contract[name] as Endpoint, async (request, context) => {
+      calls.push({ endpoint: name, caller: context.caller, requestId: context.requestId, request });
+      return handler(request, context);
+    });
+  }
+  const app = createServiceApp({
+    log: silentLogger(),
+    bodyLimit: '100kb',
+    authenticate: requireInternalCredential({ secret: TEST_INTERNAL_SECRET, service }),
+    readiness: async () => ({}),
+    routes: [router],
+  });
+  return { ...(await startServer(app)), calls };
+}
+
+/** The gateway in front of stubs of the order, payment and kitchen services. */
+export interface TestSystem {
+  gateway: Express;
+  order: StubService;
+  payment: StubService;
+  kitchen: StubService;
+  close(): Promise<void>;
+}
+
+/** Starts the three stubs with the given handlers and builds the gateway in front of them. */
+export async function startSystem(
+  handlers: {
+    order?: StubHandlers<typeof orderApi>;
+    payment?: StubHandlers<typeof paymentApi>;
+    kitchen?: StubHandlers<typeof kitchenApi>;
+  } = {},
+  env: Record<string, string> = {},
+): Promise<TestSystem> {
+  const order = await startStub('order', orderApi, handlers.order ?? {});
+  const payment = await startStub('payment', paymentApi, handlers.payment ?? {});
+  const kitchen = await startStub('kitchen', kitchenApi, handlers.kitchen ?? {});
+  const config = loadGatewayConfig({
+    LOG_LEVEL: 'silent',
+    ORDER_SERVICE_URL: order.url,
+    PAYMENT_SERVICE_URL: payment.url,
+    KITCHEN_SERVICE_URL: kitchen.url,
+    ...env,
+  });
+  const gateway = createApp({
+    config,
+    log: silentLogger(),
+    downstreams: createDownstreams(config),
+  });
+  return {
+    gateway,
+    order,
+    payment,
+    kitchen,
+    close: async () => {
+      await Promise.all([order.close(), payment.close(), kitchen.close()]);
+    },
+  };
+}

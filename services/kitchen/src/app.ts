@@ -1,0 +1,46 @@
+import { fileURLToPath } from 'node:url';
+import {
+  createServiceApp,
+  type Database,
+  type Logger,
+  requireInternalCredential,
+} from '@cheesecake/service-kit';
+import type { Express } from 'express';
+import { kitchenRoutes } from './routes.js';
+import { Stock } from './stock.js';
+import { type ReportSender, Tickets } from './tickets.js';
+
+/** The kitchen's own migrations, to run after the outbox's. */
+export const KITCHEN_MIGRATIONS = fileURLToPath(new URL('../migrations', import.meta.url));
+
+/** What the kitchen's HTTP app needs. */
+export interface AppDeps {
+  db: Database;
+  log: Logger;
+  /** Woken after each change, so its status report leaves at once: the outbox relay. */
+  reports: ReportSender;
+  internalTokenSecret: string;
+  bodyLimit: string;
+}
+
+/** The kitchen service's HTTP app: tickets and stock, behind internal credentials. */
+export function createApp(deps: AppDeps): Express {
+  const { db, log, reports } = deps;
+  const tickets = new Tickets(db, reports);
+  const stock = new Stock(db);
+  return createServiceApp({
+    log,
+    bodyLimit: deps.bodyLimit,
+    authenticate: requireInternalCredential({
+      secret: deps.internalTokenSecret,
+      service: 'kitchen',
+    }),
+    readiness: async () => ({
+      database: await db.ping().then(
+        () => true,
+        () => false,
+      ),
+    }),
+    routes: [kitchenRoutes({ tickets, stock })],
+  });
+}

@@ -1,0 +1,32 @@
+import { fileURLToPath } from 'node:url';
+import { booleanVar, intVar, loadConfig, serviceEnvSchema, urlVar } from '@cheesecake/service-kit';
+import { z } from 'zod';
+
+// Resolved against this file rather than the working directory, because `pnpm start` runs each
+// service from its own package directory: every embedded database then lives under the
+// repository root's .data/ (docs/decisions/0005). The path has the same depth from src/ and dist/.
+const DEFAULT_DATA_DIR = fileURLToPath(new URL('../../../.data/kitchen', import.meta.url));
+
+// Unlike intVar, these refuse 0: a zero timeout would disable it, zero stations would never
+// prepare anything, a zero poll interval would spin, and zero attempts would give up at once.
+const positiveIntVar = (defaultValue: number) =>
+  z.coerce.number().int().min(1).default(defaultValue);
+
+const kitchenEnvSchema = serviceEnvSchema({ port: 3003 }).extend({
+  DATA_DIR: z.string().default(DEFAULT_DATA_DIR),
+  ORDER_SERVICE_URL: urlVar('http://localhost:3001'),
+  DOWNSTREAM_TIMEOUT_MS: positiveIntVar(5_000),
+  OUTBOX_POLL_INTERVAL_MS: positiveIntVar(250),
+  OUTBOX_MAX_ATTEMPTS: positiveIntVar(20),
+  KITCHEN_AUTO_PREPARE: booleanVar(true),
+  KITCHEN_STATIONS: positiveIntVar(3),
+  KITCHEN_START_DELAY_MS: intVar(1_000),
+  KITCHEN_PREPARATION_MS: intVar(4_000),
+});
+
+export type KitchenConfig = z.output<typeof kitchenEnvSchema>;
+
+/** Reads the kitchen's configuration from the environment, failing fast on a wrong variable. */
+export function loadKitchenConfig(env: Record<string, string | undefined> = process.env) {
+  return loadConfig(kitchenEnvSchema, env);
+}

@@ -1,0 +1,69 @@
+import { kitchenApi } from '@cheesecake/contracts';
+import { type Caller, handle, requireService, requireUser } from '@cheesecake/service-kit';
+import { Router } from 'express';
+import type { Stock } from './stock.js';
+import type { Tickets } from './tickets.js';
+
+const STAFF = ['kitchen', 'admin'] as const;
+
+/**
+ * Tickets may be read by kitchen staff, and by a service acting for no user: the gateway reads
+ * an order's ticket that way to compose the order view, after the order service has checked
+ * who may see the order.
+ */
+function requireStaffOrService(caller: Caller): void {
+  if (caller.user) requireUser(caller, STAFF);
+}
+
+export function kitchenRoutes(domain: { tickets: Tickets; stock: Stock }): Router {
+  const { tickets, stock } = domain;
+  const router = Router();
+
+  handle(router, kitchenApi.createTicket, async ({ body }, { caller, requestId }) => {
+    requireService(caller, ['order']);
+    const { ticket, created } = await tickets.create(body, requestId);
+    return { status: created ? 201 : 200, body: ticket };
+  });
+
+  handle(router, kitchenApi.listTickets, async ({ query }, { caller }) => {
+    requireStaffOrService(caller);
+    return { status: 200, body: { items: await tickets.list(query) } };
+  });
+
+  handle(router, kitchenApi.getTicket, async ({ params }, { caller }) => {
+    requireStaffOrService(caller);
+    return { status: 200, body: await tickets.get(params.ticketId) };
+  });
+
+  handle(router, kitchenApi.startTicket, async ({ params }, { caller, requestId }) => {
+    requireUser(caller, STAFF);
+    return { status: 200, body: await tickets.start(params.ticketId, requestId) };
+  });
+
+  handle(router, kitchenApi.markTicketReady, async ({ params }, { caller, requestId }) => {
+    requireUser(caller, STAFF);
+    return { status: 200, body: await tickets.markReady(params.ticketId, requestId) };
+  });
+
+  handle(
+    router,
+    kitchenApi.cancelTicketForOrder,
+    async ({ params, body }, { caller, requestId }) => {
+      requireService(caller, ['order']);
+      const ticket = await tickets.cancelForOrder(params.orderId, body.orderNumber, requestId);
+      return { status: 200, body: ticket };
+    },
+  );
+
+  handle(router, kitchenApi.listStock, async (_request, { caller }) => {
+    requireUser(caller, STAFF);
+    return { status: 200, body: { items: await stock.list() } };
+  });
+
+  handle(router, kitchenApi.setStock, async ({ params, body }, { caller }) => {
+    requireUser(caller, STAFF);
+    return { status: 200, body: await stock.set(params.menuItemId, body.quantity) };
+  });
+
+  return router;
+}

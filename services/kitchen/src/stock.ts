@@ -1,0 +1,67 @@
+import type { StockLevel, TicketLine } from '@cheesecake/contracts';
+import type { Database, Queryable } from '@cheesecake/service-kit';
+import {
+  decreaseStock,
+  increaseStock,
+  listStockLevels,
+  lockStockLevels,
+  setStockLevel,
+} from './stock-store.js';
+
+/** How many portions of each dish a ticket needs. */
+export type Portions = Map<string, number>;
+
+/** The portions a ticket's lines add up to (a dish may appear on several lines), by dish id. */
+export function portionsOf(items: TicketLine[]): Portions {
+  const portions: Portions = new Map();
+  const byDish = [...items].sort((a, b) => (a.menuItemId < b.menuItemId ? -1 : 1));
+  for (const line of byDish) {
+    portions.set(line.menuItemId, (portions.get(line.menuItemId) ?? 0) + line.quantity);
+  }
+  return portions;
+}
+
+/**
+ * Locks the stock of these dishes for the rest of the transaction and describes each dish that
+ * has fewer portions left than asked, such as "lemon-tart (2 asked, 0 left)". A dish the
+ * kitchen has never stocked has none left.
+ */
+export async function findShortages(tx: Queryable, portions: Portions): Promise<string[]> {
+  const left = await lockStockLevels(tx, [...portions.keys()]);
+  const shortages: string[] = [];
+  for (const [menuItemId, asked] of portions) {
+    const available = left.get(menuItemId) ?? 0;
+    if (asked > available) shortages.push(`${menuItemId} (${asked} asked, ${available} left)`);
+  }
+  return shortages;
+}
+
+/** Takes the portions; call it after {@link findShortages} found none, in the same transaction. */
+export async function takePortions(tx: Queryable, portions: Portions): Promise<void> {
+  for (const [menuItemId, quantity] of portions) await decreaseStock(tx, menuItemId, quantity);
+}
+
+/** Puts back the portions of a ticket that will not be prepared. */
+export async function returnPortions(tx: Queryable, portions: Portions): Promise<void> {
+  // Locked first, in the same order as findShortages does, so the two never deadlock.
+  await lockStockLevels(tx, [...portions.keys()]);
+  for (const [menuItemId, quantity] of portions) await increaseStock(tx, menuItemId, quantity);
+}
+
+/** What the kitchen staff see and set of the stock. */
+export class Stock {
+  readonly #db: Database;
+
+  constructor(db: Database) {
+    this.#db = db;
+  }
+
+  list(): Promise<StockLevel[]> {
+    return listStockLevels(this.#db);
+  }
+
+  /** Sets the portions left of any dish, stocking it if the kitchen never had it. */
+  set(menuItemId: string, quantity: number): Promise<StockLevel> {
+    return setStockLevel(this.#db, menuItemId, quantity);
+  }
+}

@@ -1,0 +1,158 @@
+import type { ListTicketsQuery, Ticket, TicketLine, TicketStatus } from '@cheesecake/contracts';
+import type { Queryable } from '@cheesecake/service-kit';
+
+interface TicketRow {
+  id: string;
+  order_id: string;
+  // pg returns bigint columns as strings, PGlite as numbers.
+  order_number: number | string;
+  status: TicketStatus;
+  items: TicketLine[];
+  notes: string | null;
+  rejection_reason: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const COLUMNS =
+  'id, order_id, order_number, status, items, notes, rejection_reason, created_at, updated_at';
+
+function toTicket(row: TicketRow): Ticket {
+  return {
+    id: row.id,
+    orderId: row.order_id,
+    orderNumber: Number(row.order_number),
+    status: row.status,
+    items: row.items,
+    notes: row.notes,
+    rejectionReason: row.rejection_reason,
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+  };
+}
+
+/** A ticket about to be stored. */
+export type NewTicket = Omit<Ticket, 'createdAt' | 'updatedAt'>;
+
+/** Whether to lock the rows read (`for update`) until the transaction ends. */
+interface ReadOptions {
+  lock?: boolean;
+}
+
+const forUpdate = (options: ReadOptions) => (options.lock ? ' for update' : '');
+
+/** Stores a ticket unless its order already has one; resolves to null when it does. */
+export async function insertTicket(db: Queryable, ticket: NewTicket): Promise<Ticket | null> {
+  const rows = await db.query<TicketRow>(
+    `insert into tickets (id, order_id, order_number, status, items, notes, rejection_reason)
+     values ($1, $2, $3, $4, $5::jsonb, $6, $7)
+     on conflict (order_id) do nothing
+     returning ${COLUMNS}`,
+    [
+      ticket.id,
+      ticket.orderId,
+      ticket.orderNumber,
+      ticket.status,
+      JSON.stringify(ticket.items),
+      ticket.notes,
+      ticket.rejectionReason,
+    ],
+  );
+  return rows[0] ? toTicket(rows[0]) : null;
+}
+
+export async function findTicket(
+  db: Queryable,
+  ticketId: string,
+  options: ReadOptions = {},
+): Promise<Ticket | null> {
+  const rows = await db.query<TicketRow>(
+    `select ${COLUMNS} from tickets where id = $1${forUpdate(options)}`,
+    [ticketId],
+  );
+  return rows[0] ? toTicket(rows[0]) : null;
+}
+
+export async function findTicketForOrder(
+  db: Queryable,
+  orderId: string,
+  options: ReadOptions = {},
+): Promise<Ticket | null> {
+  const rows = await db.query<TicketRow>(
+    `select ${COLUMNS} from tickets where order_id = $1${forUpdate(options)}`,
+    [orderId],
+  );
+  return rows[0] ? toTicket(rows[0]) : null;
+}
+
+/** Tickets, oldest first, with the given status and order when those are set. */
+export async function listTickets(db: Queryable, filter: ListTicketsQuery): Promise<Ticket[]> {
+  const rows = await db.query<TicketRow>(
+    `select ${COLUMNS} from tickets
+     where ($1::text is null or status = $1) and ($2::text is null or order_id = $2)
+     order by created_at, id`,
+    [filter.status ?? null, filter.orderId ?? null],
+  );
+  return rows.map(toTicket);
+}
+
+/** Sets a ticket's status, stamping when preparation started or ended. */
+export async function updateTicketStatus(
+  db: Queryable,
+  ticketId: string,
+  status: TicketStatus,
+): Promise<Ticket> {
+  const rows = await db.query<TicketRow>(
+    `update tickets set status = $2::text, updated_at = now(),
+       started_at = case when $2::text = 'PREPARING' then now() else started_at end,
+       ready_at = case when $2::text = 'READY' then now() else ready_at end
+     where id = $1
+     returning ${COLUMNS}`,
+    [ticketId, status],
+  );
+  if (!rows[0]) throw new Error(`Ticket ${ticketId} vanished while its status was changed`);
+  return toTicket(rows[0]);
+}
+
+export async function countTickets(db: Queryable, status: TicketStatus): Promise<number> {
+  const rows = await db.query<{ count: number }>(
+    'select count(*)::int as count from tickets where status = $1',
+    [status],
+  );
+  return rows[0]?.count ?? 0;
+}
+
+/**
+ * Locks up to `limit` queued tickets created at least `delayMs` ago, oldest first. Tickets
+ * another transaction holds (another replica, or staff) are skipped, not waited for.
+ */
+export async function lockTicketsDueToStart(
+  db: Queryable,
+  delayMs: number,
+  limit: number,
+): Promise<Ticket[]> {
+  const rows = await db.query<TicketRow>(
+    `select ${COLUMNS} from tickets
+     where status = 'QUEUED' and created_at <= now() - $1 * interval '1 millisecond'
+     order by created_at, id
+     limit $2
+     for update skip locked`,
+    [delayMs, limit],
+  );
+  return rows.map(toTicket);
+}
+
+/** Locks the tickets in preparation for at least `preparationMs`, skipping those others hold. */
+export async function lockTicketsDueToFinish(
+  db: Queryable,
+  preparationMs: number,
+): Promise<Ticket[]> {
+  const rows = await db.query<TicketRow>(
+    `select ${COLUMNS} from tickets
+     where status = 'PREPARING' and started_at <= now() - $1 * interval '1 millisecond'
+     order by started_at, id
+     for update skip locked`,
+    [preparationMs],
+  );
+  return rows.map(toTicket);
+}

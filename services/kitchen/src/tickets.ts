@@ -1,0 +1,170 @@
+import type {
+  CreateTicketRequest,
+  ListTicketsQuery,
+  Ticket,
+  TicketStatus,
+} from '@cheesecake/contracts';
+import { type Database, newId, type Queryable } from '@cheesecake/service-kit';
+import { InvalidTicketStateError, TicketNotFoundError } from './errors.js';
+import { reportTicketStatus } from './status-reports.js';
+import { findShortages, portionsOf, returnPortions, takePortions } from './stock.js';
+import {
+  findTicket,
+  findTicketForOrder,
+  insertTicket,
+  listTickets,
+  updateTicketStatus,
+} from './ticket-store.js';
+
+/** Something to tell that status reports are waiting in the outbox: the relay. */
+export interface ReportSender {
+  wake(): void;
+}
+
+/** A ticket, and whether this call created it or found it already there. */
+export interface CreatedTicket {
+  ticket: Ticket;
+  created: boolean;
+}
+
+/**
+ * Moves a ticket to its next status and reports the change to the order service, within the
+ * caller's transaction. The caller has checked that the move goes forward.
+ */
+export async function moveTicket(
+  tx: Queryable,
+  ticketId: string,
+  status: TicketStatus,
+  requestId: string,
+): Promise<Ticket> {
+  const ticket = await updateTicketStatus(tx, ticketId, status);
+  await reportTicketStatus(tx, ticket, requestId);
+  return ticket;
+}
+
+/** The kitchen's tickets: one per paid order, from queued to ready, rejected or cancelled. */
+export class Tickets {
+  readonly #db: Database;
+  readonly #reports: ReportSender;
+
+  constructor(db: Database, reports: ReportSender) {
+    this.#db = db;
+    this.#reports = reports;
+  }
+
+  /**
+   * Queues a ticket for a paid order and takes its portions, or rejects it, taking nothing,
+   * when a dish is short. An order that already has a ticket (a redelivery, or a cancellation
+   * that arrived first) gets that ticket back and nothing changes.
+   */
+  async create(request: CreateTicketRequest, requestId: string): Promise<CreatedTicket> {
+    return this.#change(async (tx) => {
+      const existing = await findTicketForOrder(tx, request.orderId);
+      if (existing) return { ticket: existing, created: false };
+
+      const portions = portionsOf(request.items);
+      const shortages = await findShortages(tx, portions);
+      const ticket = await insertTicket(tx, {
+        id: newId('tkt'),
+        orderId: request.orderId,
+        orderNumber: request.orderNumber,
+        status: shortages.length === 0 ? 'QUEUED' : 'REJECTED',
+        items: request.items,
+        notes: request.notes,
+        rejectionReason: shortages.length === 0 ? null : `Sold out: ${shortages.join(', ')}`,
+      });
+      if (!ticket) {
+        // The same order raced in on another connection and was stored first.
+        return { ticket: await this.#ticketForOrder(tx, request.orderId), created: false };
+      }
+
+      if (ticket.status === 'QUEUED') await takePortions(tx, portions);
+      await reportTicketStatus(tx, ticket, requestId);
+      return { ticket, created: true };
+    });
+  }
+
+  /**
+   * Cancels an order's ticket while it is still queued and puts its portions back. When the
+   * ticket has not arrived yet, stores it cancelled, without items, so that it arrives
+   * cancelled and takes nothing (docs/decisions/0004).
+   */
+  async cancelForOrder(orderId: string, orderNumber: number, requestId: string): Promise<Ticket> {
+    return this.#change(async (tx) => {
+      let ticket = await findTicketForOrder(tx, orderId, { lock: true });
+      if (!ticket) {
+        const placeholder = await insertTicket(tx, {
+          id: newId('tkt'),
+          orderId,
+          orderNumber,
+          status: 'CANCELLED',
+          items: [],
+          notes: null,
+          rejectionReason: null,
+        });
+        if (placeholder) {
+          await reportTicketStatus(tx, placeholder, requestId);
+          return placeholder;
+        }
+        // The ticket itself was stored meanwhile on another connection: cancel that one.
+        ticket = await this.#ticketForOrder(tx, orderId, { lock: true });
+      }
+
+      if (ticket.status === 'CANCELLED') return ticket;
+      if (ticket.status !== 'QUEUED') {
+        throw new InvalidTicketStateError(ticket, 'cancelled', 'QUEUED');
+      }
+      await returnPortions(tx, portionsOf(ticket.items));
+      return moveTicket(tx, ticket.id, 'CANCELLED', requestId);
+    });
+  }
+
+  /** Staff start preparing a queued ticket. */
+  async start(ticketId: string, requestId: string): Promise<Ticket> {
+    return this.#change(async (tx) => {
+      const ticket = await this.#ticket(tx, ticketId, { lock: true });
+      if (ticket.status !== 'QUEUED') {
+        throw new InvalidTicketStateError(ticket, 'started', 'QUEUED');
+      }
+      return moveTicket(tx, ticket.id, 'PREPARING', requestId);
+    });
+  }
+
+  /** Staff finish a ticket in preparation. */
+  async markReady(ticketId: string, requestId: string): Promise<Ticket> {
+    return this.#change(async (tx) => {
+      const ticket = await this.#ticket(tx, ticketId, { lock: true });
+      if (ticket.status !== 'PREPARING') {
+        throw new InvalidTicketStateError(ticket, 'marked ready', 'PREPARING');
+      }
+      return moveTicket(tx, ticket.id, 'READY', requestId);
+    });
+  }
+
+  list(filter: ListTicketsQuery): Promise<Ticket[]> {
+    return listTickets(this.#db, filter);
+  }
+
+  get(ticketId: string): Promise<Ticket> {
+    return this.#ticket(this.#db, ticketId);
+  }
+
+  async #change<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
+    const result = await this.#db.transaction(work);
+    // Whatever the change enqueued is committed now: send it without waiting for the next poll.
+    this.#reports.wake();
+    return result;
+  }
+
+  async #ticket(db: Queryable, ticketId: string, options: { lock?: boolean } = {}) {
+    const ticket = await findTicket(db, ticketId, options);
+    if (!ticket) throw new TicketNotFoundError(ticketId);
+    return ticket;
+  }
+
+  async #ticketForOrder(db: Queryable, orderId: string, options: { lock?: boolean } = {}) {
+    const ticket = await findTicketForOrder(db, orderId, options);
+    if (!ticket) throw new Error(`The ticket of order ${orderId} vanished after a conflict`);
+    return ticket;
+  }
+}

@@ -1,0 +1,104 @@
+import {
+  type CreateTicketRequest,
+  type Role,
+  StockList,
+  type TicketStatusReport,
+} from '@cheesecake/contracts';
+import {
+  type Database,
+  type Logger,
+  newId,
+  OUTBOX_MIGRATIONS,
+  openDatabase,
+  runMigrations,
+} from '@cheesecake/service-kit';
+import {
+  internalAuthorization,
+  silentLogger,
+  TEST_INTERNAL_SECRET,
+} from '@cheesecake/service-kit/testing';
+import type { Express } from 'express';
+import request from 'supertest';
+import { createApp, KITCHEN_MIGRATIONS } from '../src/app.js';
+import { TICKET_STATUS_DESTINATION } from '../src/status-reports.js';
+
+export const log: Logger = silentLogger();
+
+/** A migrated in-memory kitchen database. */
+export async function openKitchenDatabase(): Promise<Database> {
+  const db = await openDatabase({ url: 'memory://', dataDir: '', log });
+  await runMigrations(db, [OUTBOX_MIGRATIONS, KITCHEN_MIGRATIONS], log);
+  return db;
+}
+
+/** The kitchen app on `db`; its reports stay in the outbox, where tests read them. */
+export function kitchenApp(db: Database) {
+  return createApp({
+    db,
+    log,
+    reports: { wake: () => {} },
+    internalTokenSecret: TEST_INTERNAL_SECRET,
+    bodyLimit: '100kb',
+  });
+}
+
+/** The credential of the order service calling the kitchen on its own behalf. */
+export const asOrderService = () => internalAuthorization({ issuer: 'order', audience: 'kitchen' });
+
+/** The credential of the gateway calling for no user, as when it composes an order view. */
+export const asGateway = () => internalAuthorization({ issuer: 'gateway', audience: 'kitchen' });
+
+/** The credential of the gateway calling on behalf of a user with `role`. */
+export const asUser = (role: Role) =>
+  internalAuthorization({
+    issuer: 'gateway',
+    audience: 'kitchen',
+    user: { id: `usr_${role}`, role },
+  });
+
+/** A paid order's ticket request for one dish, with an order id of its own. */
+export function ticketRequest(
+  menuItemId: string,
+  quantity = 1,
+  overrides: Partial<CreateTicketRequest> = {},
+): CreateTicketRequest {
+  return {
+    orderId: newId('ord'),
+    orderNumber: 7,
+    items: [{ menuItemId, name: `Dish ${menuItemId}`, quantity }],
+    notes: null,
+    ...overrides,
+  };
+}
+
+/** A dish id no other test uses, so a test owns its stock. */
+export const uniqueDish = () => `test-dish-${newId('d').slice(2, 14)}`;
+
+/** The status reports waiting in the outbox for a ticket, oldest first. */
+export async function reportsFor(db: Database, ticketId: string): Promise<TicketStatusReport[]> {
+  const rows = await db.query<{ payload: TicketStatusReport }>(
+    `select payload from outbox where destination = $1 and payload->>'ticketId' = $2
+     order by created_at, id`,
+    [TICKET_STATUS_DESTINATION, ticketId],
+  );
+  return rows.map((row) => row.payload);
+}
+
+/** Stocks a dish of its own with `quantity` portions, through the staff API, and returns its id. */
+export async function stockedDish(app: Express, quantity: number): Promise<string> {
+  const menuItemId = uniqueDish();
+  const res = await request(app)
+    .put(`/stock/${menuItemId}`)
+    .set('authorization', await asUser('kitchen'))
+    .send({ quantity });
+  if (res.status !== 200) throw new Error(`stocking ${menuItemId} answered ${res.status}`);
+  return menuItemId;
+}
+
+/** The portions left of a dish, as the staff API lists them. */
+export async function stockOf(app: Express, menuItemId: string): Promise<number | undefined> {
+  const res = await request(app)
+    .get('/stock')
+    .set('authorization', await asUser('kitchen'));
+  return StockList.parse(res.body).items.find((level) => level.menuItemId === menuItemId)?.quantity;
+}

@@ -1,0 +1,114 @@
+import { Problem, StockLevel, StockList } from '@cheesecake/contracts';
+import type { Database } from '@cheesecake/service-kit';
+import type { Express } from 'express';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  asGateway,
+  asUser,
+  kitchenApp,
+  openKitchenDatabase,
+  stockOf,
+  uniqueDish,
+} from './helpers.js';
+
+let db: Database;
+let app: Express;
+
+beforeAll(async () => {
+  db = await openKitchenDatabase();
+  app = kitchenApp(db);
+});
+afterAll(() => db.close());
+
+const expectProblem = (res: request.Response, status: number, code: string) => {
+  expect(res.status).toBe(status);
+  expect(Problem.parse(res.body).type).toBe(`urn:cheesecake:problem:${code}`);
+};
+
+describe('GET /stock', () => {
+  it('lists 100 portions of each dish on the menu in a new kitchen', async () => {
+    const res = await request(app)
+      .get('/stock')
+      .set('authorization', await asUser('kitchen'));
+
+    expect(res.status).toBe(200);
+    expect(StockList.parse(res.body).items).toEqual(
+      expect.arrayContaining(
+        [
+          'new-york-cheesecake',
+          'basque-burnt-cheesecake',
+          'matcha-cheesecake',
+          'strawberry-cheesecake',
+          'tiramisu',
+          'lemon-tart',
+        ].map((menuItemId) => ({ menuItemId, quantity: 100 })),
+      ),
+    );
+  });
+
+  it('returns 403 to a customer', async () => {
+    const res = await request(app)
+      .get('/stock')
+      .set('authorization', await asUser('customer'));
+
+    expectProblem(res, 403, 'forbidden');
+  });
+});
+
+describe('PUT /stock/:menuItemId', () => {
+  it('stocks a dish the kitchen did not have, then sets it again', async () => {
+    const menuItemId = uniqueDish();
+    const put = async (quantity: number) =>
+      request(app)
+        .put(`/stock/${menuItemId}`)
+        .set('authorization', await asUser('admin'))
+        .send({ quantity });
+
+    const created = await put(12);
+    const updated = await put(0);
+
+    expect(created.status).toBe(200);
+    expect(StockLevel.parse(created.body)).toEqual({ menuItemId, quantity: 12 });
+    expect(updated.status).toBe(200);
+    expect(StockLevel.parse(updated.body)).toEqual({ menuItemId, quantity: 0 });
+    expect(await stockOf(app, menuItemId)).toBe(0);
+  });
+
+  it('returns 400 and changes nothing for a negative quantity', async () => {
+    const menuItemId = uniqueDish();
+
+    const res = await request(app)
+      .put(`/stock/${menuItemId}`)
+      .set('authorization', await asUser('kitchen'))
+      .send({ quantity: -1 });
+
+    expectProblem(res, 400, 'validation');
+    expect(await stockOf(app, menuItemId)).toBeUndefined();
+  });
+
+  it('returns 400 for a dish id that is not a slug', async () => {
+    const res = await request(app)
+      .put('/stock/Lemon%20Tart')
+      .set('authorization', await asUser('kitchen'))
+      .send({ quantity: 1 });
+
+    expectProblem(res, 400, 'validation');
+  });
+
+  it('returns 403 to a customer and 401 to a service acting for no user, changing nothing', async () => {
+    const menuItemId = uniqueDish();
+    const put = async (authorization: string) =>
+      request(app)
+        .put(`/stock/${menuItemId}`)
+        .set('authorization', authorization)
+        .send({ quantity: 5 });
+
+    const asCustomer = await put(await asUser('customer'));
+    const asService = await put(await asGateway());
+
+    expectProblem(asCustomer, 403, 'forbidden');
+    expectProblem(asService, 401, 'unauthenticated');
+    expect(await stockOf(app, menuItemId)).toBeUndefined();
+  });
+});

@@ -1,0 +1,25 @@
+import { type Payment, ProblemError, problemTypes } from '@cheesecake/contracts';
+
+export class PaymentNotFoundError extends ProblemError {
+  constructor(paymentId: string) {
+    super(problemTypes.paymentNotFound, `Payment ${paymentId} does not exist`);
+  }
+}
+
+export class PaymentNotRefundableError extends ProblemError {
+  constructor(payment: Payment) {
+    super(
+      problemTypes.invalidPaymentState,
+      `Payment ${payment.id} is ${payment.status}; only a captured payment can be refunded`,
+    );
+  }
+}
+
+export class IdempotencyKeyReusedError extends ProblemError {
+  constructor(idempotencyKey: string) {
+    super(
+      problemTypes.idempotencyKeyReused,
+      `Idempotency key ${idempotencyKey} was already used for a different charge`,
+    );
+  }
+}

@@ -1,0 +1,24 @@
+import {
+  createLogger,
+  listen,
+  openDatabase,
+  runMigrations,
+  shutdownGracefully,
+} from '@cheesecake/service-kit';
+import { createApp } from './app.js';
+import { loadPaymentConfig } from './config.js';
+import { PAYMENT_MIGRATIONS } from './payment-store.js';
+
+const config = loadPaymentConfig();
+const log = createLogger('payment', config.LOG_LEVEL);
+const db = await openDatabase({ url: config.DATABASE_URL, dataDir: config.DATA_DIR, log });
+await runMigrations(db, [PAYMENT_MIGRATIONS], log);
+
+const app = createApp({
+  db,
+  log,
+  internalTokenSecret: config.INTERNAL_TOKEN_SECRET,
+  bodyLimit: config.BODY_LIMIT,
+});
+const server = await listen(app, config.PORT, config.HOST, log);
+shutdownGracefully({ app, server, log, steps: [() => db.close()] });

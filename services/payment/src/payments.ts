@@ -1,0 +1,131 @@
+import { createHash } from 'node:crypto';
+import type { ChargeRequest, DeclineCode, Payment, PaymentMethod } from '@cheesecake/contracts';
+import { type Database, newId, type Queryable } from '@cheesecake/service-kit';
+import {
+  IdempotencyKeyReusedError,
+  PaymentNotFoundError,
+  PaymentNotRefundableError,
+} from './errors.js';
+import {
+  findCaptureOfOrder,
+  findPayment,
+  findPaymentByIdempotencyKey,
+  findPaymentForUpdate,
+  insertPaymentUnlessConflicting,
+  listPaymentsOfOrder,
+  markPaymentRefunded,
+} from './payment-store.js';
+
+/** What a charge answers: the payment, and whether this request created it. */
+export interface ChargeOutcome {
+  payment: Payment;
+  created: boolean;
+}
+
+type CardVerdict =
+  | { status: 'CAPTURED'; declineCode: null }
+  | { status: 'DECLINED'; declineCode: DeclineCode };
+
+/** The test card network: each test token always gets the same verdict. */
+const verdictByToken: Record<PaymentMethod, CardVerdict> = {
+  tok_visa: { status: 'CAPTURED', declineCode: null },
+  tok_chargeDeclined: { status: 'DECLINED', declineCode: 'card_declined' },
+  tok_insufficientFunds: { status: 'DECLINED', declineCode: 'insufficient_funds' },
+};
+
+/**
+ * Identifies a charge request by its content. The fields go in a fixed order because the
+ * key order of a JSON body carries no meaning.
+ */
+export function fingerprintOf(request: ChargeRequest): string {
+  const canonical = JSON.stringify([
+    request.orderId,
+    request.amountCents,
+    request.currency,
+    request.paymentMethod,
+  ]);
+  return createHash('sha256').update(canonical).digest('hex');
+}
+
+/** Charges and refunds: each order is captured at most once, however often it is charged. */
+export class Payments {
+  readonly #db: Database;
+
+  constructor(db: Database) {
+    this.#db = db;
+  }
+
+  /**
+   * Charges the card for an order. A retry with the same idempotency key gets the first
+   * answer again; a charge for an order that was already captured gets that capture.
+   * Declines are recorded too, so the order may be charged again with another key.
+   */
+  async charge(request: ChargeRequest, idempotencyKey: string): Promise<ChargeOutcome> {
+    const requestFingerprint = fingerprintOf(request);
+    return this.#db.transaction(async (tx) => {
+      const earlier = await findEarlierAnswer(tx, request, idempotencyKey, requestFingerprint);
+      if (earlier) return { payment: earlier, created: false };
+
+      const verdict = verdictByToken[request.paymentMethod];
+      const inserted = await insertPaymentUnlessConflicting(tx, {
+        id: newId('pay'),
+        orderId: request.orderId,
+        idempotencyKey,
+        requestFingerprint,
+        paymentMethod: request.paymentMethod,
+        amountCents: request.amountCents,
+        currency: request.currency,
+        ...verdict,
+      });
+      if (inserted) return { payment: inserted, created: true };
+
+      // A concurrent charge with this key, or capturing this order, committed between our
+      // check and our insert: its payment is the answer.
+      const winner = await findEarlierAnswer(tx, request, idempotencyKey, requestFingerprint);
+      if (!winner) throw new Error('A charge conflicted with a payment that cannot be found');
+      return { payment: winner, created: false };
+    });
+  }
+
+  /** Refunds a captured payment; refunding it again answers the same refund. */
+  async refund(paymentId: string): Promise<Payment> {
+    return this.#db.transaction(async (tx) => {
+      const payment = await findPaymentForUpdate(tx, paymentId);
+      if (!payment) throw new PaymentNotFoundError(paymentId);
+      if (payment.status === 'REFUNDED') return payment;
+      if (payment.status === 'DECLINED') throw new PaymentNotRefundableError(payment);
+      return markPaymentRefunded(tx, paymentId);
+    });
+  }
+
+  async get(paymentId: string): Promise<Payment> {
+    const payment = await findPayment(this.#db, paymentId);
+    if (!payment) throw new PaymentNotFoundError(paymentId);
+    return payment;
+  }
+
+  /** Every charge attempt of an order, oldest first. */
+  async listForOrder(orderId: string): Promise<Payment[]> {
+    return listPaymentsOfOrder(this.#db, orderId);
+  }
+}
+
+/**
+ * The payment an earlier charge already settled this request with: the one made with the
+ * same idempotency key (refused if that key came with another body), else the order's capture.
+ */
+async function findEarlierAnswer(
+  tx: Queryable,
+  request: ChargeRequest,
+  idempotencyKey: string,
+  requestFingerprint: string,
+): Promise<Payment | undefined> {
+  const sameKey = await findPaymentByIdempotencyKey(tx, idempotencyKey);
+  if (sameKey) {
+    if (sameKey.requestFingerprint !== requestFingerprint) {
+      throw new IdempotencyKeyReusedError(idempotencyKey);
+    }
+    return sameKey.payment;
+  }
+  return findCaptureOfOrder(tx, request.orderId);
+}

@@ -1,0 +1,33 @@
+import { paymentApi } from '@cheesecake/contracts';
+import { handle, requireService } from '@cheesecake/service-kit';
+import { Router } from 'express';
+import type { Payments } from './payments.js';
+
+export function paymentRoutes(payments: Payments): Router {
+  const router = Router();
+
+  handle(router, paymentApi.charge, async ({ headers, body }, { caller }) => {
+    requireService(caller, ['order']);
+    const { payment, created } = await payments.charge(body, headers['idempotency-key']);
+    return created
+      ? { status: 201, body: payment, headers: { location: `/payments/${payment.id}` } }
+      : { status: 200, body: payment };
+  });
+
+  handle(router, paymentApi.listPayments, async ({ query }) => ({
+    status: 200,
+    body: { items: await payments.listForOrder(query.orderId) },
+  }));
+
+  handle(router, paymentApi.getPayment, async ({ params }) => ({
+    status: 200,
+    body: await payments.get(params.paymentId),
+  }));
+
+  handle(router, paymentApi.refundPayment, async ({ params }, { caller }) => {
+    requireService(caller, ['order']);
+    return { status: 200, body: await payments.refund(params.paymentId) };
+  });
+
+  return router;
+}
