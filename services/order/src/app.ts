@@ -1,0 +1,48 @@
+import type { Client, kitchenApi, paymentApi } from '@cheesecake/contracts';
+import {
+  createServiceApp,
+  type Database,
+  type Logger,
+  requireInternalCredential,
+} from '@cheesecake/service-kit';
+import type { Express } from 'express';
+import { MenuCatalog } from './menu.js';
+import { Orders } from './orders.js';
+import { orderRoutes } from './routes.js';
+
+/** Everything the order service's app is built from; main.ts wires the real ones, tests their own. */
+export interface AppDeps {
+  db: Database;
+  log: Logger;
+  payments: Client<typeof paymentApi>;
+  kitchen: Client<typeof kitchenApi>;
+  /** The outbox relay, woken after a commit that enqueued a message. */
+  outbox: { wake(): void };
+  internalTokenSecret: string;
+  bodyLimit: string;
+}
+
+/** The order service's HTTP app, not listening. */
+export function createApp(deps: AppDeps): Express {
+  const { db } = deps;
+  const menu = new MenuCatalog(db);
+  const orders = new Orders({
+    db,
+    menu,
+    payments: deps.payments,
+    kitchen: deps.kitchen,
+    outbox: deps.outbox,
+  });
+  return createServiceApp({
+    log: deps.log,
+    bodyLimit: deps.bodyLimit,
+    authenticate: requireInternalCredential({ secret: deps.internalTokenSecret, service: 'order' }),
+    readiness: async () => ({
+      database: await db.ping().then(
+        () => true,
+        () => false,
+      ),
+    }),
+    routes: [orderRoutes(menu, orders)],
+  });
+}

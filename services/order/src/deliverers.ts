@@ -1,0 +1,76 @@
+import {
+  type Client,
+  CreateTicketRequest,
+  type kitchenApi,
+  type paymentApi,
+  ResourceId,
+} from '@cheesecake/contracts';
+import {
+  type Deliverer,
+  type OutboxMessage,
+  PermanentDeliveryError,
+} from '@cheesecake/service-kit';
+import { z } from 'zod';
+
+/** Where the order service's outbox messages go. */
+export const destinations = {
+  /** "Order #123 has been paid: prepare it", a {@link CreateTicketRequest}. */
+  createTicket: 'kitchen.create-ticket',
+  /** Give a captured payment back, a {@link RefundPaymentMessage}. */
+  refundPayment: 'payment.refund',
+} as const;
+
+/** The payload of a `payment.refund` message. */
+export const RefundPaymentMessage = z.object({ paymentId: ResourceId, orderId: ResourceId });
+export type RefundPaymentMessage = z.infer<typeof RefundPaymentMessage>;
+
+/** The downstream clients the messages are delivered with. */
+export interface DelivererClients {
+  kitchen: Client<typeof kitchenApi>;
+  payments: Client<typeof paymentApi>;
+}
+
+/**
+ * One deliverer per destination. Each resolves once the receiver accepted the message;
+ * a rejection the receiver's contract declares (4xx) will not get better by retrying, so
+ * it is permanent, while an unreachable, slow or failing receiver throws to be retried.
+ */
+export function createDeliverers({
+  kitchen,
+  payments,
+}: DelivererClients): Record<string, Deliverer> {
+  return {
+    [destinations.createTicket]: async (message) => {
+      const ticket = payloadOf(message, CreateTicketRequest);
+      const answer = await kitchen.createTicket({ body: ticket }, contextOf(message));
+      if (answer.status !== 200 && answer.status !== 201) {
+        throw new PermanentDeliveryError(
+          `kitchen answered ${answer.status}: ${answer.body.detail}`,
+        );
+      }
+    },
+    [destinations.refundPayment]: async (message) => {
+      const { paymentId } = payloadOf(message, RefundPaymentMessage);
+      const answer = await payments.refundPayment({ params: { paymentId } }, contextOf(message));
+      if (answer.status !== 200) {
+        throw new PermanentDeliveryError(
+          `payment answered ${answer.status}: ${answer.body.detail}`,
+        );
+      }
+    },
+  };
+}
+
+function payloadOf<S extends z.ZodType>(message: OutboxMessage, schema: S): z.output<S> {
+  const parsed = schema.safeParse(message.payload);
+  if (!parsed.success) {
+    throw new PermanentDeliveryError(
+      `malformed ${message.destination} payload: ${parsed.error.message}`,
+    );
+  }
+  return parsed.data;
+}
+
+function contextOf(message: OutboxMessage) {
+  return message.requestId ? { requestId: message.requestId } : {};
+}

@@ -1,0 +1,57 @@
+import type { Menu, OrderLine, OrderLineRequest } from '@cheesecake/contracts';
+import type { Queryable } from '@cheesecake/service-kit';
+import { MenuItemUnavailableError } from './errors.js';
+import { findMenuItems, listMenuItems } from './menu-store.js';
+
+/** The lines of a new order, priced from the menu, and their total. */
+export interface PricedLines {
+  lines: OrderLine[];
+  totalCents: number;
+  currency: string;
+}
+
+/** The menu: what is on sale, and at what price. */
+export class MenuCatalog {
+  constructor(private readonly db: Queryable) {}
+
+  /** Everything on the menu, with prices and availability, in the order it is shown. */
+  async getMenu(): Promise<Menu> {
+    return { items: await listMenuItems(this.db) };
+  }
+
+  /** Prices each requested line from the menu (never from the client); any dish not on sale fails it. */
+  async priceLines(requested: OrderLineRequest[]): Promise<PricedLines> {
+    const ids = [...new Set(requested.map((line) => line.menuItemId))];
+    const onSale = new Map(
+      (await findMenuItems(this.db, ids))
+        .filter((item) => item.available)
+        .map((item) => [item.id, item]),
+    );
+
+    const unavailable = ids.filter((id) => !onSale.has(id));
+    if (unavailable.length > 0) throw new MenuItemUnavailableError(unavailable);
+
+    const lines: OrderLine[] = [];
+    const currencies = new Set<string>();
+    for (const { menuItemId, quantity } of requested) {
+      const item = onSale.get(menuItemId);
+      if (!item) continue;
+      currencies.add(item.currency);
+      lines.push({
+        menuItemId,
+        name: item.name,
+        quantity,
+        unitPriceCents: item.priceCents,
+        lineTotalCents: item.priceCents * quantity,
+      });
+    }
+    const [currency, ...others] = currencies;
+    // A total across currencies would mean nothing; the menu is priced in one.
+    if (!currency || others.length > 0) throw new Error('The menu is not priced in one currency');
+    return {
+      lines,
+      totalCents: lines.reduce((sum, line) => sum + line.lineTotalCents, 0),
+      currency,
+    };
+  }
+}

@@ -1,0 +1,301 @@
+import {
+  type CallContext,
+  type Client,
+  type CreateOrderRequest,
+  type CreateTicketRequest,
+  type EndUser,
+  type kitchenApi,
+  type ListOrdersQuery,
+  type Order,
+  type OrderPage,
+  type OrderStatus,
+  type Payment,
+  type PaymentMethod,
+  type paymentApi,
+  type TicketStatus,
+  type TicketStatusReport,
+  UnexpectedResponseError,
+} from '@cheesecake/contracts';
+import { type Database, enqueue, newId } from '@cheesecake/service-kit';
+import { z } from 'zod';
+import { destinations, type RefundPaymentMessage } from './deliverers.js';
+import {
+  InvalidCursorError,
+  InvalidOrderStateError,
+  OrderNotFoundError,
+  PaymentDeclinedError,
+} from './errors.js';
+import type { MenuCatalog } from './menu.js';
+import * as store from './order-store.js';
+
+/** What the order use cases work with. */
+export interface OrderDeps {
+  db: Database;
+  menu: MenuCatalog;
+  payments: Client<typeof paymentApi>;
+  kitchen: Client<typeof kitchenApi>;
+  /** The outbox relay, woken after a commit that enqueued a message so it goes out at once. */
+  outbox: { wake(): void };
+}
+
+/**
+ * How a ticket status moves the order, and from which statuses. QUEUED moves nothing, and
+ * neither does CANCELLED: the order cancelled itself when it asked the kitchen to cancel.
+ */
+const orderStatusAfterTicket: Partial<
+  Record<TicketStatus, { from: OrderStatus[]; to: OrderStatus }>
+> = {
+  PREPARING: { from: ['PAID'], to: 'PREPARING' },
+  READY: { from: ['PAID', 'PREPARING'], to: 'READY' },
+  REJECTED: { from: ['PAID'], to: 'REJECTED' },
+};
+
+/** The order saga: placing, paying and cancelling orders, and following the kitchen. */
+export class Orders {
+  constructor(private readonly deps: OrderDeps) {}
+
+  /** Stores a new order for the customer, priced from the menu, awaiting payment. */
+  async placeOrder(customer: EndUser, request: CreateOrderRequest): Promise<Order> {
+    const priced = await this.deps.menu.priceLines(request.items);
+    return store.insertOrder(this.deps.db, {
+      id: newId('ord'),
+      customerId: customer.id,
+      items: priced.lines,
+      totalCents: priced.totalCents,
+      currency: priced.currency,
+      notes: request.notes ?? null,
+    });
+  }
+
+  /** A page of orders, newest first: a customer's own, or everyone's for the kitchen and admins. */
+  async listOrders(user: EndUser, query: ListOrdersQuery): Promise<OrderPage> {
+    const orders = await store.listOrders(this.deps.db, {
+      customerId: user.role === 'customer' ? user.id : undefined,
+      status: query.status,
+      beforeNumber: query.cursor === undefined ? undefined : readCursor(query.cursor),
+      // One more than asked tells whether there is a next page.
+      limit: query.limit + 1,
+    });
+    const items = orders.slice(0, query.limit);
+    const last = items.at(-1);
+    return { items, nextCursor: orders.length > query.limit && last ? cursorAfter(last) : null };
+  }
+
+  /** One order, for its owner, the kitchen or an admin. */
+  async getOrder(user: EndUser, orderId: string): Promise<Order> {
+    const order = await store.findOrder(this.deps.db, orderId);
+    if (!order || (user.role === 'customer' && order.customerId !== user.id)) {
+      throw new OrderNotFoundError(orderId);
+    }
+    return order;
+  }
+
+  /**
+   * Charges the order. Captured: the order is PAID and the kitchen is told to prepare it.
+   * Declined: the order stays payable and the next attempt gets a new idempotency key.
+   */
+  async payOrder(
+    customer: EndUser,
+    orderId: string,
+    paymentMethod: PaymentMethod,
+    call: CallContext,
+  ): Promise<Order> {
+    const order = await this.getOrder(customer, orderId);
+    // A PAID order is charged again on purpose: the payment service answers with the payment
+    // it already captured, so a retry whose first answer was lost gets the same answer.
+    if (order.status !== 'PENDING_PAYMENT' && order.status !== 'PAID') {
+      throw new InvalidOrderStateError(order.id, order.status, 'it is no longer awaiting payment');
+    }
+
+    const declinedBefore = await store.countDeclinedPayments(this.deps.db, order.id);
+    const payment = await this.charge(order, paymentMethod, declinedBefore, call);
+
+    switch (payment.status) {
+      case 'CAPTURED':
+        return this.recordCapture(order.id, payment, call.requestId);
+      case 'DECLINED':
+        await store.recordDecline(this.deps.db, order.id, declinedBefore);
+        throw new PaymentDeclinedError(payment.id, payment.declineCode);
+      case 'REFUNDED':
+        throw new InvalidOrderStateError(
+          order.id,
+          order.status,
+          `its payment ${payment.id} has been refunded`,
+        );
+    }
+  }
+
+  /**
+   * Cancels the order: an unpaid one at once; a paid one if the kitchen can still cancel its
+   * ticket, then refunds the payment. Once preparation has started it is too late.
+   */
+  async cancelOrder(customer: EndUser, orderId: string, call: CallContext): Promise<Order> {
+    const order = await this.getOrder(customer, orderId);
+    if (order.status === 'PENDING_PAYMENT') {
+      const cancelled = await store.updateStatus(this.deps.db, order.id, {
+        from: ['PENDING_PAYMENT'],
+        to: 'CANCELLED',
+      });
+      if (cancelled) return cancelled;
+      // A payment was recorded between the read and the update: cancel it as a paid order.
+      return this.cancelPaidOrder(await this.getOrder(customer, orderId), call);
+    }
+    return this.cancelPaidOrder(order, call);
+  }
+
+  /**
+   * Applies the kitchen's report of a ticket status, forward only: a late or repeated report
+   * changes nothing. A rejected ticket refunds the payment. Resolves to whether the order changed.
+   */
+  async applyTicketReport(report: TicketStatusReport, requestId?: string): Promise<boolean> {
+    const outcome = await this.deps.db.transaction(async (tx) => {
+      const order = await store.findOrder(tx, report.orderId, { forUpdate: true });
+      if (!order) throw new OrderNotFoundError(report.orderId);
+
+      const move = orderStatusAfterTicket[report.status];
+      const nextStatus = move?.from.includes(order.status) ? move.to : undefined;
+      if (nextStatus === undefined && order.ticketId !== null) {
+        return { applied: false, refunding: false };
+      }
+
+      const saved = await store.saveTicketProgress(tx, order.id, {
+        status: nextStatus ?? order.status,
+        ticketId: order.ticketId ?? report.ticketId,
+      });
+      const refunding = nextStatus === 'REJECTED';
+      if (refunding) await enqueue(tx, refundMessage(saved, requestId));
+      return { applied: true, refunding };
+    });
+    if (outcome.refunding) this.deps.outbox.wake();
+    return outcome.applied;
+  }
+
+  private async charge(
+    order: Order,
+    paymentMethod: PaymentMethod,
+    declinedBefore: number,
+    call: CallContext,
+  ): Promise<Payment> {
+    const answer = await this.deps.payments.charge(
+      {
+        // Stable until a decline is recorded, so a retry after a timeout is never charged twice.
+        headers: {
+          'idempotency-key': `${order.id}:attempt-${declinedBefore + 1}:${paymentMethod}`,
+        },
+        body: {
+          orderId: order.id,
+          amountCents: order.totalCents,
+          currency: order.currency,
+          paymentMethod,
+        },
+      },
+      call,
+    );
+    if (answer.status === 200 || answer.status === 201) return answer.body;
+    // The payment service refused our own request: nothing the customer can change.
+    throw new UnexpectedResponseError(
+      'payment',
+      answer.status,
+      `${answer.status} ${answer.body.detail ?? answer.body.title}`,
+    );
+  }
+
+  private async recordCapture(
+    orderId: string,
+    payment: Payment,
+    requestId: string | undefined,
+  ): Promise<Order> {
+    const outcome = await this.deps.db.transaction(async (tx) => {
+      const paid = await store.recordCapture(tx, orderId, payment.id);
+      if (paid) {
+        await enqueue(tx, {
+          destination: destinations.createTicket,
+          payload: ticketFor(paid),
+          requestId,
+        });
+        return { order: paid, accepted: true };
+      }
+      const current = await store.findOrder(tx, orderId);
+      if (!current) throw new OrderNotFoundError(orderId);
+      if (current.paymentId === payment.id) return { order: current, accepted: true };
+      // The order was cancelled while its card was being charged: give the money back.
+      await enqueue(tx, refundMessage({ ...current, paymentId: payment.id }, requestId));
+      return { order: current, accepted: false };
+    });
+    this.deps.outbox.wake();
+    if (!outcome.accepted) {
+      throw new InvalidOrderStateError(
+        orderId,
+        outcome.order.status,
+        `it changed while the card was charged; payment ${payment.id} will be refunded`,
+      );
+    }
+    return outcome.order;
+  }
+
+  private async cancelPaidOrder(order: Order, call: CallContext): Promise<Order> {
+    if (order.status !== 'PAID') {
+      throw new InvalidOrderStateError(order.id, order.status, 'it can no longer be cancelled');
+    }
+    const answer = await this.deps.kitchen.cancelTicketForOrder(
+      { params: { orderId: order.id }, body: { orderNumber: order.number } },
+      call,
+    );
+    if (answer.status === 409) {
+      throw new InvalidOrderStateError(order.id, order.status, 'preparation has started');
+    }
+    if (answer.status !== 200) {
+      throw new UnexpectedResponseError(
+        'kitchen',
+        answer.status,
+        `${answer.status} ${answer.body.detail ?? answer.body.title}`,
+      );
+    }
+
+    const cancelled = await this.deps.db.transaction(async (tx) => {
+      const cancelled = await store.updateStatus(tx, order.id, { from: ['PAID'], to: 'CANCELLED' });
+      if (cancelled) await enqueue(tx, refundMessage(cancelled, call.requestId));
+      return cancelled;
+    });
+    if (!cancelled) {
+      const current = await store.findOrder(this.deps.db, order.id);
+      throw new InvalidOrderStateError(
+        order.id,
+        current?.status ?? order.status,
+        'it changed while its ticket was being cancelled',
+      );
+    }
+    this.deps.outbox.wake();
+    return cancelled;
+  }
+}
+
+function ticketFor(order: Order): CreateTicketRequest {
+  return {
+    orderId: order.id,
+    orderNumber: order.number,
+    items: order.items.map(({ menuItemId, name, quantity }) => ({ menuItemId, name, quantity })),
+    notes: order.notes,
+  };
+}
+
+function refundMessage(order: Order, requestId: string | undefined) {
+  if (!order.paymentId) throw new Error(`Order ${order.id} has no payment to refund`);
+  const payload: RefundPaymentMessage = { paymentId: order.paymentId, orderId: order.id };
+  return { destination: destinations.refundPayment, payload, requestId };
+}
+
+/** A list cursor: the number below which the next page starts, opaque to clients. */
+const Cursor = z.strictObject({ before: z.int().min(1) });
+
+function cursorAfter(order: Order): string {
+  return Buffer.from(JSON.stringify({ before: order.number })).toString('base64url');
+}
+
+function readCursor(cursor: string): number {
+  try {
+    return Cursor.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'))).before;
+  } catch {
+    throw new InvalidCursorError();
+  }
+}

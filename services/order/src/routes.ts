@@ -1,0 +1,52 @@
+import { orderApi } from '@cheesecake/contracts';
+import { handle, requireService, requireUser } from '@cheesecake/service-kit';
+import { Router } from 'express';
+import type { MenuCatalog } from './menu.js';
+import type { Orders } from './orders.js';
+
+/** The order service's routes, one per record of its contract. */
+export function orderRoutes(menu: MenuCatalog, orders: Orders): Router {
+  const router = Router();
+
+  handle(router, orderApi.getMenu, async () => ({ status: 200, body: await menu.getMenu() }));
+
+  handle(router, orderApi.createOrder, async ({ body }, { caller }) => {
+    const customer = requireUser(caller, ['customer']);
+    return { status: 201, body: await orders.placeOrder(customer, body) };
+  });
+
+  handle(router, orderApi.listOrders, async ({ query }, { caller }) => {
+    const user = requireUser(caller, ['customer', 'kitchen', 'admin']);
+    return { status: 200, body: await orders.listOrders(user, query) };
+  });
+
+  handle(router, orderApi.getOrder, async ({ params }, { caller }) => {
+    const user = requireUser(caller, ['customer', 'kitchen', 'admin']);
+    return { status: 200, body: await orders.getOrder(user, params.orderId) };
+  });
+
+  handle(router, orderApi.payOrder, async ({ params, body }, { caller, requestId }) => {
+    const customer = requireUser(caller, ['customer']);
+    const order = await orders.payOrder(customer, params.orderId, body.paymentMethod, {
+      requestId,
+      user: customer,
+    });
+    return { status: 200, body: order };
+  });
+
+  handle(router, orderApi.cancelOrder, async ({ params }, { caller, requestId }) => {
+    const customer = requireUser(caller, ['customer']);
+    const order = await orders.cancelOrder(customer, params.orderId, {
+      requestId,
+      user: customer,
+    });
+    return { status: 200, body: order };
+  });
+
+  handle(router, orderApi.reportTicketStatus, async ({ body }, { caller, requestId }) => {
+    requireService(caller, ['kitchen']);
+    return { status: 200, body: { applied: await orders.applyTicketReport(body, requestId) } };
+  });
+
+  return router;
+}

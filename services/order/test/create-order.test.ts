@@ -1,0 +1,175 @@
+import { Order } from '@cheesecake/contracts';
+import type { Database } from '@cheesecake/service-kit';
+import type { Express } from 'express';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import {
+  asCustomer,
+  asService,
+  asStaff,
+  createTestApp,
+  expectProblem,
+  newCustomerId,
+  ONE_CHEESECAKE,
+  openTestDatabase,
+  placeOrder,
+  storedOrder,
+} from './support.js';
+
+describe('POST /orders', () => {
+  let db: Database;
+  let app: Express;
+
+  beforeAll(async () => {
+    db = await openTestDatabase();
+    ({ app } = createTestApp(db));
+  });
+  afterAll(() => db.close());
+
+  const ordersOf = async (customerId: string) =>
+    (
+      await db.query<{ count: number }>(
+        'select count(*)::int as count from orders where customer_id = $1',
+        [customerId],
+      )
+    )[0]?.count;
+
+  it('returns 201 with the order priced from the menu and awaiting payment', async () => {
+    const customerId = newCustomerId();
+
+    const res = await request(app)
+      .post('/orders')
+      .set('authorization', await asCustomer(customerId))
+      .send({
+        items: [
+          { menuItemId: 'basque-burnt-cheesecake', quantity: 2 },
+          { menuItemId: 'lemon-tart', quantity: 1 },
+        ],
+        notes: 'No candles',
+      });
+
+    expect(res.status).toBe(201);
+    expect(res.headers.location).toBeUndefined();
+    const order = Order.parse(res.body);
+    expect(order).toMatchObject({
+      customerId,
+      status: 'PENDING_PAYMENT',
+      totalCents: 2 * 720 + 520,
+      currency: 'USD',
+      notes: 'No candles',
+      paymentId: null,
+      ticketId: null,
+    });
+    expect(order.items).toEqual([
+      {
+        menuItemId: 'basque-burnt-cheesecake',
+        name: 'Basque Burnt Cheesecake',
+        quantity: 2,
+        unitPriceCents: 720,
+        lineTotalCents: 1440,
+      },
+      {
+        menuItemId: 'lemon-tart',
+        name: 'Lemon Tart',
+        quantity: 1,
+        unitPriceCents: 520,
+        lineTotalCents: 520,
+      },
+    ]);
+    expect(order.id).toMatch(/^ord_/);
+    expect(order.number).toBeGreaterThanOrEqual(100);
+    expect(await storedOrder(db, order.id)).toEqual(order);
+  });
+
+  it('numbers orders one after another', async () => {
+    const customerId = newCustomerId();
+
+    const first = await placeOrder(app, customerId);
+    const second = await placeOrder(app, customerId);
+
+    expect(second.number).toBe(first.number + 1);
+  });
+
+  it('returns 400 and stores nothing when the client sets the status or the total itself', async () => {
+    const customerId = newCustomerId();
+
+    const res = await request(app)
+      .post('/orders')
+      .set('authorization', await asCustomer(customerId))
+      .send({ ...ONE_CHEESECAKE, status: 'PAID', totalCents: 1 });
+
+    const problem = expectProblem(res, 400, 'validation');
+    expect(problem.detail).toMatch(/status/);
+    expect(problem.detail).toMatch(/totalCents/);
+    expect(await ordersOf(customerId)).toBe(0);
+  });
+
+  it('returns 400 and stores nothing for an order without items', async () => {
+    const customerId = newCustomerId();
+
+    const res = await request(app)
+      .post('/orders')
+      .set('authorization', await asCustomer(customerId))
+      .send({ items: [] });
+
+    const problem = expectProblem(res, 400, 'validation');
+    expect(problem.errors?.map((issue) => issue.path)).toEqual(['body.items']);
+    expect(await ordersOf(customerId)).toBe(0);
+  });
+
+  it('returns 409 naming the dish and stores nothing when a dish is not on the menu', async () => {
+    const customerId = newCustomerId();
+
+    const res = await request(app)
+      .post('/orders')
+      .set('authorization', await asCustomer(customerId))
+      .send({ items: [...ONE_CHEESECAKE.items, { menuItemId: 'chocolate-cake', quantity: 1 }] });
+
+    const problem = expectProblem(res, 409, 'menu-item-unavailable');
+    expect(problem.detail).toContain('chocolate-cake');
+    expect(problem.menuItemIds).toEqual(['chocolate-cake']);
+    expect(await ordersOf(customerId)).toBe(0);
+  });
+
+  it('returns 409 when a dish is on the menu but unavailable', async () => {
+    const customerId = newCustomerId();
+    await db.query(`update menu_items set available = false where id = 'lemon-tart'`);
+    onTestFinished(async () => {
+      await db.query(`update menu_items set available = true where id = 'lemon-tart'`);
+    });
+
+    const res = await request(app)
+      .post('/orders')
+      .set('authorization', await asCustomer(customerId))
+      .send({ items: [{ menuItemId: 'lemon-tart', quantity: 1 }] });
+
+    const problem = expectProblem(res, 409, 'menu-item-unavailable');
+    expect(problem.detail).toContain('lemon-tart');
+    expect(await ordersOf(customerId)).toBe(0);
+  });
+
+  it('returns 403 for kitchen staff', async () => {
+    const res = await request(app)
+      .post('/orders')
+      .set('authorization', await asStaff('kitchen'))
+      .send(ONE_CHEESECAKE);
+
+    expectProblem(res, 403, 'forbidden');
+    expect(await ordersOf('usr_kitchen')).toBe(0);
+  });
+
+  it('returns 401 for a service call made on behalf of no user', async () => {
+    const res = await request(app)
+      .post('/orders')
+      .set('authorization', await asService('gateway'))
+      .send(ONE_CHEESECAKE);
+
+    expectProblem(res, 401, 'unauthenticated');
+  });
+
+  it('returns 401 without an internal credential', async () => {
+    const res = await request(app).post('/orders').send(ONE_CHEESECAKE);
+
+    expectProblem(res, 401, 'unauthenticated');
+  });
+});

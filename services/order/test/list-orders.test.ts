@@ -1,0 +1,150 @@
+import { Order, OrderPage } from '@cheesecake/contracts';
+import type { Database } from '@cheesecake/service-kit';
+import type { Express } from 'express';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  asCustomer,
+  asService,
+  asStaff,
+  cancelOrder,
+  createTestApp,
+  expectProblem,
+  newCustomerId,
+  openTestDatabase,
+  placeOrder,
+} from './support.js';
+
+let db: Database;
+let app: Express;
+
+beforeAll(async () => {
+  db = await openTestDatabase();
+  ({ app } = createTestApp(db));
+});
+afterAll(() => db.close());
+
+describe('GET /orders', () => {
+  const listAs = async (authorization: string, query: Record<string, string | number> = {}) =>
+    request(app).get('/orders').query(query).set('authorization', authorization);
+
+  it('shows a customer only their own orders, newest first', async () => {
+    const alice = newCustomerId();
+    const bob = newCustomerId();
+    const older = await placeOrder(app, alice);
+    await placeOrder(app, bob);
+    const newer = await placeOrder(app, alice);
+
+    const res = await listAs(await asCustomer(alice));
+
+    expect(res.status).toBe(200);
+    const page = OrderPage.parse(res.body);
+    expect(page.items.map((order) => order.id)).toEqual([newer.id, older.id]);
+    expect(page.nextCursor).toBeNull();
+  });
+
+  it("shows kitchen staff and admins everyone's orders", async () => {
+    const alices = await placeOrder(app, newCustomerId());
+    const bobs = await placeOrder(app, newCustomerId());
+
+    for (const role of ['kitchen', 'admin'] as const) {
+      const res = await listAs(await asStaff(role), { limit: 100 });
+
+      expect(res.status).toBe(200);
+      const ids = OrderPage.parse(res.body).items.map((order) => order.id);
+      expect(ids).toEqual(expect.arrayContaining([alices.id, bobs.id]));
+    }
+  });
+
+  it('pages through the orders with the cursor until nextCursor is null', async () => {
+    const customer = newCustomerId();
+    const first = await placeOrder(app, customer);
+    const second = await placeOrder(app, customer);
+    const third = await placeOrder(app, customer);
+    const authorization = await asCustomer(customer);
+
+    const firstPage = OrderPage.parse((await listAs(authorization, { limit: 2 })).body);
+    const secondPage = OrderPage.parse(
+      (await listAs(authorization, { limit: 2, cursor: firstPage.nextCursor ?? '' })).body,
+    );
+
+    expect(firstPage.items.map((order) => order.id)).toEqual([third.id, second.id]);
+    expect(firstPage.nextCursor).toEqual(expect.any(String));
+    expect(secondPage.items.map((order) => order.id)).toEqual([first.id]);
+    expect(secondPage.nextCursor).toBeNull();
+  });
+
+  it('filters by status', async () => {
+    const customer = newCustomerId();
+    const cancelled = await placeOrder(app, customer);
+    await placeOrder(app, customer);
+    await cancelOrder(app, customer, cancelled.id);
+
+    const res = await listAs(await asCustomer(customer), { status: 'CANCELLED' });
+
+    expect(res.status).toBe(200);
+    const page = OrderPage.parse(res.body);
+    expect(page.items.map((order) => [order.id, order.status])).toEqual([
+      [cancelled.id, 'CANCELLED'],
+    ]);
+  });
+
+  it.each([
+    ['not base64 JSON', 'not-a-cursor'],
+    ['JSON of another shape', Buffer.from('{"before":"x"}').toString('base64url')],
+  ])('returns 400 for a cursor that is %s', async (_, cursor) => {
+    const res = await listAs(await asCustomer(newCustomerId()), { cursor });
+
+    const problem = expectProblem(res, 400, 'validation');
+    expect(problem.errors).toEqual([{ path: 'query.cursor', message: expect.any(String) }]);
+  });
+
+  it('returns 400 for an unknown status or a limit out of range', async () => {
+    const authorization = await asCustomer(newCustomerId());
+
+    const badStatus = await listAs(authorization, { status: 'EATEN' });
+    const badLimit = await listAs(authorization, { limit: 0 });
+
+    expectProblem(badStatus, 400, 'validation');
+    expectProblem(badLimit, 400, 'validation');
+  });
+
+  it('returns 401 for a service call made on behalf of no user', async () => {
+    const res = await listAs(await asService('gateway'));
+
+    expectProblem(res, 401, 'unauthenticated');
+  });
+});
+
+describe('GET /orders/:orderId', () => {
+  const getAs = async (authorization: string, orderId: string) =>
+    request(app).get(`/orders/${orderId}`).set('authorization', authorization);
+
+  it('returns the order to its owner, kitchen staff and admins', async () => {
+    const customer = newCustomerId();
+    const order = await placeOrder(app, customer);
+
+    for (const authorization of [
+      await asCustomer(customer),
+      await asStaff('kitchen'),
+      await asStaff('admin'),
+    ]) {
+      const res = await getAs(authorization, order.id);
+
+      expect(res.status).toBe(200);
+      expect(Order.parse(res.body)).toEqual(order);
+    }
+  });
+
+  it("returns 404 for someone else's order, as for an order that does not exist", async () => {
+    const order = await placeOrder(app, newCustomerId());
+    const stranger = await asCustomer(newCustomerId());
+
+    const someoneElses = await getAs(stranger, order.id);
+    const unknown = await getAs(stranger, 'ord_unknown');
+
+    const problem = expectProblem(someoneElses, 404, 'order-not-found');
+    expectProblem(unknown, 404, 'order-not-found');
+    expect(problem.detail).toBe(`Order ${order.id} does not exist`);
+  });
+});

@@ -1,0 +1,289 @@
+import { Order, ProblemError, problemTypes } from '@cheesecake/contracts';
+import type { Database } from '@cheesecake/service-kit';
+import type { Express } from 'express';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type KitchenStub,
+  type PaymentStub,
+  startKitchenStub,
+  startPaymentStub,
+  unreachableUrl,
+} from './stubs.js';
+import {
+  asCustomer,
+  asStaff,
+  cancelOrder,
+  createTestApp,
+  deliverDueMessages,
+  expectProblem,
+  forceStatus,
+  newCustomerId,
+  openTestDatabase,
+  outboxMessages,
+  payOrder,
+  placeOrder,
+  storedOrder,
+} from './support.js';
+
+describe('POST /orders/:orderId/payment', () => {
+  let db: Database;
+  let payment: PaymentStub;
+  let kitchen: KitchenStub;
+  let app: Express;
+  let relay: ReturnType<typeof createTestApp>['relay'];
+
+  beforeAll(async () => {
+    db = await openTestDatabase();
+    payment = await startPaymentStub();
+    kitchen = await startKitchenStub();
+    ({ app, relay } = createTestApp(db, { paymentUrl: payment.url, kitchenUrl: kitchen.url }));
+  });
+  afterAll(async () => {
+    await Promise.all([payment.close(), kitchen.close()]);
+    await db.close();
+  });
+
+  const chargesOf = (orderId: string) => payment.charges.filter((c) => c.body.orderId === orderId);
+
+  it('returns 200 with the order PAID and enqueues one ticket for the kitchen when the card is captured', async () => {
+    const customer = newCustomerId();
+    const placed = await placeOrder(app, customer, {
+      items: [{ menuItemId: 'matcha-cheesecake', quantity: 2 }],
+      notes: 'Happy birthday',
+    });
+
+    const res = await payOrder(app, customer, placed.id, 'tok_visa');
+
+    expect(res.status).toBe(200);
+    const paid = Order.parse(res.body);
+    const [charge] = chargesOf(placed.id);
+    expect(charge).toMatchObject({
+      idempotencyKey: `${placed.id}:attempt-1:tok_visa`,
+      body: { orderId: placed.id, amountCents: 1380, currency: 'USD', paymentMethod: 'tok_visa' },
+      caller: { service: 'order', user: { id: customer, role: 'customer' } },
+    });
+    const captured = payment.payments.find((p) => p.orderId === placed.id);
+    expect(paid).toMatchObject({ status: 'PAID', paymentId: captured?.id });
+    expect(await storedOrder(db, placed.id)).toEqual(paid);
+    expect(await outboxMessages(db, placed.id)).toEqual([
+      {
+        destination: 'kitchen.create-ticket',
+        status: 'pending',
+        request_id: expect.any(String),
+        payload: {
+          orderId: placed.id,
+          orderNumber: placed.number,
+          items: [{ menuItemId: 'matcha-cheesecake', name: 'Matcha Cheesecake', quantity: 2 }],
+          notes: 'Happy birthday',
+        },
+      },
+    ]);
+  });
+
+  it('delivers the ticket to the kitchen under the request id of the payment', async () => {
+    const customer = newCustomerId();
+    const placed = await placeOrder(app, customer);
+    await request(app)
+      .post(`/orders/${placed.id}/payment`)
+      .set('authorization', await asCustomer(customer))
+      .set('x-request-id', `pay-${placed.id}`)
+      .send({ paymentMethod: 'tok_visa' });
+
+    await deliverDueMessages(relay);
+
+    const delivered = kitchen.tickets.filter((t) => t.body.orderId === placed.id);
+    expect(delivered).toMatchObject([
+      {
+        body: { orderNumber: placed.number },
+        requestId: `pay-${placed.id}`,
+        caller: { service: 'order' },
+      },
+    ]);
+    expect((await outboxMessages(db, placed.id)).map((m) => m.status)).toEqual(['delivered']);
+  });
+
+  it('returns 402 and keeps the order payable when the card is declined', async () => {
+    const customer = newCustomerId();
+    const placed = await placeOrder(app, customer);
+
+    const res = await payOrder(app, customer, placed.id, 'tok_chargeDeclined');
+
+    const problem = expectProblem(res, 402, 'payment-declined');
+    const declined = payment.payments.find((p) => p.orderId === placed.id);
+    expect(problem).toMatchObject({ paymentId: declined?.id, declineCode: 'card_declined' });
+    expect(await storedOrder(db, placed.id)).toMatchObject({
+      status: 'PENDING_PAYMENT',
+      paymentId: null,
+    });
+    expect(await outboxMessages(db, placed.id)).toEqual([]);
+  });
+
+  it('charges the next attempt under a new key after a decline, so the customer can pay with tok_visa', async () => {
+    const customer = newCustomerId();
+    const placed = await placeOrder(app, customer);
+    await payOrder(app, customer, placed.id, 'tok_insufficientFunds');
+    await payOrder(app, customer, placed.id, 'tok_insufficientFunds');
+
+    const res = await payOrder(app, customer, placed.id, 'tok_visa');
+
+    expect(res.status).toBe(200);
+    expect(Order.parse(res.body).status).toBe('PAID');
+    expect(chargesOf(placed.id).map((c) => c.idempotencyKey)).toEqual([
+      `${placed.id}:attempt-1:tok_insufficientFunds`,
+      `${placed.id}:attempt-2:tok_insufficientFunds`,
+      `${placed.id}:attempt-3:tok_visa`,
+    ]);
+    expect(payment.payments.filter((p) => p.orderId === placed.id).map((p) => p.status)).toEqual([
+      'DECLINED',
+      'DECLINED',
+      'CAPTURED',
+    ]);
+  });
+
+  it('counts a decline once when two payments with the same card cross', async () => {
+    const customer = newCustomerId();
+    const placed = await placeOrder(app, customer);
+    let arrived = 0;
+    let bothArrived: () => void = () => {};
+    const barrier = new Promise<void>((resolve) => {
+      bothArrived = resolve;
+    });
+    const crossing = await startPaymentStub({
+      beforeAnswer: async () => {
+        if (++arrived === 2) bothArrived();
+        await barrier;
+      },
+    });
+    const { app: appWithCrossing } = createTestApp(db, { paymentUrl: crossing.url });
+
+    const answers = await Promise.all([
+      payOrder(appWithCrossing, customer, placed.id, 'tok_chargeDeclined'),
+      payOrder(appWithCrossing, customer, placed.id, 'tok_chargeDeclined'),
+    ]);
+    await payOrder(appWithCrossing, customer, placed.id, 'tok_visa');
+    await crossing.close();
+
+    expect(answers.map((res) => res.status)).toEqual([402, 402]);
+    expect(crossing.charges.map((c) => c.idempotencyKey)).toEqual([
+      `${placed.id}:attempt-1:tok_chargeDeclined`,
+      `${placed.id}:attempt-1:tok_chargeDeclined`,
+      `${placed.id}:attempt-2:tok_visa`,
+    ]);
+  });
+
+  it('answers a retry after a capture with the same order, charging once and enqueueing one ticket', async () => {
+    const customer = newCustomerId();
+    const placed = await placeOrder(app, customer);
+    const first = await payOrder(app, customer, placed.id, 'tok_visa');
+
+    const retry = await payOrder(app, customer, placed.id, 'tok_visa');
+
+    expect(retry.status).toBe(200);
+    expect(Order.parse(retry.body)).toEqual(Order.parse(first.body));
+    expect(chargesOf(placed.id).map((c) => c.idempotencyKey)).toEqual([
+      `${placed.id}:attempt-1:tok_visa`,
+      `${placed.id}:attempt-1:tok_visa`,
+    ]);
+    expect(payment.payments.filter((p) => p.orderId === placed.id)).toHaveLength(1);
+    expect(await outboxMessages(db, placed.id)).toHaveLength(1);
+  });
+
+  it('returns 503 and leaves the order unchanged when the payment service is down', async () => {
+    const customer = newCustomerId();
+    const placed = await placeOrder(app, customer);
+    const { app: appWithoutPayments } = createTestApp(db, { paymentUrl: await unreachableUrl() });
+
+    const res = await payOrder(appWithoutPayments, customer, placed.id, 'tok_visa');
+
+    expectProblem(res, 503, 'service-unavailable');
+    expect(await storedOrder(db, placed.id)).toEqual(placed);
+    expect(await outboxMessages(db, placed.id)).toEqual([]);
+  });
+
+  it('returns 502 and leaves the order unchanged when the payment service refuses the charge', async () => {
+    const customer = newCustomerId();
+    const placed = await placeOrder(app, customer);
+    const refusing = await startPaymentStub({
+      beforeAnswer: async () => {
+        throw new ProblemError(problemTypes.idempotencyKeyReused, 'another body under this key');
+      },
+    });
+    const { app: appWithRefusingPayments } = createTestApp(db, { paymentUrl: refusing.url });
+
+    const res = await payOrder(appWithRefusingPayments, customer, placed.id, 'tok_visa');
+    await refusing.close();
+
+    expectProblem(res, 502, 'bad-gateway');
+    expect(await storedOrder(db, placed.id)).toEqual(placed);
+  });
+
+  it('returns 409 and refunds the capture when the order was cancelled while the card was charged', async () => {
+    const customer = newCustomerId();
+    const placed = await placeOrder(app, customer);
+    const slow = await startPaymentStub({
+      beforeAnswer: async ({ orderId }) => forceStatus(db, orderId, 'CANCELLED'),
+    });
+    const { app: appWithSlowPayments } = createTestApp(db, { paymentUrl: slow.url });
+
+    const res = await payOrder(appWithSlowPayments, customer, placed.id, 'tok_visa');
+    await slow.close();
+
+    expectProblem(res, 409, 'invalid-order-state');
+    const captured = slow.payments.find((p) => p.orderId === placed.id);
+    expect(await storedOrder(db, placed.id)).toMatchObject({
+      status: 'CANCELLED',
+      paymentId: null,
+    });
+    expect(await outboxMessages(db, placed.id)).toMatchObject([
+      { destination: 'payment.refund', payload: { paymentId: captured?.id, orderId: placed.id } },
+    ]);
+  });
+
+  it('returns 409 and charges nothing for an order that is no longer awaiting payment', async () => {
+    const customer = newCustomerId();
+    const placed = await placeOrder(app, customer);
+    await cancelOrder(app, customer, placed.id);
+
+    const res = await payOrder(app, customer, placed.id, 'tok_visa');
+
+    expectProblem(res, 409, 'invalid-order-state');
+    expect(chargesOf(placed.id)).toEqual([]);
+    expect((await storedOrder(db, placed.id)).status).toBe('CANCELLED');
+  });
+
+  it("returns 404 and charges nothing for someone else's order", async () => {
+    const placed = await placeOrder(app, newCustomerId());
+
+    const res = await payOrder(app, newCustomerId(), placed.id, 'tok_visa');
+
+    expectProblem(res, 404, 'order-not-found');
+    expect(chargesOf(placed.id)).toEqual([]);
+    expect(await storedOrder(db, placed.id)).toEqual(placed);
+  });
+
+  it('returns 403 for kitchen staff', async () => {
+    const placed = await placeOrder(app, newCustomerId());
+
+    const res = await request(app)
+      .post(`/orders/${placed.id}/payment`)
+      .set('authorization', await asStaff('kitchen'))
+      .send({ paymentMethod: 'tok_visa' });
+
+    expectProblem(res, 403, 'forbidden');
+    expect(chargesOf(placed.id)).toEqual([]);
+  });
+
+  it('returns 400 for a payment method that is not a test token', async () => {
+    const customer = newCustomerId();
+    const placed = await placeOrder(app, customer);
+
+    const res = await request(app)
+      .post(`/orders/${placed.id}/payment`)
+      .set('authorization', await asCustomer(customer))
+      .send({ paymentMethod: '4242 4242 4242 4242' });
+
+    expectProblem(res, 400, 'validation');
+    expect(chargesOf(placed.id)).toEqual([]);
+  });
+});

@@ -1,0 +1,191 @@
+import {
+  createClient,
+  kitchenApi,
+  Order,
+  type OrderStatus,
+  type PaymentMethod,
+  Problem,
+  paymentApi,
+  type TicketStatus,
+} from '@cheesecake/contracts';
+import {
+  type Database,
+  internalHeaders,
+  newId,
+  OUTBOX_MIGRATIONS,
+  OutboxRelay,
+  openDatabase,
+  runMigrations,
+} from '@cheesecake/service-kit';
+import {
+  internalAuthorization,
+  silentLogger,
+  TEST_INTERNAL_SECRET,
+} from '@cheesecake/service-kit/testing';
+import type { Express } from 'express';
+import request from 'supertest';
+import { expect } from 'vitest';
+import { createApp } from '../src/app.js';
+import { createDeliverers } from '../src/deliverers.js';
+import { findOrder, ORDER_MIGRATIONS } from '../src/order-store.js';
+
+const log = silentLogger();
+
+/** A fresh in-memory database with the order service's schema and menu. */
+export async function openTestDatabase(): Promise<Database> {
+  const db = await openDatabase({ url: 'memory://', dataDir: '', log });
+  await runMigrations(db, [OUTBOX_MIGRATIONS, ORDER_MIGRATIONS], log);
+  return db;
+}
+
+/** Nothing listens on port 1, so a call there fails at once; for tests that call no downstream. */
+const NO_SERVICE = 'http://127.0.0.1:1';
+
+/** The typed clients the service uses, pointed at stub servers. */
+export function downstreamClients(urls: { paymentUrl?: string; kitchenUrl?: string } = {}) {
+  const clientOf = <C extends typeof paymentApi | typeof kitchenApi>(
+    contract: C,
+    service: 'payment' | 'kitchen',
+    baseUrl: string,
+  ) =>
+    createClient(contract, {
+      service,
+      baseUrl,
+      timeoutMs: 2_000,
+      prepareHeaders: internalHeaders({
+        secret: TEST_INTERNAL_SECRET,
+        issuer: 'order',
+        audience: service,
+      }),
+    });
+  return {
+    payments: clientOf(paymentApi, 'payment', urls.paymentUrl ?? NO_SERVICE),
+    kitchen: clientOf(kitchenApi, 'kitchen', urls.kitchenUrl ?? NO_SERVICE),
+  };
+}
+
+/** The app under test with a real outbox relay that tests run by hand (`deliverDueMessages`). */
+export function createTestApp(
+  db: Database,
+  urls: { paymentUrl?: string; kitchenUrl?: string } = {},
+): { app: Express; relay: OutboxRelay } {
+  const clients = downstreamClients(urls);
+  const relay = new OutboxRelay({ db, log, deliverers: createDeliverers(clients) });
+  const app = createApp({
+    db,
+    log,
+    ...clients,
+    outbox: relay,
+    internalTokenSecret: TEST_INTERNAL_SECRET,
+    bodyLimit: '100kb',
+  });
+  return { app, relay };
+}
+
+/** Runs the relay until no message is due, as its polling would. */
+export async function deliverDueMessages(relay: OutboxRelay): Promise<void> {
+  while ((await relay.deliverDueMessages()) > 0) {}
+}
+
+/** A customer id no other test uses, so lists see only this test's orders. */
+export const newCustomerId = () => newId('usr');
+
+/** The gateway's credential for a customer. */
+export const asCustomer = (id: string) =>
+  internalAuthorization({ issuer: 'gateway', audience: 'order', user: { id, role: 'customer' } });
+
+/** The gateway's credential for kitchen staff or an admin. */
+export const asStaff = (role: 'kitchen' | 'admin') =>
+  internalAuthorization({
+    issuer: 'gateway',
+    audience: 'order',
+    user: { id: `usr_${role}`, role },
+  });
+
+/** A peer service's credential, with no end user. */
+export const asService = (issuer: string) => internalAuthorization({ issuer, audience: 'order' });
+
+export const ONE_CHEESECAKE = { items: [{ menuItemId: 'new-york-cheesecake', quantity: 1 }] };
+
+/** Places an order through the API and returns it. */
+export async function placeOrder(
+  app: Express,
+  customerId: string,
+  body: unknown = ONE_CHEESECAKE,
+): Promise<Order> {
+  const res = await request(app)
+    .post('/orders')
+    .set('authorization', await asCustomer(customerId))
+    .send(body as object);
+  if (res.status !== 201) throw new Error(`placing an order answered ${res.status}`);
+  return Order.parse(res.body);
+}
+
+export async function payOrder(
+  app: Express,
+  customerId: string,
+  orderId: string,
+  paymentMethod: PaymentMethod = 'tok_visa',
+): Promise<request.Response> {
+  return request(app)
+    .post(`/orders/${orderId}/payment`)
+    .set('authorization', await asCustomer(customerId))
+    .send({ paymentMethod });
+}
+
+export async function cancelOrder(
+  app: Express,
+  customerId: string,
+  orderId: string,
+): Promise<request.Response> {
+  return request(app)
+    .post(`/orders/${orderId}/cancel`)
+    .set('authorization', await asCustomer(customerId));
+}
+
+/** Sends the kitchen's report of a ticket status, as its outbox would. */
+export async function reportTicket(
+  app: Express,
+  report: { orderId: string; status: TicketStatus; ticketId?: string; reason?: string },
+): Promise<request.Response> {
+  return request(app)
+    .post('/ticket-status-reports')
+    .set('authorization', await asService('kitchen'))
+    .send({
+      ticketId: report.ticketId ?? 'tkt_1',
+      orderId: report.orderId,
+      status: report.status,
+      reason: report.reason ?? null,
+      occurredAt: new Date().toISOString(),
+    });
+}
+
+/** The order as stored. */
+export async function storedOrder(db: Database, orderId: string): Promise<Order> {
+  const order = await findOrder(db, orderId);
+  if (!order) throw new Error(`order ${orderId} is not stored`);
+  return order;
+}
+
+/** Moves an order to a status directly, to arrange a test. */
+export async function forceStatus(db: Database, orderId: string, status: OrderStatus) {
+  await db.query('update orders set status = $2 where id = $1', [orderId, status]);
+}
+
+/** The outbox messages about an order, oldest first. */
+export async function outboxMessages(db: Database, orderId: string) {
+  return db.query<{ destination: string; payload: unknown; status: string; request_id: string }>(
+    `select destination, payload, status, request_id from outbox
+     where payload ->> 'orderId' = $1 order by created_at, id`,
+    [orderId],
+  );
+}
+
+/** Asserts a problem+json answer of this status and type, and returns the problem. */
+export function expectProblem(res: request.Response, status: number, code: string): Problem {
+  expect(res.status).toBe(status);
+  expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+  const problem = Problem.parse(res.body);
+  expect(problem.type).toBe(`urn:cheesecake:problem:${code}`);
+  return problem;
+}
