@@ -105,7 +105,7 @@ describe('kitchen staff preparing by hand', () => {
     const order = await paidOrder();
     const before = await eventually(
       () => details(order.id),
-      (current) => current.ticket !== null,
+      (current) => current.ticketId !== null && current.ticket !== null,
     );
 
     const exitCodes = [];
