@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { HealthStatus } from '@cheesecake/contracts';
 import express, { type Express, type RequestHandler, type Router } from 'express';
 import { pinoHttp } from 'pino-http';
+import type { Database } from './database.js';
 import type { Logger } from './logger.js';
 import { problemErrorHandler, requireJsonBody, routeNotFound } from './problems.js';
 
@@ -19,6 +20,16 @@ export interface ServiceAppOptions {
   readiness: ReadinessChecks;
   /** The service's routers, mounted in order. */
   routes: Router[];
+}
+
+/** The readiness check of a service that owns a database: it answers a trivial query. */
+export function databaseReadiness(db: Database): ReadinessChecks {
+  return async () => ({
+    database: await db.ping().then(
+      () => true,
+      () => false,
+    ),
+  });
 }
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;

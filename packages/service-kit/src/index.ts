@@ -9,3 +9,4 @@ export * from './logger.js';
 export * from './migrations.js';
 export * from './outbox.js';
 export * from './problems.js';
+export * from './service-client.js';

@@ -54,3 +54,42 @@ export function shutdownGracefully(options: ShutdownOptions): void {
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
 }
+
+/** Something that runs in the background next to the HTTP server, such as an outbox relay. */
+export interface BackgroundWorker {
+  start(): void;
+  /** Resolves once the work in progress has finished. */
+  stop(): Promise<void>;
+}
+
+/** What {@link runService} runs. */
+export interface RunServiceOptions {
+  app: Express;
+  port: number;
+  host: string;
+  log: Logger;
+  /** Started once the server listens; stopped in reverse order on shutdown. */
+  workers?: BackgroundWorker[];
+  /** Closed last on shutdown. */
+  db?: { close(): Promise<void> };
+}
+
+/**
+ * Listens, starts the background workers, and shuts all of it down gracefully on
+ * SIGTERM or SIGINT: in-flight requests first, then the workers, then the database.
+ */
+export async function runService(options: RunServiceOptions): Promise<Server> {
+  const workers = options.workers ?? [];
+  const server = await listen(options.app, options.port, options.host, options.log);
+  for (const worker of workers) worker.start();
+  shutdownGracefully({
+    app: options.app,
+    server,
+    log: options.log,
+    steps: [
+      ...[...workers].reverse().map((worker) => () => worker.stop()),
+      async () => options.db?.close(),
+    ],
+  });
+  return server;
+}

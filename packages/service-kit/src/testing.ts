@@ -1,10 +1,13 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { EndUser } from '@cheesecake/contracts';
-import type { Express } from 'express';
+import { type Express, Router } from 'express';
+import { createServiceApp } from './app.js';
 import { DEVELOPMENT_INTERNAL_TOKEN_SECRET } from './config.js';
-import { signInternalToken } from './internal-auth.js';
+import { type Database, openDatabase } from './database.js';
+import { requireInternalCredential, signInternalToken } from './internal-auth.js';
 import { createLogger, type Logger } from './logger.js';
+import { runMigrations } from './migrations.js';
 
 /** The internal secret tests sign with (the development default). */
 export const TEST_INTERNAL_SECRET = DEVELOPMENT_INTERNAL_TOKEN_SECRET;
@@ -43,4 +46,34 @@ export async function startServer(app: Express): Promise<RunningServer> {
         server.closeAllConnections();
       }),
   };
+}
+
+/** A throwaway in-memory database with the given migrations applied. */
+export async function openTestDatabase(migrationDirectories: string[]): Promise<Database> {
+  const log = silentLogger();
+  const db = await openDatabase({ url: 'memory://', dataDir: '', log });
+  await runMigrations(db, migrationDirectories, log);
+  return db;
+}
+
+/**
+ * A stand-in for a service on a real port of 127.0.0.1: the shared skeleton with the
+ * service's internal credential check, and the routes `defineRoutes` mounts (with
+ * `handle()` and the service's endpoint records).
+ */
+export async function startStubService(
+  service: string,
+  defineRoutes: (router: Router) => void,
+): Promise<RunningServer> {
+  const router = Router();
+  defineRoutes(router);
+  return startServer(
+    createServiceApp({
+      log: silentLogger(),
+      bodyLimit: '1mb',
+      authenticate: requireInternalCredential({ secret: TEST_INTERNAL_SECRET, service }),
+      readiness: async () => ({}),
+      routes: [router],
+    }),
+  );
 }
