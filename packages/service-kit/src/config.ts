@@ -37,6 +37,10 @@ export const portVar = (defaultPort: number) =>
 export const intVar = (defaultValue: number) =>
   z.coerce.number().int().min(0).default(defaultValue);
 
+/** A positive integer variable, for a value where 0 would be wrong (a timeout, a count), with a default. */
+export const positiveIntVar = (defaultValue: number) =>
+  z.coerce.number().int().min(1).default(defaultValue);
+
 /** A boolean variable: `true`/`false`/`1`/`0`, with a default. */
 export const booleanVar = (defaultValue: boolean) =>
   z

@@ -1,7 +1,8 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { EndUser } from '@cheesecake/contracts';
+import { type EndUser, Problem } from '@cheesecake/contracts';
 import { type Express, Router } from 'express';
+import { expect } from 'vitest';
 import { createServiceApp } from './app.js';
 import { DEVELOPMENT_INTERNAL_TOKEN_SECRET } from './config.js';
 import { type Database, openDatabase } from './database.js';
@@ -76,4 +77,20 @@ export async function startStubService(
       routes: [router],
     }),
   );
+}
+
+/** An HTTP answer as a test client such as supertest gives it. */
+export interface TestResponse {
+  status: number;
+  headers: Record<string, string | undefined>;
+  body: unknown;
+}
+
+/** Asserts a problem+json answer of this status and type code, and returns the problem. */
+export function expectProblem(res: TestResponse, status: number, code: string): Problem {
+  expect(res.status).toBe(status);
+  expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+  const problem = Problem.parse(res.body);
+  expect(problem.type).toBe(`urn:cheesecake:problem:${code}`);
+  return problem;
 }

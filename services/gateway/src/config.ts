@@ -1,14 +1,17 @@
-import { loadConfig, secretVar, serviceEnvSchema, urlVar } from '@cheesecake/service-kit';
+import {
+  loadConfig,
+  positiveIntVar,
+  secretVar,
+  serviceEnvSchema,
+  urlVar,
+} from '@cheesecake/service-kit';
 import { z } from 'zod';
 
 /** Development default of the secret that signs access tokens; set JWT_SECRET in production. */
 export const DEVELOPMENT_JWT_SECRET = 'cheesecake-jwt-dev-secret-change-me';
 
-// Unlike intVar, these refuse 0: a zero timeout would disable it, a zero lifetime issues dead tokens.
-const positiveIntVar = (defaultValue: number) =>
-  z.coerce.number().int().min(1).default(defaultValue);
-
-// The gateway keeps no data, so it reads no DATABASE_URL or DATA_DIR.
+// The gateway keeps no data, so it reads no DATABASE_URL or DATA_DIR. positiveIntVar, unlike
+// intVar, refuses 0: a zero timeout would disable it, a zero lifetime issues dead tokens.
 const gatewayEnvSchema = serviceEnvSchema({ port: 8080 })
   .omit({ DATABASE_URL: true, DATA_DIR: true })
   .extend({

@@ -1,13 +1,12 @@
 import {
   type Client,
-  createClient,
   kitchenApi,
   orderApi,
   PROBLEM_CONTENT_TYPE,
   paymentApi,
   UnexpectedResponseError,
 } from '@cheesecake/contracts';
-import { internalHeaders } from '@cheesecake/service-kit';
+import { createServiceClient } from '@cheesecake/service-kit';
 import type { GatewayConfig } from './config.js';
 
 /** Typed clients of the three services behind the gateway. */
@@ -33,19 +32,16 @@ export function downstreamUrls(config: GatewayConfig): Record<DownstreamName, st
 export function createDownstreams(config: GatewayConfig): Downstreams {
   const urls = downstreamUrls(config);
   const options = (service: DownstreamName) => ({
-    service,
+    from: 'gateway',
+    to: service,
     baseUrl: urls[service],
+    secret: config.INTERNAL_TOKEN_SECRET,
     timeoutMs: config.DOWNSTREAM_TIMEOUT_MS,
-    prepareHeaders: internalHeaders({
-      secret: config.INTERNAL_TOKEN_SECRET,
-      issuer: 'gateway',
-      audience: service,
-    }),
   });
   return {
-    order: createClient(orderApi, options('order')),
-    payment: createClient(paymentApi, options('payment')),
-    kitchen: createClient(kitchenApi, options('kitchen')),
+    order: createServiceClient(orderApi, options('order')),
+    payment: createServiceClient(paymentApi, options('payment')),
+    kitchen: createServiceClient(kitchenApi, options('kitchen')),
   };
 }
 

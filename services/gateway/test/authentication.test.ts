@@ -1,9 +1,10 @@
 import { OrderPage, StockLevel, TicketList } from '@cheesecake/contracts';
+import { expectProblem } from '@cheesecake/service-kit/testing';
 import { SignJWT } from 'jose';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEVELOPMENT_JWT_SECRET } from '../src/config.js';
-import { anOrder, aTicket, expectProblem, signIn } from './samples.js';
+import { anOrder, aTicket, signIn } from './samples.js';
 import { startSystem, type TestSystem } from './system.js';
 
 const base64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');

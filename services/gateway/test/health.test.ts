@@ -1,7 +1,8 @@
 import { HealthStatus } from '@cheesecake/contracts';
+import { expectProblem } from '@cheesecake/service-kit/testing';
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
-import { expectProblem, signIn } from './samples.js';
+import { signIn } from './samples.js';
 import { startSystem, type TestSystem } from './system.js';
 
 let system: TestSystem;

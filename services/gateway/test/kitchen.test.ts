@@ -1,7 +1,8 @@
 import { ProblemError, problemTypes, Ticket, TicketList } from '@cheesecake/contracts';
+import { expectProblem } from '@cheesecake/service-kit/testing';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { aTicket, expectProblem, signIn } from './samples.js';
+import { aTicket, signIn } from './samples.js';
 import { startSystem, type TestSystem } from './system.js';
 
 let system: TestSystem;

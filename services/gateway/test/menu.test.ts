@@ -1,7 +1,8 @@
 import { Menu } from '@cheesecake/contracts';
+import { expectProblem } from '@cheesecake/service-kit/testing';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { aMenu, expectProblem } from './samples.js';
+import { aMenu } from './samples.js';
 import { startSystem, type TestSystem } from './system.js';
 
 describe('GET /api/menu', () => {

@@ -7,9 +7,10 @@ import {
   problemTypes,
   type Ticket,
 } from '@cheesecake/contracts';
+import { expectProblem } from '@cheesecake/service-kit/testing';
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { anOrder, aPayment, aTicket, expectProblem, signIn } from './samples.js';
+import { anOrder, aPayment, aTicket, signIn } from './samples.js';
 import { startSystem, type TestSystem } from './system.js';
 
 let system: TestSystem;

@@ -1,4 +1,4 @@
-import { type Menu, type Order, type Payment, Problem, type Ticket } from '@cheesecake/contracts';
+import type { Menu, Order, Payment, Ticket } from '@cheesecake/contracts';
 import type { Express } from 'express';
 import request from 'supertest';
 import { expect } from 'vitest';
@@ -83,13 +83,4 @@ export async function signIn(gateway: Express, username: string): Promise<string
     .send({ username, password: 'cheesecake' });
   expect(res.status).toBe(200);
   return `Bearer ${res.body.access_token}`;
-}
-
-/** Asserts a problem+json answer of the given status and code, and returns the problem. */
-export function expectProblem(res: request.Response, status: number, code: string): Problem {
-  expect(res.status).toBe(status);
-  expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-  const problem = Problem.parse(res.body);
-  expect(problem.type).toBe(`urn:cheesecake:problem:${code}`);
-  return problem;
 }

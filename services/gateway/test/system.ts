@@ -5,20 +5,13 @@ import {
   orderApi,
   paymentApi,
 } from '@cheesecake/contracts';
-import {
-  type Caller,
-  createServiceApp,
-  type Handler,
-  handle,
-  requireInternalCredential,
-} from '@cheesecake/service-kit';
+import { type Caller, type Handler, handle } from '@cheesecake/service-kit';
 import {
   type RunningServer,
   silentLogger,
-  startServer,
-  TEST_INTERNAL_SECRET,
+  startStubService,
 } from '@cheesecake/service-kit/testing';
-import { type Express, Router } from 'express';
+import type { Express } from 'express';
 import { createApp } from '../src/app.js';
 import { loadGatewayConfig } from '../src/config.js';
 import { createDownstreams } from '../src/downstreams.js';
@@ -49,21 +42,20 @@ async function startStub<C extends Contract>(
   handlers: StubHandlers<C>,
 ): Promise<StubService> {
   const calls: ReceivedCall[] = [];
-  const router = Router();
-  for (const [name, handler] of Object.entries(handlers) as [string, Handler<Endpoint>][]) {
-    handle(router, contract[name] as Endpoint, async (request, context) => {
-      calls.push({ endpoint: name, caller: context.caller, requestId: context.requestId, request });
-      return handler(request, context);
-    });
-  }
-  const app = createServiceApp({
-    log: silentLogger(),
-    bodyLimit: '100kb',
-    authenticate: requireInternalCredential({ secret: TEST_INTERNAL_SECRET, service }),
-    readiness: async () => ({}),
-    routes: [router],
+  const server = await startStubService(service, (router) => {
+    for (const [name, handler] of Object.entries(handlers) as [string, Handler<Endpoint>][]) {
+      handle(router, contract[name] as Endpoint, async (request, context) => {
+        calls.push({
+          endpoint: name,
+          caller: context.caller,
+          requestId: context.requestId,
+          request,
+        });
+        return handler(request, context);
+      });
+    }
   });
-  return { ...(await startServer(app)), calls };
+  return { ...server, calls };
 }
 
 /** The gateway in front of stubs of the order, payment and kitchen services. */

@@ -1,8 +1,8 @@
 import { TokenResponse } from '@cheesecake/contracts';
+import { expectProblem } from '@cheesecake/service-kit/testing';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { expectProblem } from './samples.js';
 import { startSystem, type TestSystem } from './system.js';
 
 describe('POST /api/auth/token', () => {

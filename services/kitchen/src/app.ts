@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import {
   createServiceApp,
   type Database,
+  databaseReadiness,
   type Logger,
   requireInternalCredential,
 } from '@cheesecake/service-kit';
@@ -35,12 +36,7 @@ export function createApp(deps: AppDeps): Express {
       secret: deps.internalTokenSecret,
       service: 'kitchen',
     }),
-    readiness: async () => ({
-      database: await db.ping().then(
-        () => true,
-        () => false,
-      ),
-    }),
+    readiness: databaseReadiness(db),
     routes: [kitchenRoutes({ tickets, stock })],
   });
 }

@@ -1,5 +1,12 @@
 import { fileURLToPath } from 'node:url';
-import { booleanVar, intVar, loadConfig, serviceEnvSchema, urlVar } from '@cheesecake/service-kit';
+import {
+  booleanVar,
+  intVar,
+  loadConfig,
+  positiveIntVar,
+  serviceEnvSchema,
+  urlVar,
+} from '@cheesecake/service-kit';
 import { z } from 'zod';
 
 // Resolved against this file rather than the working directory, because `pnpm start` runs each
@@ -7,11 +14,8 @@ import { z } from 'zod';
 // repository root's .data/ (docs/decisions/0005). The path has the same depth from src/ and dist/.
 const DEFAULT_DATA_DIR = fileURLToPath(new URL('../../../.data/kitchen', import.meta.url));
 
-// Unlike intVar, these refuse 0: a zero timeout would disable it, zero stations would never
-// prepare anything, a zero poll interval would spin, and zero attempts would give up at once.
-const positiveIntVar = (defaultValue: number) =>
-  z.coerce.number().int().min(1).default(defaultValue);
-
+// positiveIntVar, unlike intVar, refuses 0: a zero timeout would disable it, zero stations would
+// never prepare anything, a zero poll interval would spin, and zero attempts would give up at once.
 const kitchenEnvSchema = serviceEnvSchema({ port: 3003 }).extend({
   DATA_DIR: z.string().default(DEFAULT_DATA_DIR),
   ORDER_SERVICE_URL: urlVar('http://localhost:3001'),

@@ -1,13 +1,12 @@
-import { createClient, orderApi } from '@cheesecake/contracts';
+import { orderApi } from '@cheesecake/contracts';
 import {
   createLogger,
-  internalHeaders,
-  listen,
+  createServiceClient,
   OUTBOX_MIGRATIONS,
   OutboxRelay,
   openDatabase,
   runMigrations,
-  shutdownGracefully,
+  runService,
 } from '@cheesecake/service-kit';
 import { createApp, KITCHEN_MIGRATIONS } from './app.js';
 import { loadKitchenConfig } from './config.js';
@@ -19,15 +18,12 @@ const log = createLogger('kitchen', config.LOG_LEVEL);
 const db = await openDatabase({ url: config.DATABASE_URL, dataDir: config.DATA_DIR, log });
 await runMigrations(db, [OUTBOX_MIGRATIONS, KITCHEN_MIGRATIONS], log);
 
-const orders = createClient(orderApi, {
-  service: 'order',
+const orders = createServiceClient(orderApi, {
+  from: 'kitchen',
+  to: 'order',
   baseUrl: config.ORDER_SERVICE_URL,
+  secret: config.INTERNAL_TOKEN_SECRET,
   timeoutMs: config.DOWNSTREAM_TIMEOUT_MS,
-  prepareHeaders: internalHeaders({
-    secret: config.INTERNAL_TOKEN_SECRET,
-    issuer: 'kitchen',
-    audience: 'order',
-  }),
 });
 const relay = new OutboxRelay({
   db,
@@ -54,13 +50,6 @@ const app = createApp({
   internalTokenSecret: config.INTERNAL_TOKEN_SECRET,
   bodyLimit: config.BODY_LIMIT,
 });
-const server = await listen(app, config.PORT, config.HOST, log);
-relay.start();
-preparation?.start();
-
-shutdownGracefully({
-  app,
-  server,
-  log,
-  steps: [async () => preparation?.stop(), () => relay.stop(), () => db.close()],
-});
+// Preparation wakes the relay, so it comes after it: started later, stopped first.
+const workers = preparation ? [relay, preparation] : [relay];
+await runService({ app, port: config.PORT, host: config.HOST, log, workers, db });

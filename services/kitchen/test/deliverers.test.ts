@@ -1,5 +1,4 @@
 import {
-  createClient,
   orderApi,
   problemTypes,
   problemTypeUri,
@@ -8,7 +7,7 @@ import {
 } from '@cheesecake/contracts';
 import {
   type Caller,
-  internalHeaders,
+  createServiceClient,
   type OutboxMessage,
   PermanentDeliveryError,
   requireInternalCredential,
@@ -54,15 +53,12 @@ beforeEach(() => {
 });
 
 function deliverer() {
-  const orders = createClient(orderApi, {
-    service: 'order',
+  const orders = createServiceClient(orderApi, {
+    from: 'kitchen',
+    to: 'order',
     baseUrl: orderService.url,
+    secret: TEST_INTERNAL_SECRET,
     timeoutMs: 2_000,
-    prepareHeaders: internalHeaders({
-      secret: TEST_INTERNAL_SECRET,
-      issuer: 'kitchen',
-      audience: 'order',
-    }),
   });
   const deliver = createDeliverers(orders)[TICKET_STATUS_DESTINATION];
   if (!deliver) throw new Error('no deliverer of ticket status reports');

@@ -4,16 +4,10 @@ import {
   StockList,
   type TicketStatusReport,
 } from '@cheesecake/contracts';
-import {
-  type Database,
-  type Logger,
-  newId,
-  OUTBOX_MIGRATIONS,
-  openDatabase,
-  runMigrations,
-} from '@cheesecake/service-kit';
+import { type Database, type Logger, newId, OUTBOX_MIGRATIONS } from '@cheesecake/service-kit';
 import {
   internalAuthorization,
+  openTestDatabase,
   silentLogger,
   TEST_INTERNAL_SECRET,
 } from '@cheesecake/service-kit/testing';
@@ -25,11 +19,7 @@ import { TICKET_STATUS_DESTINATION } from '../src/status-reports.js';
 export const log: Logger = silentLogger();
 
 /** A migrated in-memory kitchen database. */
-export async function openKitchenDatabase(): Promise<Database> {
-  const db = await openDatabase({ url: 'memory://', dataDir: '', log });
-  await runMigrations(db, [OUTBOX_MIGRATIONS, KITCHEN_MIGRATIONS], log);
-  return db;
-}
+export const openKitchenDatabase = () => openTestDatabase([OUTBOX_MIGRATIONS, KITCHEN_MIGRATIONS]);
 
 /** The kitchen app on `db`; its reports stay in the outbox, where tests read them. */
 export function kitchenApp(db: Database) {

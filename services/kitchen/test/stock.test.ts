@@ -1,5 +1,6 @@
-import { Problem, StockLevel, StockList } from '@cheesecake/contracts';
+import { StockLevel, StockList } from '@cheesecake/contracts';
 import type { Database } from '@cheesecake/service-kit';
+import { expectProblem } from '@cheesecake/service-kit/testing';
 import type { Express } from 'express';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,11 +21,6 @@ beforeAll(async () => {
   app = kitchenApp(db);
 });
 afterAll(() => db.close());
-
-const expectProblem = (res: request.Response, status: number, code: string) => {
-  expect(res.status).toBe(status);
-  expect(Problem.parse(res.body).type).toBe(`urn:cheesecake:problem:${code}`);
-};
 
 describe('GET /stock', () => {
   it('lists 100 portions of each dish on the menu in a new kitchen', async () => {

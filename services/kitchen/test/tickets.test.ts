@@ -1,11 +1,11 @@
 import {
   type CreateTicketRequest,
-  Problem,
   Ticket,
   TicketList,
   type TicketStatus,
 } from '@cheesecake/contracts';
 import type { Database } from '@cheesecake/service-kit';
+import { expectProblem } from '@cheesecake/service-kit/testing';
 import type { Express } from 'express';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -71,12 +71,6 @@ async function ticketIn(status: TicketStatus) {
   if (status === 'CANCELLED') await cancelTicket(ticket.orderId);
   return getTicket(ticket.id);
 }
-
-const expectProblem = (res: request.Response, status: number, code: string) => {
-  expect(res.status).toBe(status);
-  expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-  expect(Problem.parse(res.body).type).toBe(`urn:cheesecake:problem:${code}`);
-};
 
 describe('POST /tickets', () => {
   it('returns 201 with a QUEUED ticket, takes its portions and reports QUEUED once', async () => {
@@ -197,10 +191,8 @@ describe('POST /tickets', () => {
 
     const res = await createTicket(body);
 
-    expectProblem(res, 400, 'validation');
-    expect(Problem.parse(res.body).errors).toEqual([
-      expect.objectContaining({ path: 'body.items' }),
-    ]);
+    const problem = expectProblem(res, 400, 'validation');
+    expect(problem.errors).toEqual([expect.objectContaining({ path: 'body.items' })]);
   });
 
   it('returns 401 without an internal credential', async () => {

@@ -2,6 +2,7 @@ import type { Client, kitchenApi, paymentApi } from '@cheesecake/contracts';
 import {
   createServiceApp,
   type Database,
+  databaseReadiness,
   type Logger,
   requireInternalCredential,
 } from '@cheesecake/service-kit';
@@ -37,12 +38,7 @@ export function createApp(deps: AppDeps): Express {
     log: deps.log,
     bodyLimit: deps.bodyLimit,
     authenticate: requireInternalCredential({ secret: deps.internalTokenSecret, service: 'order' }),
-    readiness: async () => ({
-      database: await db.ping().then(
-        () => true,
-        () => false,
-      ),
-    }),
+    readiness: databaseReadiness(db),
     routes: [orderRoutes(menu, orders)],
   });
 }

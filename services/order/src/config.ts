@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { intVar, loadConfig, serviceEnvSchema, urlVar } from '@cheesecake/service-kit';
+import { loadConfig, positiveIntVar, serviceEnvSchema, urlVar } from '@cheesecake/service-kit';
 import { z } from 'zod';
 
 // Resolved from this file rather than the working directory, so `pnpm start` at the repo root,
@@ -13,9 +13,9 @@ export function loadOrderConfig(env: Record<string, string | undefined> = proces
     serviceEnvSchema({ port: 3001 }).extend({
       PAYMENT_SERVICE_URL: urlVar('http://localhost:3002'),
       KITCHEN_SERVICE_URL: urlVar('http://localhost:3003'),
-      DOWNSTREAM_TIMEOUT_MS: intVar(5_000),
-      OUTBOX_POLL_INTERVAL_MS: intVar(250),
-      OUTBOX_MAX_ATTEMPTS: intVar(20),
+      DOWNSTREAM_TIMEOUT_MS: positiveIntVar(5_000),
+      OUTBOX_POLL_INTERVAL_MS: positiveIntVar(250),
+      OUTBOX_MAX_ATTEMPTS: positiveIntVar(20),
       DATA_DIR: z.string().default(DEFAULT_DATA_DIR),
     }),
     env,

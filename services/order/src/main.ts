@@ -1,13 +1,12 @@
-import { createClient, kitchenApi, paymentApi } from '@cheesecake/contracts';
+import { kitchenApi, paymentApi } from '@cheesecake/contracts';
 import {
   createLogger,
-  internalHeaders,
-  listen,
+  createServiceClient,
   OUTBOX_MIGRATIONS,
   OutboxRelay,
   openDatabase,
   runMigrations,
-  shutdownGracefully,
+  runService,
 } from '@cheesecake/service-kit';
 import { createApp } from './app.js';
 import { loadOrderConfig } from './config.js';
@@ -20,25 +19,20 @@ const log = createLogger('order', config.LOG_LEVEL);
 const db = await openDatabase({ url: config.DATABASE_URL, dataDir: config.DATA_DIR, log });
 await runMigrations(db, [OUTBOX_MIGRATIONS, ORDER_MIGRATIONS], log);
 
-const payments = createClient(paymentApi, {
-  service: 'payment',
+const fromOrder = {
+  from: 'order',
+  secret: config.INTERNAL_TOKEN_SECRET,
+  timeoutMs: config.DOWNSTREAM_TIMEOUT_MS,
+};
+const payments = createServiceClient(paymentApi, {
+  ...fromOrder,
+  to: 'payment',
   baseUrl: config.PAYMENT_SERVICE_URL,
-  timeoutMs: config.DOWNSTREAM_TIMEOUT_MS,
-  prepareHeaders: internalHeaders({
-    secret: config.INTERNAL_TOKEN_SECRET,
-    issuer: 'order',
-    audience: 'payment',
-  }),
 });
-const kitchen = createClient(kitchenApi, {
-  service: 'kitchen',
+const kitchen = createServiceClient(kitchenApi, {
+  ...fromOrder,
+  to: 'kitchen',
   baseUrl: config.KITCHEN_SERVICE_URL,
-  timeoutMs: config.DOWNSTREAM_TIMEOUT_MS,
-  prepareHeaders: internalHeaders({
-    secret: config.INTERNAL_TOKEN_SECRET,
-    issuer: 'order',
-    audience: 'kitchen',
-  }),
 });
 const relay = new OutboxRelay({
   db,
@@ -57,12 +51,4 @@ const app = createApp({
   internalTokenSecret: config.INTERNAL_TOKEN_SECRET,
   bodyLimit: config.BODY_LIMIT,
 });
-const server = await listen(app, config.PORT, config.HOST, log);
-relay.start();
-
-shutdownGracefully({
-  app,
-  server,
-  log,
-  steps: [() => relay.stop(), () => db.close()],
-});
+await runService({ app, port: config.PORT, host: config.HOST, log, workers: [relay], db });

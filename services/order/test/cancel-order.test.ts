@@ -1,5 +1,6 @@
 import { Order, type OrderStatus } from '@cheesecake/contracts';
 import type { Database } from '@cheesecake/service-kit';
+import { expectProblem } from '@cheesecake/service-kit/testing';
 import type { Express } from 'express';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,10 +16,9 @@ import {
   cancelOrder,
   createTestApp,
   deliverDueMessages,
-  expectProblem,
   forceStatus,
   newCustomerId,
-  openTestDatabase,
+  openOrderDatabase,
   outboxMessages,
   payOrder,
   placeOrder,
@@ -33,7 +33,7 @@ describe('POST /orders/:orderId/cancel', () => {
   let relay: ReturnType<typeof createTestApp>['relay'];
 
   beforeAll(async () => {
-    db = await openTestDatabase();
+    db = await openOrderDatabase();
     payment = await startPaymentStub();
     kitchen = await startKitchenStub({ cancelTicket: 'cancel' });
     ({ app, relay } = createTestApp(db, { paymentUrl: payment.url, kitchenUrl: kitchen.url }));

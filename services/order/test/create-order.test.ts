@@ -1,5 +1,6 @@
 import { Order } from '@cheesecake/contracts';
 import type { Database } from '@cheesecake/service-kit';
+import { expectProblem } from '@cheesecake/service-kit/testing';
 import type { Express } from 'express';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
@@ -8,10 +9,9 @@ import {
   asService,
   asStaff,
   createTestApp,
-  expectProblem,
   newCustomerId,
   ONE_CHEESECAKE,
-  openTestDatabase,
+  openOrderDatabase,
   placeOrder,
   storedOrder,
 } from './support.js';
@@ -21,7 +21,7 @@ describe('POST /orders', () => {
   let app: Express;
 
   beforeAll(async () => {
-    db = await openTestDatabase();
+    db = await openOrderDatabase();
     ({ app } = createTestApp(db));
   });
   afterAll(() => db.close());

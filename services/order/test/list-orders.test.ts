@@ -1,5 +1,6 @@
 import { Order, OrderPage } from '@cheesecake/contracts';
 import type { Database } from '@cheesecake/service-kit';
+import { expectProblem } from '@cheesecake/service-kit/testing';
 import type { Express } from 'express';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,9 +10,8 @@ import {
   asStaff,
   cancelOrder,
   createTestApp,
-  expectProblem,
   newCustomerId,
-  openTestDatabase,
+  openOrderDatabase,
   placeOrder,
 } from './support.js';
 
@@ -19,7 +19,7 @@ let db: Database;
 let app: Express;
 
 beforeAll(async () => {
-  db = await openTestDatabase();
+  db = await openOrderDatabase();
   ({ app } = createTestApp(db));
 });
 afterAll(() => db.close());

@@ -1,5 +1,6 @@
 import { Menu } from '@cheesecake/contracts';
 import type { Database } from '@cheesecake/service-kit';
+import { expectProblem } from '@cheesecake/service-kit/testing';
 import type { Express } from 'express';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
@@ -7,9 +8,8 @@ import {
   asCustomer,
   asService,
   createTestApp,
-  expectProblem,
   newCustomerId,
-  openTestDatabase,
+  openOrderDatabase,
 } from './support.js';
 
 describe('GET /menu', () => {
@@ -17,7 +17,7 @@ describe('GET /menu', () => {
   let app: Express;
 
   beforeAll(async () => {
-    db = await openTestDatabase();
+    db = await openOrderDatabase();
     ({ app } = createTestApp(db));
   });
   afterAll(() => db.close());

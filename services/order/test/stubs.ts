@@ -8,21 +8,8 @@ import {
   problemTypes,
   type Ticket,
 } from '@cheesecake/contracts';
-import {
-  type Caller,
-  createServiceApp,
-  handle,
-  newId,
-  requireInternalCredential,
-  requireService,
-} from '@cheesecake/service-kit';
-import {
-  type RunningServer,
-  silentLogger,
-  startServer,
-  TEST_INTERNAL_SECRET,
-} from '@cheesecake/service-kit/testing';
-import { Router } from 'express';
+import { type Caller, handle, newId, requireService } from '@cheesecake/service-kit';
+import { type RunningServer, startStubService } from '@cheesecake/service-kit/testing';
 
 /** A payment service on a real port: the charge and refund rules of its contract, in memory. */
 export interface PaymentStub extends RunningServer {
@@ -38,62 +25,61 @@ export async function startPaymentStub(
   const charges: PaymentStub['charges'] = [];
   const refunds: string[] = [];
   const keys = new Map<string, { fingerprint: string; payment: Payment }>();
-  const router = Router();
 
-  handle(router, paymentApi.charge, async ({ headers, body }, { caller }) => {
-    requireService(caller, ['order']);
-    const idempotencyKey = headers['idempotency-key'];
-    charges.push({ idempotencyKey, body, caller });
-    await options.beforeAnswer?.(body);
+  const server = await startStubService('payment', (router) => {
+    handle(router, paymentApi.charge, async ({ headers, body }, { caller }) => {
+      requireService(caller, ['order']);
+      const idempotencyKey = headers['idempotency-key'];
+      charges.push({ idempotencyKey, body, caller });
+      await options.beforeAnswer?.(body);
 
-    const fingerprint = JSON.stringify(body);
-    const earlier = keys.get(idempotencyKey);
-    if (earlier) {
-      if (earlier.fingerprint !== fingerprint) {
-        throw new ProblemError(problemTypes.idempotencyKeyReused, 'another body under this key');
+      const fingerprint = JSON.stringify(body);
+      const earlier = keys.get(idempotencyKey);
+      if (earlier) {
+        if (earlier.fingerprint !== fingerprint) {
+          throw new ProblemError(problemTypes.idempotencyKeyReused, 'another body under this key');
+        }
+        return { status: 200, body: earlier.payment };
       }
-      return { status: 200, body: earlier.payment };
-    }
-    const captured = payments.find((p) => p.orderId === body.orderId && p.status !== 'DECLINED');
-    if (captured) return { status: 200, body: captured };
+      const captured = payments.find((p) => p.orderId === body.orderId && p.status !== 'DECLINED');
+      if (captured) return { status: 200, body: captured };
 
-    const declineCode =
-      body.paymentMethod === 'tok_chargeDeclined'
-        ? 'card_declined'
-        : body.paymentMethod === 'tok_insufficientFunds'
-          ? 'insufficient_funds'
-          : null;
-    const payment: Payment = {
-      id: newId('pay'),
-      orderId: body.orderId,
-      amountCents: body.amountCents,
-      currency: body.currency,
-      status: declineCode ? 'DECLINED' : 'CAPTURED',
-      declineCode,
-      createdAt: new Date().toISOString(),
-      refundedAt: null,
-    };
-    payments.push(payment);
-    keys.set(idempotencyKey, { fingerprint, payment });
-    return { status: 201, body: payment };
+      const declineCode =
+        body.paymentMethod === 'tok_chargeDeclined'
+          ? 'card_declined'
+          : body.paymentMethod === 'tok_insufficientFunds'
+            ? 'insufficient_funds'
+            : null;
+      const payment: Payment = {
+        id: newId('pay'),
+        orderId: body.orderId,
+        amountCents: body.amountCents,
+        currency: body.currency,
+        status: declineCode ? 'DECLINED' : 'CAPTURED',
+        declineCode,
+        createdAt: new Date().toISOString(),
+        refundedAt: null,
+      };
+      payments.push(payment);
+      keys.set(idempotencyKey, { fingerprint, payment });
+      return { status: 201, body: payment };
+    });
+
+    handle(router, paymentApi.refundPayment, async ({ params }, { caller }) => {
+      requireService(caller, ['order']);
+      const payment = payments.find((p) => p.id === params.paymentId);
+      if (!payment) throw new ProblemError(problemTypes.paymentNotFound, 'no such payment');
+      if (payment.status === 'DECLINED') {
+        throw new ProblemError(problemTypes.invalidPaymentState, 'a declined payment');
+      }
+      refunds.push(payment.id);
+      if (payment.status === 'CAPTURED') {
+        payment.status = 'REFUNDED';
+        payment.refundedAt = new Date().toISOString();
+      }
+      return { status: 200, body: payment };
+    });
   });
-
-  handle(router, paymentApi.refundPayment, async ({ params }, { caller }) => {
-    requireService(caller, ['order']);
-    const payment = payments.find((p) => p.id === params.paymentId);
-    if (!payment) throw new ProblemError(problemTypes.paymentNotFound, 'no such payment');
-    if (payment.status === 'DECLINED') {
-      throw new ProblemError(problemTypes.invalidPaymentState, 'a declined payment');
-    }
-    refunds.push(payment.id);
-    if (payment.status === 'CAPTURED') {
-      payment.status = 'REFUNDED';
-      payment.refundedAt = new Date().toISOString();
-    }
-    return { status: 200, body: payment };
-  });
-
-  const server = await startServer(stubApp('payment', router));
   return { ...server, payments, charges, refunds };
 }
 
@@ -115,32 +101,31 @@ export async function startKitchenStub(behaviour: KitchenBehaviour = {}): Promis
   const tickets: KitchenStub['tickets'] = [];
   const cancellations: KitchenStub['cancellations'] = [];
   const created = new Map<string, Ticket>();
-  const router = Router();
 
-  handle(router, kitchenApi.createTicket, async ({ body }, { caller, requestId }) => {
-    requireService(caller, ['order']);
-    tickets.push({ body, requestId, caller });
-    if (behaviour.createTicket === 'refuse') {
-      throw new ProblemError(problemTypes.validation, 'the stub refuses this ticket');
-    }
-    if (behaviour.createTicket === 'fail') throw new Error('the stub kitchen is on fire');
-    const existing = created.get(body.orderId);
-    if (existing) return { status: 200, body: existing };
-    const ticket = ticketFor(body.orderId, body.orderNumber, 'QUEUED', body);
-    created.set(body.orderId, ticket);
-    return { status: 201, body: ticket };
+  const server = await startStubService('kitchen', (router) => {
+    handle(router, kitchenApi.createTicket, async ({ body }, { caller, requestId }) => {
+      requireService(caller, ['order']);
+      tickets.push({ body, requestId, caller });
+      if (behaviour.createTicket === 'refuse') {
+        throw new ProblemError(problemTypes.validation, 'the stub refuses this ticket');
+      }
+      if (behaviour.createTicket === 'fail') throw new Error('the stub kitchen is on fire');
+      const existing = created.get(body.orderId);
+      if (existing) return { status: 200, body: existing };
+      const ticket = ticketFor(body.orderId, body.orderNumber, 'QUEUED', body);
+      created.set(body.orderId, ticket);
+      return { status: 201, body: ticket };
+    });
+
+    handle(router, kitchenApi.cancelTicketForOrder, async ({ params, body }, { caller }) => {
+      requireService(caller, ['order']);
+      cancellations.push({ orderId: params.orderId, orderNumber: body.orderNumber, caller });
+      if (behaviour.cancelTicket === 'refuse') {
+        throw new ProblemError(problemTypes.invalidTicketState, 'preparation has started');
+      }
+      return { status: 200, body: ticketFor(params.orderId, body.orderNumber, 'CANCELLED') };
+    });
   });
-
-  handle(router, kitchenApi.cancelTicketForOrder, async ({ params, body }, { caller }) => {
-    requireService(caller, ['order']);
-    cancellations.push({ orderId: params.orderId, orderNumber: body.orderNumber, caller });
-    if (behaviour.cancelTicket === 'refuse') {
-      throw new ProblemError(problemTypes.invalidTicketState, 'preparation has started');
-    }
-    return { status: 200, body: ticketFor(params.orderId, body.orderNumber, 'CANCELLED') };
-  });
-
-  const server = await startServer(stubApp('kitchen', router));
   return { ...server, tickets, cancellations };
 }
 
@@ -164,19 +149,9 @@ function ticketFor(
   };
 }
 
-function stubApp(service: string, router: Router) {
-  return createServiceApp({
-    log: silentLogger(),
-    bodyLimit: '100kb',
-    authenticate: requireInternalCredential({ secret: TEST_INTERNAL_SECRET, service }),
-    readiness: async () => ({}),
-    routes: [router],
-  });
-}
-
 /** A URL nothing listens on: a server that was started and closed again. */
 export async function unreachableUrl(): Promise<string> {
-  const server = await startServer(stubApp('nothing', Router()));
+  const server = await startStubService('nothing', () => {});
   await server.close();
   return server.url;
 }

@@ -1,30 +1,26 @@
 import {
-  createClient,
   kitchenApi,
   Order,
   type OrderStatus,
   type PaymentMethod,
-  Problem,
   paymentApi,
   type TicketStatus,
 } from '@cheesecake/contracts';
 import {
+  createServiceClient,
   type Database,
-  internalHeaders,
   newId,
   OUTBOX_MIGRATIONS,
   OutboxRelay,
-  openDatabase,
-  runMigrations,
 } from '@cheesecake/service-kit';
 import {
   internalAuthorization,
+  openTestDatabase,
   silentLogger,
   TEST_INTERNAL_SECRET,
 } from '@cheesecake/service-kit/testing';
 import type { Express } from 'express';
 import request from 'supertest';
-import { expect } from 'vitest';
 import { createApp } from '../src/app.js';
 import { createDeliverers } from '../src/deliverers.js';
 import { findOrder, ORDER_MIGRATIONS } from '../src/order-store.js';
@@ -32,35 +28,25 @@ import { findOrder, ORDER_MIGRATIONS } from '../src/order-store.js';
 const log = silentLogger();
 
 /** A fresh in-memory database with the order service's schema and menu. */
-export async function openTestDatabase(): Promise<Database> {
-  const db = await openDatabase({ url: 'memory://', dataDir: '', log });
-  await runMigrations(db, [OUTBOX_MIGRATIONS, ORDER_MIGRATIONS], log);
-  return db;
-}
+export const openOrderDatabase = () => openTestDatabase([OUTBOX_MIGRATIONS, ORDER_MIGRATIONS]);
 
 /** Nothing listens on port 1, so a call there fails at once; for tests that call no downstream. */
 const NO_SERVICE = 'http://127.0.0.1:1';
 
 /** The typed clients the service uses, pointed at stub servers. */
 export function downstreamClients(urls: { paymentUrl?: string; kitchenUrl?: string } = {}) {
-  const clientOf = <C extends typeof paymentApi | typeof kitchenApi>(
-    contract: C,
-    service: 'payment' | 'kitchen',
-    baseUrl: string,
-  ) =>
-    createClient(contract, {
-      service,
-      baseUrl,
-      timeoutMs: 2_000,
-      prepareHeaders: internalHeaders({
-        secret: TEST_INTERNAL_SECRET,
-        issuer: 'order',
-        audience: service,
-      }),
-    });
+  const fromOrder = { from: 'order', secret: TEST_INTERNAL_SECRET, timeoutMs: 2_000 };
   return {
-    payments: clientOf(paymentApi, 'payment', urls.paymentUrl ?? NO_SERVICE),
-    kitchen: clientOf(kitchenApi, 'kitchen', urls.kitchenUrl ?? NO_SERVICE),
+    payments: createServiceClient(paymentApi, {
+      ...fromOrder,
+      to: 'payment',
+      baseUrl: urls.paymentUrl ?? NO_SERVICE,
+    }),
+    kitchen: createServiceClient(kitchenApi, {
+      ...fromOrder,
+      to: 'kitchen',
+      baseUrl: urls.kitchenUrl ?? NO_SERVICE,
+    }),
   };
 }
 
@@ -179,13 +165,4 @@ export async function outboxMessages(db: Database, orderId: string) {
      where payload ->> 'orderId' = $1 order by created_at, id`,
     [orderId],
   );
-}
-
-/** Asserts a problem+json answer of this status and type, and returns the problem. */
-export function expectProblem(res: request.Response, status: number, code: string): Problem {
-  expect(res.status).toBe(status);
-  expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-  const problem = Problem.parse(res.body);
-  expect(problem.type).toBe(`urn:cheesecake:problem:${code}`);
-  return problem;
 }

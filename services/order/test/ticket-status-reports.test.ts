@@ -1,5 +1,6 @@
 import { type Order, TicketStatusReportAck } from '@cheesecake/contracts';
 import type { Database } from '@cheesecake/service-kit';
+import { expectProblem } from '@cheesecake/service-kit/testing';
 import type { Express } from 'express';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,9 +10,8 @@ import {
   asService,
   cancelOrder,
   createTestApp,
-  expectProblem,
   newCustomerId,
-  openTestDatabase,
+  openOrderDatabase,
   outboxMessages,
   payOrder,
   placeOrder,
@@ -25,7 +25,7 @@ describe('POST /ticket-status-reports', () => {
   let app: Express;
 
   beforeAll(async () => {
-    db = await openTestDatabase();
+    db = await openOrderDatabase();
     payment = await startPaymentStub();
     ({ app } = createTestApp(db, { paymentUrl: payment.url }));
   });

@@ -1,6 +1,7 @@
 import {
   createServiceApp,
   type Database,
+  databaseReadiness,
   type Logger,
   requireInternalCredential,
 } from '@cheesecake/service-kit';
@@ -26,12 +27,7 @@ export function createApp(deps: AppDeps): Express {
       secret: deps.internalTokenSecret,
       service: 'payment',
     }),
-    readiness: async () => ({
-      database: await deps.db.ping().then(
-        () => true,
-        () => false,
-      ),
-    }),
+    readiness: databaseReadiness(deps.db),
     routes: [paymentRoutes(payments)],
   });
 }

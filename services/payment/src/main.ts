@@ -1,10 +1,4 @@
-import {
-  createLogger,
-  listen,
-  openDatabase,
-  runMigrations,
-  shutdownGracefully,
-} from '@cheesecake/service-kit';
+import { createLogger, openDatabase, runMigrations, runService } from '@cheesecake/service-kit';
 import { createApp } from './app.js';
 import { loadPaymentConfig } from './config.js';
 import { PAYMENT_MIGRATIONS } from './payment-store.js';
@@ -20,5 +14,4 @@ const app = createApp({
   internalTokenSecret: config.INTERNAL_TOKEN_SECRET,
   bodyLimit: config.BODY_LIMIT,
 });
-const server = await listen(app, config.PORT, config.HOST, log);
-shutdownGracefully({ app, server, log, steps: [() => db.close()] });
+await runService({ app, port: config.PORT, host: config.HOST, log, db });

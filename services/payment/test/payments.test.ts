@@ -1,19 +1,9 @@
+import { type ChargeRequest, type EndUser, Payment, PaymentList } from '@cheesecake/contracts';
+import { type Database, newId, type Queryable } from '@cheesecake/service-kit';
 import {
-  type ChargeRequest,
-  type EndUser,
-  Payment,
-  PaymentList,
-  Problem,
-} from '@cheesecake/contracts';
-import {
-  type Database,
-  newId,
-  openDatabase,
-  type Queryable,
-  runMigrations,
-} from '@cheesecake/service-kit';
-import {
+  expectProblem,
   internalAuthorization,
+  openTestDatabase,
   silentLogger,
   TEST_INTERNAL_SECRET,
 } from '@cheesecake/service-kit/testing';
@@ -29,8 +19,7 @@ let db: Database;
 let app: Express;
 
 beforeAll(async () => {
-  db = await openDatabase({ url: 'memory://', dataDir: '', log });
-  await runMigrations(db, [PAYMENT_MIGRATIONS], log);
+  db = await openTestDatabase([PAYMENT_MIGRATIONS]);
   app = appOn(db);
 });
 afterAll(() => db.close());
@@ -77,14 +66,6 @@ async function storedPayments(orderId: string) {
     'select id, status, idempotency_key from payments where order_id = $1 order by created_at, id',
     [orderId],
   );
-}
-
-function expectProblem(res: request.Response, status: number, code: string) {
-  expect(res.status).toBe(status);
-  expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-  const problem = Problem.parse(res.body);
-  expect(problem.type).toBe(`urn:cheesecake:problem:${code}`);
-  return problem;
 }
 
 /**
