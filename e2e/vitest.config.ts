@@ -5,7 +5,8 @@ export default defineConfig({
     // Each file starts its own four-process stack; running them one at a time keeps a
     // two-core machine responsive.
     fileParallelism: false,
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
+    // Containers restart more slowly than local processes: compose waits for healthchecks.
+    testTimeout: process.env.E2E_STACK === 'compose' ? 240_000 : 60_000,
+    hookTimeout: process.env.E2E_STACK === 'compose' ? 240_000 : 60_000,
   },
 });

@@ -218,12 +218,13 @@ describe('the services behind the gateway', () => {
   it.each(['order', 'payment', 'kitchen'] as const)(
     'the %s service answers 401 to a request without an internal credential',
     async (service) => {
-      const direct = new GatewayClient(stack.urls[service]);
       const path = { order: '/orders', payment: '/payments?orderId=ord_x', kitchen: '/tickets' }[
         service
       ];
 
-      expectProblem(await direct.get(path), 401, 'unauthenticated');
+      const answer = await stack.callService(service, path);
+
+      expectProblem(answer, 401, 'unauthenticated');
     },
   );
 
@@ -232,10 +233,10 @@ describe('the services behind the gateway', () => {
       await anonymous.send('POST', '/api/auth/token', { username: 'alice', password: 'cheesecake' })
     ).body as { access_token: string };
 
-    const res = await fetch(`${stack.urls.order}/orders`, {
-      headers: { authorization: `Bearer ${token.access_token}` },
+    const answer = await stack.callService('order', '/orders', {
+      authorization: `Bearer ${token.access_token}`,
     });
 
-    expect(res.status).toBe(401);
+    expectProblem(answer, 401, 'unauthenticated');
   });
 });

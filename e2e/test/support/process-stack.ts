@@ -4,28 +4,10 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-
-/** The four services, in the order they start. */
-export const SERVICES = ['payment', 'kitchen', 'order', 'gateway'] as const;
-export type ServiceName = (typeof SERVICES)[number];
+import type { Answer } from './client.js';
+import { SERVICES, type ServiceName, type Stack } from './stack.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-
-/** Four real processes started from their built output, each on a free port and its own PGlite directory. */
-export interface Stack {
-  gatewayUrl: string;
-  urls: Record<ServiceName, string>;
-  /** Kills a service with SIGKILL: no graceful shutdown, mid-flow. */
-  kill(service: ServiceName): Promise<void>;
-  /** Stops a service with SIGTERM and resolves to its exit code. */
-  terminate(service: ServiceName): Promise<number | null>;
-  /** Starts a killed service again on the same port and data directory, and waits until it is ready. */
-  start(service: ServiceName): Promise<void>;
-  /** Stops every service with SIGTERM and removes the data directories. */
-  stop(): Promise<void>;
-  /** The combined log output of a service, for failure messages. */
-  logs(service: ServiceName): string;
-}
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -58,10 +40,11 @@ async function waitUntilReady(
 }
 
 /**
- * Starts payment, kitchen, order and gateway as separate Node.js processes, wired to
- * each other by URL, and waits until each is ready. `env` adds variables to every process.
+ * Starts payment, kitchen, order and gateway as separate Node.js processes from their
+ * built output, each on a free port and its own PGlite directory, wired to each other by
+ * URL, and waits until each is ready. `env` adds variables to every process.
  */
-export async function startStack(env: Record<string, string> = {}): Promise<Stack> {
+export async function startProcessStack(env: Record<string, string> = {}): Promise<Stack> {
   const workDir = mkdtempSync(join(tmpdir(), 'cheesecake-e2e-'));
   const ports = Object.fromEntries(
     await Promise.all(SERVICES.map(async (service) => [service, await freePort()] as const)),
@@ -126,13 +109,20 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
 
   const stack: Stack = {
     gatewayUrl: urls.gateway,
-    urls,
+    async callService(service, path, headers = {}): Promise<Answer> {
+      const res = await fetch(`${urls[service]}${path}`, { headers });
+      const text = await res.text();
+      return {
+        status: res.status,
+        headers: res.headers,
+        body: text ? JSON.parse(text) : undefined,
+      };
+    },
     kill: async (service) => {
       await stopProcess(service, 'SIGKILL');
     },
     terminate: (service) => stopProcess(service, 'SIGTERM'),
     start,
-    logs,
     async stop() {
       await Promise.all(SERVICES.map((service) => stopProcess(service, 'SIGTERM')));
       rmSync(workDir, { recursive: true, force: true });
@@ -141,6 +131,7 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
   try {
     for (const service of SERVICES) await start(service);
   } catch (error) {
+    for (const service of SERVICES) process.stderr.write(`--- ${service}\n${logs(service)}\n`);
     await stack.stop();
     throw error;
   }

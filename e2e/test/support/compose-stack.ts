@@ -1,0 +1,110 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import type { Answer } from './client.js';
+import { SERVICES, type ServiceName, type Stack } from './stack.js';
+
+const exec = promisify(execFile);
+const GATEWAY_URL = process.env.E2E_GATEWAY_URL ?? 'http://localhost:8080';
+const PORTS: Record<ServiceName, number> = {
+  order: 3001,
+  payment: 3002,
+  kitchen: 3003,
+  gateway: 8080,
+};
+
+/** `--scale` flags from E2E_COMPOSE_SCALE (such as `order=2 kitchen=2`), so restarts keep the replicas. */
+const scaleFlags = (process.env.E2E_COMPOSE_SCALE ?? '')
+  .split(/\s+/)
+  .filter(Boolean)
+  .flatMap((scale) => ['--scale', scale]);
+
+async function compose(args: string[], env: Record<string, string> = {}): Promise<string> {
+  const { stdout } = await exec('docker', ['compose', ...args], {
+    env: { ...process.env, ...env },
+    maxBuffer: 10 * 1024 * 1024,
+  });
+  return stdout;
+}
+
+async function containersOf(service: ServiceName): Promise<string[]> {
+  return (await compose(['ps', '-q', service])).split('\n').filter(Boolean);
+}
+
+async function inspect(container: string, format: string): Promise<string> {
+  const { stdout } = await exec('docker', ['inspect', '--format', format, container]);
+  return stdout.trim();
+}
+
+/** Waits until every container of `services` is healthy, and the gateway ready when it is one of them. */
+async function waitUntilHealthy(services: readonly ServiceName[] = SERVICES): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  while (Date.now() < deadline) {
+    const states = await Promise.all(
+      services.map(async (service) => {
+        const containers = await containersOf(service);
+        const health = await Promise.all(
+          containers.map((id) => inspect(id, '{{.State.Health.Status}}')),
+        );
+        return containers.length > 0 && health.every((status) => status === 'healthy');
+      }),
+    );
+    const gatewayReady =
+      !services.includes('gateway') ||
+      (await fetch(`${GATEWAY_URL}/readyz`, { signal: AbortSignal.timeout(2_000) }).then(
+        (res) => res.ok,
+        () => false,
+      ));
+    if (states.every(Boolean) && gatewayReady) return;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  throw new Error(
+    `the compose stack did not become healthy within 120 s:\n${await compose(['ps'])}`,
+  );
+}
+
+/**
+ * The docker compose stack that `pnpm test:compose` started, on http://localhost:8080.
+ * `env` is passed to compose's variable substitution: services whose configuration it
+ * changes are recreated (with their data, which lives in PostgreSQL).
+ */
+export async function startComposeStack(env: Record<string, string> = {}): Promise<Stack> {
+  await compose(['up', '-d', ...scaleFlags], env);
+  await waitUntilHealthy();
+
+  return {
+    gatewayUrl: GATEWAY_URL,
+    async callService(service, path, headers = {}): Promise<Answer> {
+      // Service ports are not published, so the call is made from inside the network.
+      const script = `fetch(${JSON.stringify(`http://${service}:${PORTS[service]}${path}`)}, { headers: ${JSON.stringify(headers)} })
+        .then(async (res) => console.log(JSON.stringify({ status: res.status, headers: Object.fromEntries(res.headers), text: await res.text() })))`;
+      const out = JSON.parse(
+        await compose(['exec', '-T', 'gateway', 'node', '-e', script], env),
+      ) as {
+        status: number;
+        headers: Record<string, string>;
+        text: string;
+      };
+      return {
+        status: out.status,
+        headers: new Headers(out.headers),
+        body: out.text ? JSON.parse(out.text) : undefined,
+      };
+    },
+    async kill(service) {
+      await compose(['kill', '-s', 'SIGKILL', service], env);
+    },
+    async terminate(service) {
+      const containers = await containersOf(service);
+      await compose(['stop', service], env);
+      const codes = await Promise.all(containers.map((id) => inspect(id, '{{.State.ExitCode}}')));
+      return Math.max(...codes.map(Number));
+    },
+    async start(service) {
+      await compose(['up', '-d', ...scaleFlags, service], env);
+      await waitUntilHealthy([service]);
+    },
+    async stop() {
+      // The stack belongs to `pnpm test:compose`, which tears it down.
+    },
+  };
+}

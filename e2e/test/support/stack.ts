@@ -1,0 +1,35 @@
+import type { Answer } from './client.js';
+import { startComposeStack } from './compose-stack.js';
+import { startProcessStack } from './process-stack.js';
+
+/** The four services, in the order they start. */
+export const SERVICES = ['payment', 'kitchen', 'order', 'gateway'] as const;
+export type ServiceName = (typeof SERVICES)[number];
+
+/** The running system under test, and the levers the tests pull on it. */
+export interface Stack {
+  gatewayUrl: string;
+  /** Calls a service directly, bypassing the gateway, as something inside the network could. */
+  callService(
+    service: ServiceName,
+    path: string,
+    headers?: Record<string, string>,
+  ): Promise<Answer>;
+  /** Kills a service with SIGKILL: no graceful shutdown, mid-flow. */
+  kill(service: ServiceName): Promise<void>;
+  /** Stops a service with SIGTERM and resolves to its exit code. */
+  terminate(service: ServiceName): Promise<number | null>;
+  /** Starts a stopped service again with its data, and waits until it is ready. */
+  start(service: ServiceName): Promise<void>;
+  /** Stops what this stack started. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The stack the suite runs against: by default the four services as local processes
+ * started here; with `E2E_STACK=compose`, the docker compose stack on http://localhost:8080
+ * (see `pnpm test:compose`). `env` adds variables to the services.
+ */
+export function startStack(env: Record<string, string> = {}): Promise<Stack> {
+  return process.env.E2E_STACK === 'compose' ? startComposeStack(env) : startProcessStack(env);
+}

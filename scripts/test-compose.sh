@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# pnpm test:compose: build and start the docker compose stack, wait until it is healthy,
+# run the e2e suite against http://localhost:8080, and tear the stack down, also on failure.
+#   pnpm test:compose                  one replica of each service
+#   pnpm test:compose:scaled           order and kitchen with two replicas each
+# Uses its own compose project, so a stack you run yourself keeps its data (but not port 8080).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export COMPOSE_PROJECT_NAME=cheesecake-e2e
+export E2E_STACK=compose
+export E2E_COMPOSE_SCALE="${E2E_COMPOSE_SCALE:-}"
+scale_flags=()
+for scale in $E2E_COMPOSE_SCALE; do scale_flags+=(--scale "$scale"); done
+
+cleanup() {
+  status=$?
+  if [ "$status" -ne 0 ]; then docker compose logs --no-color --tail=80 || true; fi
+  docker compose down --volumes --remove-orphans || true
+  exit "$status"
+}
+trap cleanup EXIT
+
+pnpm turbo run build --filter=@cheesecake/contracts
+docker compose up --build --detach "${scale_flags[@]}"
+pnpm --filter @cheesecake/e2e test
