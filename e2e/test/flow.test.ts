@@ -1,5 +1,12 @@
 import { get } from 'node:http';
-import { Menu, Order, OrderDetails, OrderPage, type OrderStatus } from '@cheesecake/contracts';
+import {
+  Menu,
+  Order,
+  OrderDetails,
+  OrderPage,
+  type OrderStatus,
+  TicketList,
+} from '@cheesecake/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, expectBody, expectProblem, GatewayClient } from './support/client.js';
 import { type Stack, startStack } from './support/stack.js';
@@ -161,6 +168,40 @@ describe('the cheesecake flow through the gateway', () => {
     });
     expect(ready.ticket?.status).toBe('READY');
   });
+});
+
+describe('many orders at once', () => {
+  it('brings twenty orders paid at once to READY, each with one capture and one ticket', async () => {
+    const orders = await Promise.all(Array.from({ length: 20 }, () => placeOrder(bob)));
+
+    const payments = await Promise.all(
+      orders.map((order) =>
+        bob.post(`/api/orders/${order.id}/payment`, { paymentMethod: 'tok_visa' }),
+      ),
+    );
+    const ready = await Promise.all(orders.map((order) => reaches(bob, order.id, 'READY')));
+    const tickets = expectBody(await kai.get('/api/kitchen/tickets'), 200, TicketList).items;
+
+    expect(payments.map((payment) => payment.status)).toEqual(orders.map(() => 200));
+    for (const order of ready) {
+      expect(order.payment).toMatchObject({ status: 'CAPTURED', amountCents: order.totalCents });
+      expect(tickets.filter((ticket) => ticket.orderId === order.id)).toHaveLength(1);
+    }
+  });
+
+  it.runIf(process.env.E2E_COMPOSE_SCALE?.includes('order='))(
+    "spreads the gateway's calls over every replica of the order service",
+    async () => {
+      const marker = `spread-${Date.now()}`;
+
+      for (let call = 0; call < 8; call += 1) {
+        await alice.get('/api/orders', { 'x-request-id': `${marker}-${call}` });
+      }
+      const replicas = await stack.replicasThatLogged('order', marker);
+
+      expect(replicas.length).toBeGreaterThan(1);
+    },
+  );
 });
 
 describe('errors a client can cause', () => {

@@ -90,6 +90,13 @@ export async function startComposeStack(env: Record<string, string> = {}): Promi
         body: out.text ? JSON.parse(out.text) : undefined,
       };
     },
+    async replicasThatLogged(service, text) {
+      const lines = (await compose(['logs', '--no-color', service])).split('\n');
+      const replicas = lines
+        .filter((line) => line.includes(text))
+        .map((line) => line.split('|')[0]?.trim());
+      return [...new Set(replicas)].filter((replica): replica is string => Boolean(replica));
+    },
     async kill(service) {
       await compose(['kill', '-s', 'SIGKILL', service], env);
     },

@@ -118,6 +118,7 @@ export async function startProcessStack(env: Record<string, string> = {}): Promi
         body: text ? JSON.parse(text) : undefined,
       };
     },
+    replicasThatLogged: async (service, text) => (logs(service).includes(text) ? [service] : []),
     kill: async (service) => {
       await stopProcess(service, 'SIGKILL');
     },

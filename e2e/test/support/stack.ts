@@ -21,6 +21,8 @@ export interface Stack {
   terminate(service: ServiceName): Promise<number | null>;
   /** Starts a stopped service again with its data, and waits until it is ready. */
   start(service: ServiceName): Promise<void>;
+  /** The replicas of a service whose logs contain `text` (a request id, say). */
+  replicasThatLogged(service: ServiceName, text: string): Promise<string[]>;
   /** Stops what this stack started. */
   stop(): Promise<void>;
 }

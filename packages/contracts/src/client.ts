@@ -1,5 +1,3 @@
-import http from 'node:http';
-import https from 'node:https';
 import axios, { type AxiosInstance, type AxiosResponse, isAxiosError } from 'axios';
 import type { Role } from './common.js';
 import {
@@ -10,6 +8,7 @@ import {
   type ResponseOf,
 } from './endpoint.js';
 import { ProblemError, problemTypes } from './problem.js';
+import { ReplicaBalancer, type Resolver } from './replica-balancer.js';
 
 /** The end user a call is made on behalf of. */
 export interface EndUser {
@@ -33,6 +32,8 @@ export interface ClientOptions {
   baseUrl: string;
   /** How long a call may take before it fails with 504; default 5 s. */
   timeoutMs?: number;
+  /** How host names resolve to replica addresses; the system resolver when unset. */
+  resolve?: Resolver;
   /** Headers to add to every call, such as the internal credential. */
   prepareHeaders?: (
     context: CallContext,
@@ -79,8 +80,7 @@ export class UnexpectedResponseError extends ProblemError {
   }
 }
 
-const keepAliveHttp = new http.Agent({ keepAlive: true });
-const keepAliveHttps = new https.Agent({ keepAlive: true });
+const sharedBalancer = new ReplicaBalancer();
 
 /**
  * Builds a typed client from endpoint records. Each call fills the path, sends query,
@@ -95,11 +95,11 @@ export function createClient<const C extends Contract>(
   options: ClientOptions,
 ): Client<C> {
   const timeoutMs = options.timeoutMs ?? 5_000;
+  const baseUrl = new URL(options.baseUrl);
+  const balancer = options.resolve ? new ReplicaBalancer(options.resolve) : sharedBalancer;
   const transport: AxiosInstance = axios.create({
     baseURL: options.baseUrl,
     timeout: timeoutMs,
-    httpAgent: keepAliveHttp,
-    httpsAgent: keepAliveHttps,
     validateStatus: () => true,
     maxRedirects: 0,
     headers: { accept: 'application/json, application/problem+json' },
@@ -118,18 +118,24 @@ export function createClient<const C extends Contract>(
 
     let response: AxiosResponse<unknown>;
     try {
+      const agent = await balancer.agentFor(baseUrl);
       response = await transport.request({
         method: endpoint.method,
         url: fillPath(endpoint.path, request.params as Record<string, unknown> | undefined),
         params: request.query,
         data: request.body,
         headers,
+        httpAgent: agent,
+        httpsAgent: agent,
       });
     } catch (error) {
       if (isAxiosError(error) && (error.code === 'ECONNABORTED' || error.code === 'ETIMEDOUT')) {
         throw new UpstreamTimeoutError(options.service, timeoutMs);
       }
-      const reason = isAxiosError(error) ? (error.code ?? error.message) : String(error);
+      // The replica may be gone: look the name up again before the next call.
+      balancer.forget(baseUrl.hostname);
+      const code = (error as { code?: unknown } | null)?.code;
+      const reason = typeof code === 'string' ? code : error instanceof Error ? error.message : String(error);
       throw new UpstreamUnavailableError(options.service, reason);
     }
 

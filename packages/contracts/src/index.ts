@@ -11,3 +11,4 @@ export * from './orders.js';
 export * from './payment-api.js';
 export * from './payments.js';
 export * from './problem.js';
+export * from './replica-balancer.js';
