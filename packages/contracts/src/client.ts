@@ -135,7 +135,8 @@ export function createClient<const C extends Contract>(
       // The replica may be gone: look the name up again before the next call.
       balancer.forget(baseUrl.hostname);
       const code = (error as { code?: unknown } | null)?.code;
-      const reason = typeof code === 'string' ? code : error instanceof Error ? error.message : String(error);
+      const reason =
+        typeof code === 'string' ? code : error instanceof Error ? error.message : String(error);
       throw new UpstreamUnavailableError(options.service, reason);
     }
 

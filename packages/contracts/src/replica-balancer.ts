@@ -72,7 +72,8 @@ export class ReplicaBalancer {
     let resolution = this.#resolutions.get(hostname);
     if (!resolution || resolution.expiresAt <= Date.now()) {
       const addresses = await this.#resolve(hostname);
-      if (addresses.length === 0) throw Object.assign(new Error(`no address for ${hostname}`), { code: 'ENOTFOUND' });
+      if (addresses.length === 0)
+        throw Object.assign(new Error(`no address for ${hostname}`), { code: 'ENOTFOUND' });
       resolution = { addresses, expiresAt: Date.now() + this.#ttlMs, next: resolution?.next ?? 0 };
       this.#resolutions.set(hostname, resolution);
     }

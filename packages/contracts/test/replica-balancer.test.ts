@@ -15,7 +15,9 @@ const whoApi = {
 
 const servers: Server[] = [];
 afterEach(async () => {
-  await Promise.all(servers.splice(0).map((server) => new Promise((resolve) => server.close(resolve))));
+  await Promise.all(
+    servers.splice(0).map((server) => new Promise((resolve) => server.close(resolve))),
+  );
 });
 
 /** A replica on `address`, answering with its own name; resolves to its port. */
@@ -47,7 +49,9 @@ describe('createClient with several replicas behind one name', () => {
     for (let call = 0; call < 4; call += 1) answers.push((await client.who({})).body);
 
     expect(answers.map((answer) => answer.replica)).toEqual(['a', 'b', 'a', 'b']);
-    expect(new Set(answers.map((answer) => answer.host))).toEqual(new Set([`replicas.internal:${port}`]));
+    expect(new Set(answers.map((answer) => answer.host))).toEqual(
+      new Set([`replicas.internal:${port}`]),
+    );
   });
 
   it('looks the name up again after a replica refused, and then reaches the ones left', async () => {
