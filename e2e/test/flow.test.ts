@@ -211,6 +211,7 @@ describe('errors a client can cause', () => {
 
     expectProblem(await anonymous.post('/api/orders', cheesecake), 401, 'unauthenticated');
     expectProblem(await alice.post('/api/orders', { items: [] }), 400, 'validation');
+    expectProblem(await alice.get('/api/orders/%ZZ'), 400, 'bad-request');
     expectProblem(
       await alice.post('/api/orders', { ...cheesecake, status: 'PAID' }),
       400,

@@ -50,6 +50,7 @@ export const problemTypes = define({
     status: 400,
     title: 'The request body is not valid JSON',
   },
+  badRequest: { code: 'bad-request', status: 400, title: 'The request is malformed' },
   unauthenticated: { code: 'unauthenticated', status: 401, title: 'Authentication required' },
   invalidCredentials: {
     code: 'invalid-credentials',

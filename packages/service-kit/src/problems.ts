@@ -48,7 +48,8 @@ export const routeNotFound: RequestHandler = (req: Request, res: Response) => {
   sendProblem(res, problemTypes.notFound, `No route for ${req.method} ${req.path}`);
 };
 
-interface BodyParserError {
+/** An error from express's own layers (router, body parser), in the http-errors shape. */
+interface HttpLayerError {
   type?: string;
   status?: number;
 }
@@ -62,7 +63,8 @@ const bodyParserProblems: Record<string, ProblemType> = {
 
 /**
  * The one error middleware: a {@link ProblemError} becomes its problem document, a
- * body-parser failure its 4xx, anything else a logged 500 without internals.
+ * client error found by express's router or body parser its 4xx, anything else a
+ * logged 500 without internals.
  */
 export function problemErrorHandler(log: Logger): ErrorRequestHandler {
   return (error: unknown, req, res, next) => {
@@ -75,10 +77,16 @@ export function problemErrorHandler(log: Logger): ErrorRequestHandler {
       sendProblem(res, error.problemType, error.message, error.extensions);
       return;
     }
-    const bodyParserType = (error as BodyParserError | null)?.type;
-    const bodyParserProblem = bodyParserType ? bodyParserProblems[bodyParserType] : undefined;
+    const { type, status } = (error ?? {}) as HttpLayerError;
+    const bodyParserProblem = type ? bodyParserProblems[type] : undefined;
     if (bodyParserProblem) {
       sendProblem(res, bodyParserProblem, (error as Error).message);
+      return;
+    }
+    // Anything else those layers reject as the client's fault, such as a path that is not
+    // valid percent-encoding or a body that does not decompress.
+    if (status !== undefined && status >= 400 && status < 500) {
+      sendProblem(res, { ...problemTypes.badRequest, status }, (error as Error).message);
       return;
     }
     (req.log ?? log).error({ err: error }, 'unhandled error');

@@ -149,6 +149,26 @@ describe('createServiceApp', () => {
     expectProblem(res, 403, 'forbidden');
   });
 
+  it('answers 400 to a path that is not valid percent-encoding', async () => {
+    const res = await request(testApp())
+      .post('/notes/%ZZ')
+      .set('authorization', await asAlice())
+      .send({ text: 'hello' });
+
+    expectProblem(res, 400, 'bad-request');
+  });
+
+  it('answers 400 to a body that does not decompress as its Content-Encoding says', async () => {
+    const res = await request(testApp())
+      .post('/notes/n1')
+      .set('authorization', await asAlice())
+      .set('content-type', 'application/json')
+      .set('content-encoding', 'br')
+      .send('{"text":"hello"}');
+
+    expectProblem(res, 400, 'bad-request');
+  });
+
   it('answers 404 as a problem for an unknown route', async () => {
     const res = await request(testApp())
       .get('/nothing-here')
