@@ -17,7 +17,9 @@ export const Timestamp = z.iso.datetime();
 export type Timestamp = z.infer<typeof Timestamp>;
 
 /** An opaque resource id as it appears in a path (`ord_…`, `pay_…`, `tkt_…`). */
-export const ResourceId = z.string().min(1).max(64);
+export const ResourceId = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be an id such as ord_5f2c9a4e1b7d3068a1c2e4f6');
 export type ResourceId = z.infer<typeof ResourceId>;
 
 /** A menu item's id, a readable slug such as `new-york-cheesecake`. */
@@ -39,3 +41,10 @@ export type HealthStatus = z.infer<typeof HealthStatus>;
 
 /** Reads a query-string value as a boolean, accepting only `true` and `false`. */
 export const QueryBoolean = z.enum(['true', 'false']).transform((value) => value === 'true');
+
+/** Free text a person writes, such as an order's notes: no NUL characters, which no database stores. */
+export const FreeText = (maxLength: number) =>
+  z
+    .string()
+    .max(maxLength)
+    .regex(/^[^\u0000]*$/, 'must not contain NUL characters');

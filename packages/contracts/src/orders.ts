@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Cents, Currency, MenuItemId, ResourceId, Timestamp } from './common.js';
+import { Cents, Currency, FreeText, MenuItemId, ResourceId, Timestamp } from './common.js';
 
 /** Where an order stands. Transitions only move forward. */
 export const OrderStatus = z.enum([
@@ -25,7 +25,7 @@ export type OrderLineRequest = z.infer<typeof OrderLineRequest>;
 /** The body of `POST /orders`. Prices come from the menu, never from the client. */
 export const CreateOrderRequest = z.strictObject({
   items: z.array(OrderLineRequest).min(1).max(20),
-  notes: z.string().max(500).optional(),
+  notes: FreeText(500).optional(),
 });
 export type CreateOrderRequest = z.infer<typeof CreateOrderRequest>;
 

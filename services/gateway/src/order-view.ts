@@ -24,7 +24,7 @@ export interface ViewContext {
 
 /**
  * The public view of one order, composed from three services: the order itself, its
- * latest payment and its kitchen ticket. Only the order is essential; a payment or
+ * payment (the captured one, else the latest attempt) and its kitchen ticket. Only the order is essential; a payment or
  * ticket that cannot be fetched is shown as null rather than failing the whole answer.
  */
 export class OrderView {
@@ -45,13 +45,13 @@ export class OrderView {
     // The order service has let this user see the order, so its payment and ticket are
     // fetched as the gateway itself, without a user.
     const [payment, ticket] = await Promise.all([
-      this.#partOrNull('payment', context, () => this.#latestPayment(orderId, context.requestId)),
+      this.#partOrNull('payment', context, () => this.#paymentOf(orderId, context.requestId)),
       this.#partOrNull('ticket', context, () => this.#ticket(orderId, context.requestId)),
     ]);
     return { status: 200, body: OrderDetails.parse({ ...order.body, payment, ticket }) };
   }
 
-  async #latestPayment(orderId: string, requestId: string): Promise<Payment | null> {
+  async #paymentOf(orderId: string, requestId: string): Promise<Payment | null> {
     const response = await this.#downstreams.payment.listPayments(
       { query: { orderId } },
       { requestId },
@@ -59,7 +59,10 @@ export class OrderView {
     if (response.status !== 200) {
       throw new UnexpectedResponseError('payment', response.status, `status ${response.status}`);
     }
-    return response.body.items.at(-1) ?? null;
+    // The payment that took the money, once there is one: a declined attempt racing it may
+    // have been recorded after it. Before that, the latest attempt.
+    const items = response.body.items;
+    return items.findLast((payment) => payment.status !== 'DECLINED') ?? items.at(-1) ?? null;
   }
 
   async #ticket(orderId: string, requestId: string): Promise<Ticket | null> {

@@ -198,6 +198,24 @@ describe('GET /api/orders/:orderId', () => {
     expect(res.headers['cache-control']).toBe('no-store');
   });
 
+  it('shows the captured payment even when a declined attempt was recorded after it', async () => {
+    const order = givenOrder({ status: 'PAID', paymentId: 'pay_3' });
+    const captured = aPayment({ id: 'pay_3', status: 'CAPTURED' });
+    const declinedLater = aPayment({
+      id: 'pay_4',
+      status: 'DECLINED',
+      declineCode: 'card_declined',
+    });
+    payments.push(captured, declinedLater);
+    const alice = await signIn(system.gateway, 'alice');
+
+    const res = await request(system.gateway)
+      .get(`/api/orders/${order.id}`)
+      .set('authorization', alice);
+
+    expect(OrderDetails.parse(res.body).payment).toEqual(captured);
+  });
+
   it('asks for the order as the user, and for its payment and ticket as the gateway', async () => {
     const order = givenOrder();
     const alice = await signIn(system.gateway, 'alice');

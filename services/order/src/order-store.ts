@@ -127,6 +127,24 @@ export async function recordCapture(
 }
 
 /**
+ * Cancels an order still awaiting payment, recording the payment that turned out to have been
+ * captured for it, if any, so that its refund belongs to the order.
+ */
+export async function cancelUnpaid(
+  db: Queryable,
+  id: string,
+  capturedPaymentId: string | null,
+): Promise<Order | undefined> {
+  const [row] = await db.query<OrderRow>(
+    `update orders set status = 'CANCELLED', payment_id = coalesce($2, payment_id), updated_at = now()
+     where id = $1 and status = 'PENDING_PAYMENT'
+     returning ${COLUMNS}`,
+    [id, capturedPaymentId],
+  );
+  return row && toOrder(row);
+}
+
+/**
  * Counts a declined attempt, once: only if the count is still what the attempt was made
  * with, so a repeated answer for the same attempt does not move the next key on twice.
  */

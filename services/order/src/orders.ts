@@ -39,8 +39,10 @@ export interface OrderDeps {
 }
 
 /**
- * How a ticket status moves the order, and from which statuses. QUEUED moves nothing, and
- * neither does CANCELLED: the order cancelled itself when it asked the kitchen to cancel.
+ * How a ticket status moves the order, and from which statuses. QUEUED moves nothing.
+ * CANCELLED normally finds the order cancelled already (it cancels itself right after the
+ * kitchen agrees); it moves a PAID order only when that step was lost to a crash or a
+ * timeout, so the order cannot stay PAID with its ticket gone.
  */
 const orderStatusAfterTicket: Partial<
   Record<TicketStatus, { from: OrderStatus[]; to: OrderStatus }>
@@ -48,7 +50,11 @@ const orderStatusAfterTicket: Partial<
   PREPARING: { from: ['PAID'], to: 'PREPARING' },
   READY: { from: ['PAID', 'PREPARING'], to: 'READY' },
   REJECTED: { from: ['PAID'], to: 'REJECTED' },
+  CANCELLED: { from: ['PAID'], to: 'CANCELLED' },
 };
+
+/** Order statuses reached by giving the money back. */
+const REFUNDED_STATUSES: readonly OrderStatus[] = ['REJECTED', 'CANCELLED'];
 
 /** The order saga: placing, paying and cancelling orders, and following the kitchen. */
 export class Orders {
@@ -132,11 +138,18 @@ export class Orders {
   async cancelOrder(customer: EndUser, orderId: string, call: CallContext): Promise<Order> {
     const order = await this.getOrder(customer, orderId);
     if (order.status === 'PENDING_PAYMENT') {
-      const cancelled = await store.updateStatus(this.deps.db, order.id, {
-        from: ['PENDING_PAYMENT'],
-        to: 'CANCELLED',
+      // A charge may have been captured without the order hearing of it (its answer timed out,
+      // or this service stopped before recording it): cancelling must give that money back.
+      const capture = await this.findCapture(order.id, call);
+      const cancelled = await this.deps.db.transaction(async (tx) => {
+        const cancelled = await store.cancelUnpaid(tx, order.id, capture?.id ?? null);
+        if (cancelled && capture) await enqueue(tx, refundMessage(cancelled, call.requestId));
+        return cancelled;
       });
-      if (cancelled) return cancelled;
+      if (cancelled) {
+        if (capture) this.deps.outbox.wake();
+        return cancelled;
+      }
       // A payment was recorded between the read and the update: cancel it as a paid order.
       return this.cancelPaidOrder(await this.getOrder(customer, orderId), call);
     }
@@ -162,12 +175,25 @@ export class Orders {
         status: nextStatus ?? order.status,
         ticketId: order.ticketId ?? report.ticketId,
       });
-      const refunding = nextStatus === 'REJECTED';
+      const refunding = nextStatus !== undefined && REFUNDED_STATUSES.includes(nextStatus);
       if (refunding) await enqueue(tx, refundMessage(saved, requestId));
       return { applied: true, refunding };
     });
     if (outcome.refunding) this.deps.outbox.wake();
     return outcome.applied;
+  }
+
+  /** The captured payment of an order, if the payment service has one. */
+  private async findCapture(orderId: string, call: CallContext): Promise<Payment | undefined> {
+    const answer = await this.deps.payments.listPayments({ query: { orderId } }, call);
+    if (answer.status !== 200) {
+      throw new UnexpectedResponseError(
+        'payment',
+        answer.status,
+        `${answer.status} ${answer.body.detail ?? answer.body.title}`,
+      );
+    }
+    return answer.body.items.find((payment) => payment.status === 'CAPTURED');
   }
 
   private async charge(
@@ -259,6 +285,8 @@ export class Orders {
     });
     if (!cancelled) {
       const current = await store.findOrder(this.deps.db, order.id);
+      // The kitchen's report of the cancellation got here first and cancelled the order.
+      if (current?.status === 'CANCELLED') return current;
       throw new InvalidOrderStateError(
         order.id,
         current?.status ?? order.status,
@@ -286,7 +314,7 @@ function refundMessage(order: Order, requestId: string | undefined) {
 }
 
 /** A list cursor: the number below which the next page starts, opaque to clients. */
-const Cursor = z.strictObject({ before: z.int().min(1) });
+const Cursor = z.strictObject({ before: z.int().min(1).max(2_147_483_647) });
 
 function cursorAfter(order: Order): string {
   return Buffer.from(JSON.stringify({ before: order.number })).toString('base64url');

@@ -1,5 +1,5 @@
-import { Order, type OrderStatus } from '@cheesecake/contracts';
-import type { Database } from '@cheesecake/service-kit';
+import { Order, type OrderStatus, type Payment } from '@cheesecake/contracts';
+import { type Database, newId } from '@cheesecake/service-kit';
 import { expectProblem } from '@cheesecake/service-kit/testing';
 import type { Express } from 'express';
 import request from 'supertest';
@@ -62,6 +62,48 @@ describe('POST /orders/:orderId/cancel', () => {
     expect(cancelled.status).toBe('CANCELLED');
     expect(await storedOrder(db, placed.id)).toEqual(cancelled);
     expect(kitchen.cancellations.filter((c) => c.orderId === placed.id)).toEqual([]);
+    expect(await outboxMessages(db, placed.id)).toEqual([]);
+  });
+
+  it('refunds a capture the order never heard of when an order awaiting payment is cancelled', async () => {
+    const customer = newCustomerId();
+    const placed = await placeOrder(app, customer);
+    // A charge that was captured, but whose answer never reached the order service.
+    const lost: Payment = {
+      id: newId('pay'),
+      orderId: placed.id,
+      amountCents: placed.totalCents,
+      currency: placed.currency,
+      status: 'CAPTURED',
+      declineCode: null,
+      createdAt: new Date().toISOString(),
+      refundedAt: null,
+    };
+    payment.payments.push(lost);
+
+    const res = await cancelOrder(app, customer, placed.id);
+    await deliverDueMessages(relay);
+
+    expect(res.status).toBe(200);
+    expect(Order.parse(res.body)).toMatchObject({ status: 'CANCELLED', paymentId: lost.id });
+    expect(await refundsOf(placed.id)).toMatchObject([
+      { payload: { paymentId: lost.id, orderId: placed.id }, status: 'delivered' },
+    ]);
+    expect(lost.status).toBe('REFUNDED');
+  });
+
+  it('returns 503 and keeps the order awaiting payment when the payment service is down', async () => {
+    const customer = newCustomerId();
+    const placed = await placeOrder(app, customer);
+    const { app: appWithoutPayments } = createTestApp(db, {
+      paymentUrl: await unreachableUrl(),
+      kitchenUrl: kitchen.url,
+    });
+
+    const res = await cancelOrder(appWithoutPayments, customer, placed.id);
+
+    expectProblem(res, 503, 'service-unavailable');
+    expect((await storedOrder(db, placed.id)).status).toBe('PENDING_PAYMENT');
     expect(await outboxMessages(db, placed.id)).toEqual([]);
   });
 

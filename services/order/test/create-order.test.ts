@@ -117,6 +117,28 @@ describe('POST /orders', () => {
     expect(await ordersOf(customerId)).toBe(0);
   });
 
+  it('returns 400 and stores nothing for notes with a NUL character', async () => {
+    const customerId = newCustomerId();
+
+    const res = await request(app)
+      .post('/orders')
+      .set('authorization', await asCustomer(customerId))
+      .send({ ...ONE_CHEESECAKE, notes: 'happy\u0000birthday' });
+
+    const problem = expectProblem(res, 400, 'validation');
+    expect(problem.errors?.map((issue) => issue.path)).toEqual(['body.notes']);
+    expect(await ordersOf(customerId)).toBe(0);
+  });
+
+  it('returns 400 for an order id that is not an id', async () => {
+    const res = await request(app)
+      .get('/orders/ord%00x')
+      .set('authorization', await asCustomer(newCustomerId()));
+
+    const problem = expectProblem(res, 400, 'validation');
+    expect(problem.errors?.map((issue) => issue.path)).toEqual(['params.orderId']);
+  });
+
   it('returns 409 naming the dish and stores nothing when a dish is not on the menu', async () => {
     const customerId = newCustomerId();
 

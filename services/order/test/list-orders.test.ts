@@ -4,6 +4,7 @@ import { expectProblem } from '@cheesecake/service-kit/testing';
 import type { Express } from 'express';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type PaymentStub, startPaymentStub } from './stubs.js';
 import {
   asCustomer,
   asService,
@@ -17,12 +18,18 @@ import {
 
 let db: Database;
 let app: Express;
+let payment: PaymentStub;
 
 beforeAll(async () => {
   db = await openOrderDatabase();
-  ({ app } = createTestApp(db));
+  // Cancelling an order awaiting payment asks the payment service whether it was captured.
+  payment = await startPaymentStub();
+  ({ app } = createTestApp(db, { paymentUrl: payment.url }));
 });
-afterAll(() => db.close());
+afterAll(async () => {
+  await payment.close();
+  await db.close();
+});
 
 describe('GET /orders', () => {
   const listAs = async (authorization: string, query: Record<string, string | number> = {}) =>
@@ -92,6 +99,7 @@ describe('GET /orders', () => {
   it.each([
     ['not base64 JSON', 'not-a-cursor'],
     ['JSON of another shape', Buffer.from('{"before":"x"}').toString('base64url')],
+    ['past the range of order numbers', Buffer.from('{"before":1e10}').toString('base64url')],
   ])('returns 400 for a cursor that is %s', async (_, cursor) => {
     const res = await listAs(await asCustomer(newCustomerId()), { cursor });
 

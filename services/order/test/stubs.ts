@@ -65,6 +65,11 @@ export async function startPaymentStub(
       return { status: 201, body: payment };
     });
 
+    handle(router, paymentApi.listPayments, async ({ query }) => ({
+      status: 200,
+      body: { items: payments.filter((p) => p.orderId === query.orderId) },
+    }));
+
     handle(router, paymentApi.refundPayment, async ({ params }, { caller }) => {
       requireService(caller, ['order']);
       const payment = payments.find((p) => p.id === params.paymentId);

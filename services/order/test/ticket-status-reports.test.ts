@@ -148,6 +148,25 @@ describe('POST /ticket-status-reports', () => {
     });
   });
 
+  it('cancels and refunds a paid order when the kitchen reports its ticket cancelled first', async () => {
+    const paid = await paidOrder();
+
+    const res = await reportTicket(app, {
+      orderId: paid.id,
+      status: 'CANCELLED',
+      ticketId: 'tkt_c2',
+    });
+
+    expect(appliedOf(res)).toBe(true);
+    expect(await storedOrder(db, paid.id)).toMatchObject({
+      status: 'CANCELLED',
+      ticketId: 'tkt_c2',
+    });
+    expect(await refundsOf(paid.id)).toMatchObject([
+      { payload: { paymentId: paid.paymentId, orderId: paid.id } },
+    ]);
+  });
+
   it('returns 404 for an order that does not exist', async () => {
     const res = await reportTicket(app, { orderId: 'ord_unknown', status: 'QUEUED' });
 
