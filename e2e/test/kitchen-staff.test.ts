@@ -62,6 +62,22 @@ describe('kitchen staff preparing by hand', () => {
     expect(ready.ticket?.status).toBe('READY');
   });
 
+  it('keeps a ticket the kitchen accepted when the kitchen is killed mid-preparation', async () => {
+    const order = await paidOrder();
+    const ticket = await queuedTicketOf(order.id);
+    await kai.post(`/api/kitchen/tickets/${ticket.id}/start`);
+
+    await stack.kill('kitchen');
+    await stack.start('kitchen');
+    const afterRestart = await reaches(order.id, (current) => current.ticket !== null);
+    const finished = await kai.post(`/api/kitchen/tickets/${ticket.id}/ready`);
+    const ready = await reaches(order.id, hasStatus('READY'));
+
+    expect(afterRestart.ticket).toMatchObject({ id: ticket.id, status: 'PREPARING' });
+    expect(expectBody(finished, 200, Ticket).status).toBe('READY');
+    expect(ready.payment?.status).toBe('CAPTURED');
+  });
+
   it('cancels a paid order whose ticket is still queued, and refunds it', async () => {
     const order = await paidOrder();
     await queuedTicketOf(order.id);

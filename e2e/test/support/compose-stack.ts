@@ -4,7 +4,8 @@ import type { Answer } from './client.js';
 import { SERVICES, type ServiceName, type Stack } from './stack.js';
 
 const exec = promisify(execFile);
-const GATEWAY_URL = process.env.E2E_GATEWAY_URL ?? 'http://localhost:8080';
+const GATEWAY_URL =
+  process.env.E2E_GATEWAY_URL ?? `http://localhost:${process.env.GATEWAY_PORT ?? '8080'}`;
 const PORTS: Record<ServiceName, number> = {
   order: 3001,
   payment: 3002,

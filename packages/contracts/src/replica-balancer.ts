@@ -65,13 +65,15 @@ export class ReplicaBalancer {
 
   /** Resolves `hostname` afresh on its next call, such as after a replica refused a connection. */
   forget(hostname: string): void {
-    this.#resolutions.delete(hostname);
+    const resolution = this.#resolutions.get(hostname);
+    if (resolution) resolution.expiresAt = 0;
   }
 
   async #nextAddress(hostname: string): Promise<string> {
     let resolution = this.#resolutions.get(hostname);
     if (!resolution || resolution.expiresAt <= Date.now()) {
       const addresses = await this.#resolve(hostname);
+      this.#closePoolsOfGoneReplicas(resolution?.addresses ?? [], addresses);
       if (addresses.length === 0)
         throw Object.assign(new Error(`no address for ${hostname}`), { code: 'ENOTFOUND' });
       resolution = { addresses, expiresAt: Date.now() + this.#ttlMs, next: resolution?.next ?? 0 };
@@ -80,5 +82,15 @@ export class ReplicaBalancer {
     const address = resolution.addresses[resolution.next % resolution.addresses.length] as string;
     resolution.next += 1;
     return address;
+  }
+
+  /** Closes the connection pools of addresses a host name no longer resolves to. */
+  #closePoolsOfGoneReplicas(before: string[], now: string[]): void {
+    for (const address of before.filter((previous) => !now.includes(previous))) {
+      for (const scheme of ['http', 'https']) {
+        this.#agents.get(`${scheme}:${address}`)?.destroy();
+        this.#agents.delete(`${scheme}:${address}`);
+      }
+    }
   }
 }
