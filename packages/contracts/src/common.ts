@@ -47,4 +47,4 @@ export const FreeText = (maxLength: number) =>
   z
     .string()
     .max(maxLength)
-    .regex(/^[^\u0000]*$/, 'must not contain NUL characters');
+    .refine((text) => !text.includes('\u0000'), 'must not contain NUL characters');
