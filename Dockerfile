@@ -1,4 +1,5 @@
-# One image recipe for every service: docker build --build-arg SERVICE=order .
+# One image recipe for every service:
+#   docker build --build-arg SERVICE=order --build-arg PORT=3001 -t cheesecake-order .
 # Stages: prune the monorepo to the service and what it depends on, install and
 # build that, deploy the service with production dependencies only, and copy the
 # result onto a slim runtime image that runs as the unprivileged `node` user.
@@ -25,8 +26,9 @@ RUN turbo run build --filter="@cheesecake/${SERVICE}" \
  && pnpm --filter "@cheesecake/${SERVICE}" deploy --prod --legacy /deploy
 
 FROM ${NODE_IMAGE} AS runtime
-ARG SERVICE
-ENV NODE_ENV=production
+ARG PORT
+# In a container the service must listen on every interface; PORT is its own port.
+ENV NODE_ENV=production HOST=0.0.0.0 PORT=${PORT}
 WORKDIR /app
 COPY --from=build --chown=node:node /deploy .
 USER node

@@ -39,9 +39,6 @@ export const HealthStatus = z.object({
 });
 export type HealthStatus = z.infer<typeof HealthStatus>;
 
-/** Reads a query-string value as a boolean, accepting only `true` and `false`. */
-export const QueryBoolean = z.enum(['true', 'false']).transform((value) => value === 'true');
-
 /** Free text a person writes, such as an order's notes: no NUL characters, which no database stores. */
 export const FreeText = (maxLength: number) =>
   z

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { Role } from './common.js';
 
 /** HTTP methods the endpoint records use. */
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -29,6 +30,20 @@ export function defineEndpoint<const E extends Endpoint>(endpoint: E): E {
 
 /** A named group of endpoint records, such as one service's API. */
 export type Contract = Record<string, Endpoint>;
+
+/**
+ * Who may call a public route: `'anyone'`, or a signed-in user in one of the roles. A role
+ * says what a user may do; which orders they may see is still the service's decision.
+ */
+export type Access = 'anyone' | readonly Role[];
+
+/** A record of the public API, which also says who may call the route. */
+export interface PublicEndpoint extends Endpoint {
+  access: Access;
+}
+
+/** The records of a public API, such as the gateway's. */
+export type PublicContract = Record<string, PublicEndpoint>;
 
 type Input<S> = S extends Schema ? z.input<S> : undefined;
 type Output<S> = S extends Schema ? z.output<S> : undefined;

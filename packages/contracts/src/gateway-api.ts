@@ -1,27 +1,32 @@
+import type { OpenAPIObject } from 'openapi3-ts/oas31';
 import type { z } from 'zod';
 import { TokenRequest, TokenResponse } from './auth.js';
 import { HealthStatus } from './common.js';
-import { defineEndpoint } from './endpoint.js';
+import { defineEndpoint, type PublicContract } from './endpoint.js';
 import {
   ListTicketsQuery,
   SetStockRequest,
   StockLevel,
   StockParams,
   Ticket,
+  TicketLine,
   TicketList,
   TicketParams,
 } from './kitchen.js';
-import { Menu } from './menu.js';
+import { Menu, MenuItem } from './menu.js';
+import { openApiDocument } from './openapi.js';
 import {
   CreateOrderRequest,
   ListOrdersQuery,
   Order,
+  OrderLine,
+  OrderLineRequest,
   OrderPage,
   OrderParams,
   PayOrderRequest,
 } from './orders.js';
 import { Payment } from './payments.js';
-import { problemResponses } from './problem.js';
+import { problemResponses, ValidationIssue } from './problem.js';
 
 /**
  * An order joined with its latest payment and its kitchen ticket, composed by the
@@ -36,96 +41,160 @@ export type OrderDetails = z.infer<typeof OrderDetails>;
 /** The query of the public `GET /api/kitchen/tickets`. */
 export const PublicListTicketsQuery = ListTicketsQuery.pick({ status: true });
 
-/** The public API, as the gateway serves it on port 8080. */
+/**
+ * The public API, as the gateway serves it on port 8080. Every route under `/api` may also
+ * answer 429 once its caller exceeds the rate limit, and a route with a body 413 and 415.
+ */
 export const gatewayApi = {
   issueToken: defineEndpoint({
     method: 'POST',
     path: '/api/auth/token',
     summary: 'Exchange a username and password for a signed access token (JWT)',
+    access: 'anyone',
     body: TokenRequest,
-    responses: { 200: TokenResponse, ...problemResponses(400, 401) },
+    responses: { 200: TokenResponse, ...problemResponses(400, 401, 413, 415, 429) },
   }),
   getMenu: defineEndpoint({
     method: 'GET',
     path: '/api/menu',
     summary: 'The menu with prices and availability; answers 304 to a matching If-None-Match',
-    responses: { 200: Menu, ...problemResponses(502, 503, 504) },
+    access: 'anyone',
+    responses: { 200: Menu, ...problemResponses(429, 502, 503, 504) },
   }),
   createOrder: defineEndpoint({
     method: 'POST',
     path: '/api/orders',
-    summary: 'Order dishes from the menu (customers)',
+    summary: 'Order dishes from the menu',
+    access: ['customer'],
     body: CreateOrderRequest,
-    responses: { 201: Order, ...problemResponses(400, 401, 403, 409, 502, 503, 504) },
+    responses: {
+      201: Order,
+      ...problemResponses(400, 401, 403, 409, 413, 415, 429, 502, 503, 504),
+    },
   }),
   listOrders: defineEndpoint({
     method: 'GET',
     path: '/api/orders',
     summary: "A page of orders, newest first: a customer's own, all for the kitchen and admins",
+    access: ['customer', 'kitchen', 'admin'],
     query: ListOrdersQuery,
-    responses: { 200: OrderPage, ...problemResponses(400, 401, 403, 502, 503, 504) },
+    responses: { 200: OrderPage, ...problemResponses(400, 401, 403, 429, 502, 503, 504) },
   }),
   getOrder: defineEndpoint({
     method: 'GET',
     path: '/api/orders/:orderId',
-    summary: 'One order with its payment and kitchen ticket (owner, kitchen or admin)',
+    summary: 'One order with its payment and kitchen ticket; a customer sees only their own',
+    access: ['customer', 'kitchen', 'admin'],
     params: OrderParams,
-    responses: { 200: OrderDetails, ...problemResponses(400, 401, 403, 404, 502, 503, 504) },
+    responses: {
+      200: OrderDetails,
+      ...problemResponses(400, 401, 403, 404, 429, 502, 503, 504),
+    },
   }),
   payOrder: defineEndpoint({
     method: 'POST',
     path: '/api/orders/:orderId/payment',
-    summary: 'Pay an order with a test card token (owner); 402 when declined',
+    summary: 'Pay your order with a test card token; 402 when declined',
+    access: ['customer'],
     params: OrderParams,
     body: PayOrderRequest,
-    responses: { 200: Order, ...problemResponses(400, 401, 402, 403, 404, 409, 502, 503, 504) },
+    responses: {
+      200: Order,
+      ...problemResponses(400, 401, 402, 403, 404, 409, 413, 415, 429, 502, 503, 504),
+    },
   }),
   cancelOrder: defineEndpoint({
     method: 'POST',
     path: '/api/orders/:orderId/cancel',
-    summary: 'Cancel an order (owner); refunds it when paid; 409 once preparation has started',
+    summary: 'Cancel your order, refunding it when paid; 409 once preparation has started',
+    access: ['customer'],
     params: OrderParams,
-    responses: { 200: Order, ...problemResponses(400, 401, 403, 404, 409, 502, 503, 504) },
+    responses: { 200: Order, ...problemResponses(400, 401, 403, 404, 409, 429, 502, 503, 504) },
   }),
   listTickets: defineEndpoint({
     method: 'GET',
     path: '/api/kitchen/tickets',
-    summary: 'Kitchen tickets, oldest first, optionally by status (kitchen, admin)',
+    summary: 'Kitchen tickets, oldest first, optionally by status',
+    access: ['kitchen', 'admin'],
     query: PublicListTicketsQuery,
-    responses: { 200: TicketList, ...problemResponses(400, 401, 403, 502, 503, 504) },
+    responses: { 200: TicketList, ...problemResponses(400, 401, 403, 429, 502, 503, 504) },
   }),
   startTicket: defineEndpoint({
     method: 'POST',
     path: '/api/kitchen/tickets/:ticketId/start',
-    summary: 'Start preparing a queued ticket (kitchen, admin)',
+    summary: 'Start preparing a queued ticket',
+    access: ['kitchen', 'admin'],
     params: TicketParams,
-    responses: { 200: Ticket, ...problemResponses(400, 401, 403, 404, 409, 502, 503, 504) },
+    responses: { 200: Ticket, ...problemResponses(400, 401, 403, 404, 409, 429, 502, 503, 504) },
   }),
   markTicketReady: defineEndpoint({
     method: 'POST',
     path: '/api/kitchen/tickets/:ticketId/ready',
-    summary: 'Mark a ticket in preparation as ready (kitchen, admin)',
+    summary: 'Mark a ticket in preparation as ready',
+    access: ['kitchen', 'admin'],
     params: TicketParams,
-    responses: { 200: Ticket, ...problemResponses(400, 401, 403, 404, 409, 502, 503, 504) },
+    responses: { 200: Ticket, ...problemResponses(400, 401, 403, 404, 409, 429, 502, 503, 504) },
   }),
   setStock: defineEndpoint({
     method: 'PUT',
     path: '/api/kitchen/stock/:menuItemId',
-    summary: 'Set the portions left of a dish (kitchen, admin)',
+    summary: 'Set the portions left of a dish',
+    access: ['kitchen', 'admin'],
     params: StockParams,
     body: SetStockRequest,
-    responses: { 200: StockLevel, ...problemResponses(400, 401, 403, 502, 503, 504) },
+    responses: {
+      200: StockLevel,
+      ...problemResponses(400, 401, 403, 413, 415, 429, 502, 503, 504),
+    },
   }),
   liveness: defineEndpoint({
     method: 'GET',
     path: '/healthz',
     summary: 'Liveness: the process answers',
+    access: 'anyone',
     responses: { 200: HealthStatus },
   }),
   readiness: defineEndpoint({
     method: 'GET',
     path: '/readyz',
     summary: 'Readiness: the order, payment and kitchen services answer their own readiness',
+    access: 'anyone',
     responses: { 200: HealthStatus, 503: HealthStatus },
   }),
-};
+} satisfies PublicContract;
+
+const DESCRIPTION = `The public API of Cheesecake, a reference ordering system: order a cheesecake, pay for it, and follow the kitchen preparing it.
+
+Get a token from \`POST /api/auth/token\` and send it as \`Authorization: Bearer <token>\`. The demo users are alice and bob (customers), kai (kitchen) and ada (admin), each with the password \`cheesecake\` unless the gateway sets another.
+
+Errors are RFC 9457 problem documents (\`application/problem+json\`) carrying the request id; every response carries \`X-Request-Id\`.`;
+
+/** The OpenAPI 3.1 document of the public API, as the gateway serves it at `/openapi.json`. */
+export function gatewayOpenApiDocument(version: string): OpenAPIObject {
+  return openApiDocument(gatewayApi, {
+    info: { title: 'Cheesecake', version, description: DESCRIPTION },
+    components: {
+      TokenRequest,
+      TokenResponse,
+      Menu,
+      MenuItem,
+      CreateOrderRequest,
+      OrderLineRequest,
+      PayOrderRequest,
+      Order,
+      OrderLine,
+      OrderPage,
+      OrderDetails,
+      Payment,
+      Ticket,
+      TicketLine,
+      TicketList,
+      SetStockRequest,
+      StockLevel,
+      HealthStatus,
+      ValidationIssue,
+    },
+    // `/api/orders/...` is listed under orders, `/healthz` and `/readyz` under health.
+    tagOf: ({ path }) => (path.startsWith('/api/') ? (path.split('/')[2] ?? 'api') : 'health'),
+  });
+}

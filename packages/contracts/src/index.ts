@@ -6,6 +6,7 @@ export * from './gateway-api.js';
 export * from './kitchen.js';
 export * from './kitchen-api.js';
 export * from './menu.js';
+export * from './openapi.js';
 export * from './order-api.js';
 export * from './orders.js';
 export * from './payment-api.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Cents, Currency, ResourceId, Timestamp } from './common.js';
+import { Cents, Currency, IdempotencyKey, ResourceId, Timestamp } from './common.js';
 import { PaymentMethod } from './orders.js';
 
 /** Where a payment stands: captured, declined by the card, or refunded after capture. */
@@ -40,5 +40,5 @@ export type PaymentList = z.infer<typeof PaymentList>;
 
 /** The headers of a charge: the idempotency key is required, so a retry never charges twice. */
 export const ChargeHeaders = z.looseObject({
-  'idempotency-key': z.string().min(1).max(255),
+  'idempotency-key': IdempotencyKey,
 });

@@ -63,7 +63,6 @@ export const problemTypes = define({
   orderNotFound: { code: 'order-not-found', status: 404, title: 'No such order' },
   paymentNotFound: { code: 'payment-not-found', status: 404, title: 'No such payment' },
   ticketNotFound: { code: 'ticket-not-found', status: 404, title: 'No such kitchen ticket' },
-  methodNotAllowed: { code: 'method-not-allowed', status: 405, title: 'Method not allowed' },
   invalidOrderState: {
     code: 'invalid-order-state',
     status: 409,
@@ -99,6 +98,7 @@ export const problemTypes = define({
     status: 415,
     title: 'The request body must be JSON',
   },
+  rateLimited: { code: 'rate-limited', status: 429, title: 'Too many requests' },
   internal: { code: 'internal', status: 500, title: 'Something went wrong on our side' },
   badGateway: {
     code: 'bad-gateway',
@@ -116,14 +116,6 @@ export const problemTypes = define({
     title: 'A downstream service did not answer in time',
   },
 });
-
-/** The name of a problem type in {@link problemTypes}. */
-export type ProblemTypeName = keyof typeof problemTypes;
-
-/** True when a problem document is of the given problem type. */
-export function isProblemOfType(problem: Problem, type: ProblemType): boolean {
-  return problem.type === problemTypeUri(type.code);
-}
 
 /**
  * An error that is answered as a problem document. Domain errors extend it with a

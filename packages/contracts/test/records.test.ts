@@ -39,6 +39,22 @@ describe('endpoint records', () => {
     for (const [, schema] of errorSchemas) expect(schema).toBe(Problem);
   });
 
+  it.each(
+    Object.entries(gatewayApi)
+      .filter(([, endpoint]) => endpoint.access !== 'anyone')
+      .map(([name, endpoint]) => ({ id: `gatewayApi.${name}`, endpoint })),
+  )('$id, which needs a role, declares the 401 and 403 a caller may get', ({ endpoint }) => {
+    expect(Object.keys(endpoint.responses)).toEqual(expect.arrayContaining(['401', '403']));
+  });
+
+  it.each(
+    Object.entries(gatewayApi)
+      .filter(([, endpoint]) => endpoint.access === 'anyone')
+      .map(([name, endpoint]) => ({ id: `gatewayApi.${name}`, endpoint })),
+  )('$id, open to anyone, declares no 403', ({ endpoint }) => {
+    expect(Object.keys(endpoint.responses)).not.toContain('403');
+  });
+
   it('gives every public route a unique method and path under /api, or a health path', () => {
     const routes = Object.values(gatewayApi).map(
       (endpoint) => `${endpoint.method} ${endpoint.path}`,

@@ -1,7 +1,13 @@
-import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import type { HealthStatus } from '@cheesecake/contracts';
 import express, { type Express, type RequestHandler, type Router } from 'express';
 import { pinoHttp } from 'pino-http';
+import {
+  type Correlation,
+  correlationFromHeaders,
+  correlationLogFields,
+  runWithCorrelation,
+} from './correlation.js';
 import type { Database } from './database.js';
 import type { Logger } from './logger.js';
 import { problemErrorHandler, requireJsonBody, routeNotFound } from './problems.js';
@@ -14,7 +20,15 @@ export interface ServiceAppOptions {
   log: Logger;
   /** Largest accepted JSON body, such as `100kb`. */
   bodyLimit: string;
-  /** Runs in front of every route except health; the backend services pass `requireInternalCredential`. */
+  /**
+   * Runs in front of everything but health, before any body is read: the gateway's
+   * security headers, CORS, rate limits and cache.
+   */
+  edge?: RequestHandler;
+  /**
+   * Runs in front of every route except health, once the body is parsed; the backend
+   * services pass `requireInternalCredential`.
+   */
   authenticate?: RequestHandler;
   /** The checks of `/readyz`; the app is also unready once it is draining for shutdown. */
   readiness: ReadinessChecks;
@@ -32,34 +46,44 @@ export function databaseReadiness(db: Database): ReadinessChecks {
   });
 }
 
-const REQUEST_ID = /^[\w.:-]{1,128}$/;
-
 /**
- * The express 5 skeleton every service shares: request ids (`X-Request-Id`, accepted
- * or created, echoed on every response), pino-http logs, `/healthz` and `/readyz`,
- * 415 for non-JSON bodies, the JSON body limit, authentication, the service's routes,
- * then 404 and problem+json errors. Set `app.locals.draining = true` to fail readiness.
+ * The express 5 skeleton every service shares: correlation (`X-Request-Id` accepted or
+ * created and echoed on every response, the W3C trace continued or started, both current
+ * for everything the request calls and on every log line about it), pino-http logs,
+ * `/healthz` and `/readyz`, the edge middleware, 415 for non-JSON bodies, the JSON body
+ * limit, authentication, the service's routes, then 404 and problem+json errors. Set
+ * `app.locals.draining = true` to fail readiness.
  */
 export function createServiceApp(options: ServiceAppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
   app.locals.draining = false;
 
+  const correlations = new WeakMap<IncomingMessage, Correlation>();
+  const correlationOf = (req: IncomingMessage): Correlation => {
+    let correlation = correlations.get(req);
+    if (!correlation) {
+      correlation = correlationFromHeaders(req.headers);
+      correlations.set(req, correlation);
+    }
+    return correlation;
+  };
+
   app.use(
     pinoHttp({
       logger: options.log,
       genReqId: (req, res) => {
-        const incoming = req.headers['x-request-id'];
-        const id =
-          typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
-        res.setHeader('x-request-id', id);
-        return id;
+        const { requestId } = correlationOf(req);
+        res.setHeader('x-request-id', requestId);
+        return requestId;
       },
+      customProps: (req) => correlationLogFields(correlationOf(req)),
       autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' },
       customLogLevel: (_req, res, error) =>
         error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
     }),
   );
+  app.use((req, _res, next) => runWithCorrelation(correlationOf(req), next));
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' } satisfies HealthStatus);
@@ -79,6 +103,7 @@ export function createServiceApp(options: ServiceAppOptions): Express {
     res.status(ready ? 200 : 503).json(body);
   });
 
+  if (options.edge) app.use(options.edge);
   app.use(requireJsonBody);
   app.use(express.json({ limit: options.bodyLimit }));
   if (options.authenticate) app.use(options.authenticate);

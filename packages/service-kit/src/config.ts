@@ -69,12 +69,14 @@ export const DEVELOPMENT_INTERNAL_TOKEN_SECRET = 'cheesecake-internal-dev-secret
  */
 export function serviceEnvSchema(options: { port: number }) {
   return z.object({
-    HOST: z.string().default('0.0.0.0'),
+    // Loopback unless told otherwise: a service is for the machine it runs on, not the LAN.
+    // The Docker images set 0.0.0.0, where the container's network is the boundary.
+    HOST: z.string().default('127.0.0.1'),
     PORT: portVar(options.port),
     LOG_LEVEL: logLevelVar,
     DATABASE_URL: z
       .string()
-      .regex(/^(postgres(ql)?|memory):\/\//, 'must start with postgres:// or memory://')
+      .regex(/^(postgres(ql)?:\/\/.+|memory:\/\/)$/, 'must be postgres://… or memory://')
       .optional(),
     DATA_DIR: z.string().optional(),
     INTERNAL_TOKEN_SECRET: secretVar(DEVELOPMENT_INTERNAL_TOKEN_SECRET),

@@ -1,9 +1,15 @@
-import type { Endpoint, ParsedRequestOf, ResponseOf, ValidationIssue } from '@cheesecake/contracts';
+import {
+  type Endpoint,
+  type ParsedRequestOf,
+  problemTypes,
+  type ResponseOf,
+  type ValidationIssue,
+} from '@cheesecake/contracts';
 import type { Request, Response, Router } from 'express';
 import type { z } from 'zod';
 import type { Caller } from './internal-auth.js';
 import type { Logger } from './logger.js';
-import { ValidationError } from './problems.js';
+import { ProblemError, ValidationError } from './problems.js';
 
 /** What a handler gets besides the validated request. */
 export interface HandlerContext {
@@ -46,7 +52,12 @@ export function handle<E extends Endpoint>(
     const result = await handler(request, {
       get caller(): Caller {
         const caller = res.locals.caller as Caller | undefined;
-        if (!caller) throw new Error('Route has no authentication in front of it');
+        if (!caller) {
+          throw new ProblemError(
+            problemTypes.unauthenticated,
+            'This route needs a signed-in caller',
+          );
+        }
         return caller;
       },
       requestId: String(req.id),

@@ -1,5 +1,6 @@
 export * from './app.js';
 export * from './config.js';
+export * from './correlation.js';
 export * from './database.js';
 export * from './handle.js';
 export * from './ids.js';
@@ -10,3 +11,4 @@ export * from './migrations.js';
 export * from './outbox.js';
 export * from './problems.js';
 export * from './service-client.js';
+export * from './trace-context.js';

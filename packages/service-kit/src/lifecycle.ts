@@ -1,16 +1,50 @@
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { Express } from 'express';
 import type { Logger } from './logger.js';
 
-/** Starts listening and resolves once the port is bound. */
-export function listen(app: Express, port: number, host: string, log: Logger): Promise<Server> {
+/** How long a client may take to send a request, so stalled clients cannot hold connections. */
+export interface ServerTimeouts {
+  /**
+   * Time to receive the request line and headers; default 10 s, and no more than the
+   * request timeout. Answered 408 past it.
+   */
+  headersTimeoutMs?: number;
+  /** Time to receive the whole request, body included; default 30 s. Answered 408 past it. */
+  requestTimeoutMs?: number;
+}
+
+const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
+const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+
+/**
+ * Starts listening and resolves once the port is bound. The timeouts bound how long
+ * receiving a request may take, not how long answering it may: a long response such as
+ * an event stream is not cut.
+ */
+export function listen(
+  app: Express,
+  port: number,
+  host: string,
+  log: Logger,
+  timeouts: ServerTimeouts = {},
+): Promise<Server> {
+  const headersTimeout = timeouts.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
+  const requestTimeout = timeouts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   return new Promise((resolve, reject) => {
-    const server = app.listen(port, host, (error?: Error) => {
-      if (error) {
-        reject(error);
-        return;
-      }
-      log.info({ port, host }, 'listening');
+    const server = createServer(
+      {
+        headersTimeout,
+        requestTimeout,
+        // Node checks the timeouts on this interval, 30 s by default, which would let a
+        // stalled client stay well past a 10 s limit.
+        connectionsCheckingInterval: Math.min(1_000, headersTimeout / 2),
+      },
+      app,
+    );
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      log.info({ port, host, headersTimeout, requestTimeout }, 'listening');
       resolve(server);
     });
   });
@@ -63,7 +97,7 @@ export interface BackgroundWorker {
 }
 
 /** What {@link runService} runs. */
-export interface RunServiceOptions {
+export interface RunServiceOptions extends ServerTimeouts {
   app: Express;
   port: number;
   host: string;
@@ -80,7 +114,7 @@ export interface RunServiceOptions {
  */
 export async function runService(options: RunServiceOptions): Promise<Server> {
   const workers = options.workers ?? [];
-  const server = await listen(options.app, options.port, options.host, options.log);
+  const server = await listen(options.app, options.port, options.host, options.log, options);
   for (const worker of workers) worker.start();
   shutdownGracefully({
     app: options.app,

@@ -1,6 +1,14 @@
+import {
+  type Correlation,
+  correlationLogFields,
+  currentCorrelation,
+  newRequestId,
+  runWithCorrelation,
+} from './correlation.js';
 import type { Database, Queryable } from './database.js';
 import { newId } from './ids.js';
 import type { Logger } from './logger.js';
+import { continueTrace, formatTraceparent, startTrace } from './trace-context.js';
 
 /** A message waiting in the outbox, as the relay hands it to a deliverer. */
 export interface OutboxMessage {
@@ -15,16 +23,30 @@ export interface OutboxMessage {
 
 /**
  * Adds a message to the outbox inside the caller's transaction, so the message exists
- * if and only if the change that caused it is committed.
+ * if and only if the change that caused it is committed. The message keeps the request
+ * id (`requestId`, else the current correlation's) and the current W3C trace context (a
+ * new trace outside any request), which every attempt to deliver it carries on.
  */
 export async function enqueue(
   tx: Queryable,
   message: { destination: string; payload: unknown; requestId?: string | undefined },
 ): Promise<string> {
   const id = newId('msg');
+  const correlation = currentCorrelation();
+  // Work outside any request (a background worker) starts a trace of its own here, so every
+  // attempt to deliver the message still shares one trace.
+  const trace = correlation?.trace ?? startTrace();
   await tx.query(
-    'insert into outbox (id, destination, payload, request_id) values ($1, $2, $3::jsonb, $4)',
-    [id, message.destination, JSON.stringify(message.payload), message.requestId ?? null],
+    `insert into outbox (id, destination, payload, request_id, traceparent, tracestate)
+     values ($1, $2, $3::jsonb, $4, $5, $6)`,
+    [
+      id,
+      message.destination,
+      JSON.stringify(message.payload),
+      message.requestId ?? correlation?.requestId ?? null,
+      formatTraceparent(trace),
+      trace.tracestate ?? null,
+    ],
   );
   return id;
 }
@@ -35,6 +57,17 @@ export class PermanentDeliveryError extends Error {
     super(message);
     this.name = 'PermanentDeliveryError';
   }
+}
+
+/**
+ * The error for a receiver's declared refusal of a message. A 4xx is permanent, since
+ * sending the same message again cannot change the answer, except 401: our credential was
+ * refused (a secret being rotated, a clock out of step), which configuration fixes, so the
+ * relay keeps trying.
+ */
+export function refusedDelivery(receiver: string, status: number, detail: string): Error {
+  const message = `${receiver} answered ${status}: ${detail}`;
+  return status === 401 ? new Error(message) : new PermanentDeliveryError(message);
 }
 
 /** Delivers one message; resolves once the receiver has accepted it (2xx), throws otherwise. */
@@ -50,13 +83,13 @@ export interface OutboxRelayOptions {
   pollIntervalMs?: number;
   /** How many messages one pass claims; default 10. */
   batchSize?: number;
-  /** Attempts before a message is set aside as dead; default 20. */
+  /** Attempts before a message is set aside as dead; default 100 (about six hours). */
   maxAttempts?: number;
   /** How long a claim holds a message before another relay may take it over; default 30 s. */
   leaseMs?: number;
   /** The first retry delay, doubled on each attempt up to `maxDelayMs`; default 500 ms. */
   baseDelayMs?: number;
-  /** The longest retry delay; default 60 s. */
+  /** The longest retry delay; default 5 minutes. */
   maxDelayMs?: number;
 }
 
@@ -65,6 +98,8 @@ interface OutboxRow {
   destination: string;
   payload: unknown;
   request_id: string | null;
+  traceparent: string | null;
+  tracestate: string | null;
   attempts: number;
 }
 
@@ -85,10 +120,10 @@ export class OutboxRelay {
     this.options = {
       pollIntervalMs: 250,
       batchSize: 10,
-      maxAttempts: 20,
+      maxAttempts: 100,
       leaseMs: 30_000,
       baseDelayMs: 500,
-      maxDelayMs: 60_000,
+      maxDelayMs: 300_000,
       ...options,
     };
   }
@@ -119,7 +154,7 @@ export class OutboxRelay {
        where id in (
          select id from outbox where status = 'pending' and next_attempt_at <= now()
          order by created_at, id limit $1 for update skip locked)
-       returning id, destination, payload, request_id, attempts`,
+       returning id, destination, payload, request_id, traceparent, tracestate, attempts`,
       [batchSize, leaseMs],
     );
     await Promise.all(claimed.map((row) => this.deliver(row)));
@@ -151,16 +186,24 @@ export class OutboxRelay {
       requestId: row.request_id,
       attempts: row.attempts,
     };
+    // Each attempt is a new hop of the trace that enqueued the message, under its request id.
+    const correlation: Correlation = {
+      requestId: row.request_id ?? newRequestId(),
+      trace: continueTrace(row.traceparent ?? undefined, row.tracestate ?? undefined),
+    };
     const messageLog = log.child({
       messageId: row.id,
       destination: row.destination,
-      reqId: row.request_id,
+      ...correlationLogFields(correlation),
     });
+    // A delivery marks the message delivered whatever else happened meanwhile. A failure
+    // changes it only while this attempt is still its latest claim: if the lease ran out and
+    // another relay took the message over, that relay's outcome counts.
     try {
       const deliverer = deliverers[row.destination];
       if (!deliverer)
         throw new PermanentDeliveryError(`no deliverer for destination "${row.destination}"`);
-      await deliverer(message);
+      await runWithCorrelation(correlation, () => deliverer(message));
       await db.query(
         `update outbox set status = 'delivered', delivered_at = now(), last_error = null where id = $1`,
         [row.id],
@@ -169,17 +212,19 @@ export class OutboxRelay {
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       if (error instanceof PermanentDeliveryError || row.attempts >= maxAttempts) {
-        await db.query(`update outbox set status = 'dead', last_error = $2 where id = $1`, [
-          row.id,
-          reason,
-        ]);
+        await db.query(
+          `update outbox set status = 'dead', last_error = $3
+           where id = $1 and attempts = $2 and status = 'pending'`,
+          [row.id, row.attempts, reason],
+        );
         messageLog.error({ attempts: row.attempts, reason }, 'outbox message set aside as dead');
         return;
       }
       const delayMs = this.retryDelay(row.attempts);
       await db.query(
-        `update outbox set next_attempt_at = now() + $2 * interval '1 millisecond', last_error = $3 where id = $1`,
-        [row.id, delayMs, reason],
+        `update outbox set next_attempt_at = now() + $3 * interval '1 millisecond', last_error = $4
+         where id = $1 and attempts = $2 and status = 'pending'`,
+        [row.id, row.attempts, delayMs, reason],
       );
       messageLog.warn(
         { attempts: row.attempts, retryInMs: delayMs, reason },

@@ -1,5 +1,7 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
+  type Correlation,
+  currentCorrelation,
   type Database,
   enqueue,
   OUTBOX_MIGRATIONS,
@@ -7,7 +9,9 @@ import {
   OutboxRelay,
   openDatabase,
   PermanentDeliveryError,
+  refusedDelivery,
   runMigrations,
+  runWithCorrelation,
 } from '../src/index.js';
 import { silentLogger } from '../src/testing.js';
 
@@ -130,6 +134,45 @@ describe('OutboxRelay', () => {
     expect(await statusOf(id)).toEqual({ status: 'dead', attempts: 2 });
   });
 
+  it('keeps retrying when the receiver refuses our credential, and gives up on other refusals', async () => {
+    const refusedCredential = refusedDelivery(
+      'kitchen',
+      401,
+      'The internal credential is not valid',
+    );
+    const refusedMessage = refusedDelivery('kitchen', 400, 'Your request is not valid');
+
+    expect(refusedCredential).not.toBeInstanceOf(PermanentDeliveryError);
+    expect(refusedMessage).toBeInstanceOf(PermanentDeliveryError);
+    expect(refusedMessage.message).toBe('kitchen answered 400: Your request is not valid');
+  });
+
+  it('lets a failure change nothing once another relay has taken the message over and delivered it', async () => {
+    let failFirstAttempt: () => void = () => {};
+    const stale = new OutboxRelay({
+      db,
+      log,
+      leaseMs: 1,
+      deliverers: {
+        kitchen: () =>
+          new Promise<void>((_, reject) => {
+            failFirstAttempt = () =>
+              reject(new PermanentDeliveryError('400 from a slow first try'));
+          }),
+      },
+    });
+    const takeover = new OutboxRelay({ db, log, deliverers: { kitchen: async () => {} } });
+    const id = await db.transaction((tx) => enqueue(tx, { destination: 'kitchen', payload: {} }));
+
+    const firstAttempt = stale.deliverDueMessages();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await takeover.deliverDueMessages();
+    failFirstAttempt();
+    await firstAttempt;
+
+    expect(await statusOf(id)).toEqual({ status: 'delivered', attempts: 2 });
+  });
+
   it('does not hand a claimed message to a second relay while the first holds its lease', async () => {
     let release: () => void = () => {};
     const deliveries: string[] = [];
@@ -159,5 +202,82 @@ describe('OutboxRelay', () => {
 
     expect(claimedBySecond).toBe(0);
     expect(deliveries).toEqual([`slow:${id}`]);
+  });
+});
+
+// One database for these: each test delivers everything it enqueues.
+describe('OutboxRelay correlation', () => {
+  let db: Database;
+
+  beforeAll(async () => {
+    db = await openDatabase({ url: 'memory://', dataDir: '', log });
+    await runMigrations(db, [OUTBOX_MIGRATIONS], log);
+  });
+  afterAll(() => db.close());
+
+  it('delivers a message as the next hop of the trace of the request that enqueued it', async () => {
+    const seen: (Correlation | undefined)[] = [];
+    const relay = new OutboxRelay({
+      db,
+      log,
+      deliverers: { kitchen: async () => void seen.push(currentCorrelation()) },
+    });
+    const request: Correlation = {
+      requestId: 'req-9',
+      trace: {
+        traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+        spanId: 'b7ad6b7169203331',
+        flags: '01',
+        tracestate: 'k=v',
+      },
+    };
+    await runWithCorrelation(request, () =>
+      db.transaction((tx) => enqueue(tx, { destination: 'kitchen', payload: {} })),
+    );
+
+    await relay.deliverDueMessages();
+
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toMatchObject({
+      requestId: 'req-9',
+      trace: {
+        traceId: request.trace.traceId,
+        parentSpanId: request.trace.spanId,
+        flags: '01',
+        tracestate: 'k=v',
+      },
+    });
+    expect(seen[0]?.trace.spanId).not.toBe(request.trace.spanId);
+  });
+
+  it('gives a message enqueued outside any request a trace and request id that every attempt shares', async () => {
+    const seen: (Correlation | undefined)[] = [];
+    const relay = new OutboxRelay({
+      db,
+      log,
+      baseDelayMs: 1,
+      maxDelayMs: 1,
+      deliverers: {
+        kitchen: async () => {
+          seen.push(currentCorrelation());
+          if (seen.length === 1) throw new Error('connect ECONNREFUSED');
+        },
+      },
+    });
+    await db.transaction((tx) =>
+      enqueue(tx, { destination: 'kitchen', payload: {}, requestId: 'req-background' }),
+    );
+
+    await relay.deliverDueMessages();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await relay.deliverDueMessages();
+
+    expect(seen.map((correlation) => correlation?.requestId)).toEqual([
+      'req-background',
+      'req-background',
+    ]);
+    expect(seen[0]?.trace.traceId).toMatch(/^[0-9a-f]{32}$/);
+    expect(seen[1]?.trace.traceId).toBe(seen[0]?.trace.traceId);
+    expect(seen[1]?.trace.spanId).not.toBe(seen[0]?.trace.spanId);
   });
 });

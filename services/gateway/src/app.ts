@@ -1,11 +1,16 @@
+import { gatewayApi } from '@cheesecake/contracts';
 import { createServiceApp, type Logger } from '@cheesecake/service-kit';
 import { type Express, type RequestHandler, Router } from 'express';
 import { AccessTokens } from './access-tokens.js';
 import { authenticateUsers } from './authentication.js';
 import type { GatewayConfig } from './config.js';
+import { docsRoutes } from './docs.js';
 import { type Downstreams, downstreamUrls, probeDownstreams } from './downstreams.js';
+import { crossOriginAccess, securityHeaders } from './hardening.js';
 import { Login } from './login.js';
+import { serveMenuFromCache } from './menu-cache.js';
 import { OrderView } from './order-view.js';
+import { limitLogins, limitRequests } from './rate-limits.js';
 import { gatewayRoutes } from './routes.js';
 import { DemoUsers } from './users.js';
 
@@ -20,7 +25,7 @@ export interface AppDeps {
 const USER_ROUTES = ['/api/orders', '/api/kitchen'];
 
 // Answers on these routes are about one user's orders, so no cache may keep them,
-// including the 401s and the errors.
+// including the 401s, the 429s and the errors.
 const noStore: RequestHandler = (_req, res, next) => {
   res.set('cache-control', 'no-store');
   next();
@@ -36,13 +41,30 @@ export function createApp(deps: AppDeps): Express {
   const login = new Login({ users: new DemoUsers(config.DEMO_PASSWORD), tokens });
   const orderView = new OrderView(downstreams);
 
+  // Before any body is read: headers, CORS preflights, the docs, budgets, then the menu from memory.
+  const edge = Router();
+  edge.use(securityHeaders(), crossOriginAccess(config.CORS_ALLOWED_ORIGINS));
+  // The API's description is static and anonymous: outside the budgets.
+  edge.use(docsRoutes());
+  edge.use(USER_ROUTES, noStore);
+  edge.use(limitRequests({ perMinute: config.RATE_LIMIT_PER_MINUTE, tokens, log }));
+  edge.get(
+    gatewayApi.getMenu.path,
+    serveMenuFromCache({ ttlSeconds: config.MENU_CACHE_TTL_SECONDS, order: downstreams.order }),
+  );
+
   const authenticate = Router();
-  authenticate.use(USER_ROUTES, noStore, authenticateUsers(tokens));
+  authenticate.post(
+    gatewayApi.issueToken.path,
+    limitLogins({ perMinute: config.RATE_LIMIT_LOGIN_PER_MINUTE, log }),
+  );
+  authenticate.use(USER_ROUTES, authenticateUsers(tokens));
 
   const urls = downstreamUrls(config);
   return createServiceApp({
     log,
     bodyLimit: config.BODY_LIMIT,
+    edge,
     authenticate,
     readiness: () => probeDownstreams(urls),
     routes: [gatewayRoutes({ downstreams, login, orderView })],

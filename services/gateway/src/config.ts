@@ -1,4 +1,5 @@
 import {
+  intVar,
   loadConfig,
   positiveIntVar,
   secretVar,
@@ -10,6 +11,28 @@ import { z } from 'zod';
 /** Development default of the secret that signs access tokens; set JWT_SECRET in production. */
 export const DEVELOPMENT_JWT_SECRET = 'cheesecake-jwt-dev-secret-change-me';
 
+// Exact origins only: a path or trailing slash would never match a browser's Origin header,
+// and `*` would let any site call the API.
+const originListVar = z
+  .string()
+  .default('')
+  .transform((list) =>
+    list
+      .split(',')
+      .map((origin) => origin.trim())
+      .filter(Boolean),
+  )
+  .pipe(
+    z.array(
+      z
+        .url({ protocol: /^https?$/ })
+        .refine(
+          (origin) => URL.canParse(origin) && new URL(origin).origin === origin,
+          'must be an origin such as https://shop.example.com: scheme, host and port, no path',
+        ),
+    ),
+  );
+
 // The gateway keeps no data, so it reads no DATABASE_URL or DATA_DIR. positiveIntVar, unlike
 // intVar, refuses 0: a zero timeout would disable it, a zero lifetime issues dead tokens.
 const gatewayEnvSchema = serviceEnvSchema({ port: 8080 })
@@ -18,10 +41,16 @@ const gatewayEnvSchema = serviceEnvSchema({ port: 8080 })
     ORDER_SERVICE_URL: urlVar('http://localhost:3001'),
     PAYMENT_SERVICE_URL: urlVar('http://localhost:3002'),
     KITCHEN_SERVICE_URL: urlVar('http://localhost:3003'),
-    DOWNSTREAM_TIMEOUT_MS: positiveIntVar(5_000),
+    // Longer than the services' own timeouts, so their answer (504 included) arrives first.
+    DOWNSTREAM_TIMEOUT_MS: positiveIntVar(10_000),
     JWT_SECRET: secretVar(DEVELOPMENT_JWT_SECRET),
     TOKEN_TTL_SECONDS: positiveIntVar(3_600),
     DEMO_PASSWORD: z.string().min(1).default('cheesecake'),
+    RATE_LIMIT_PER_MINUTE: positiveIntVar(100),
+    RATE_LIMIT_LOGIN_PER_MINUTE: positiveIntVar(10),
+    // 0 turns the gateway's menu cache off; clients then revalidate every time.
+    MENU_CACHE_TTL_SECONDS: intVar(30),
+    CORS_ALLOWED_ORIGINS: originListVar,
   });
 
 export type GatewayConfig = z.output<typeof gatewayEnvSchema>;

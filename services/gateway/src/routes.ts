@@ -1,15 +1,14 @@
-import { gatewayApi, type Role } from '@cheesecake/contracts';
+import { gatewayApi } from '@cheesecake/contracts';
 import { handle, requireUser } from '@cheesecake/service-kit';
 import { Router } from 'express';
 import { type Downstreams, passThrough } from './downstreams.js';
 import type { Login } from './login.js';
 import type { OrderView } from './order-view.js';
 
-const CUSTOMERS: readonly Role[] = ['customer'];
-const ORDER_VIEWERS: readonly Role[] = ['customer', 'kitchen', 'admin'];
-const KITCHEN_STAFF: readonly Role[] = ['kitchen', 'admin'];
-
-/** The public API: each route checks the caller's role and hands the call to a service. */
+/**
+ * The public API: each route checks the caller's role against its record's `access` and
+ * hands the call to a service.
+ */
 export function gatewayRoutes(deps: {
   downstreams: Downstreams;
   login: Login;
@@ -23,14 +22,8 @@ export function gatewayRoutes(deps: {
     body: await deps.login.issueToken(body),
   }));
 
-  handle(router, gatewayApi.getMenu, async (_request, { requestId }) => {
-    const menu = passThrough('order', await order.getMenu({}, { requestId }));
-    // Clients may keep the menu but must revalidate it; the weak ETag makes that a 304.
-    return { ...menu, headers: { ...menu.headers, 'cache-control': 'no-cache' } };
-  });
-
   handle(router, gatewayApi.createOrder, async ({ body }, { caller, requestId }) => {
-    const user = requireUser(caller, CUSTOMERS);
+    const user = requireUser(caller, gatewayApi.createOrder.access);
     const created = await order.createOrder({ body }, { requestId, user });
     if (created.status !== 201) return passThrough('order', created);
     return {
@@ -40,12 +33,12 @@ export function gatewayRoutes(deps: {
   });
 
   handle(router, gatewayApi.listOrders, async ({ query }, { caller, requestId }) => {
-    const user = requireUser(caller, ORDER_VIEWERS);
+    const user = requireUser(caller, gatewayApi.listOrders.access);
     return passThrough('order', await order.listOrders({ query }, { requestId, user }));
   });
 
   handle(router, gatewayApi.getOrder, async ({ params }, { caller, requestId, log }) => {
-    const user = requireUser(caller, ORDER_VIEWERS);
+    const user = requireUser(caller, gatewayApi.getOrder.access);
     return passThrough(
       'order',
       await deps.orderView.details(params.orderId, { user, requestId, log }),
@@ -53,32 +46,32 @@ export function gatewayRoutes(deps: {
   });
 
   handle(router, gatewayApi.payOrder, async ({ params, body }, { caller, requestId }) => {
-    const user = requireUser(caller, CUSTOMERS);
+    const user = requireUser(caller, gatewayApi.payOrder.access);
     return passThrough('order', await order.payOrder({ params, body }, { requestId, user }));
   });
 
   handle(router, gatewayApi.cancelOrder, async ({ params }, { caller, requestId }) => {
-    const user = requireUser(caller, CUSTOMERS);
+    const user = requireUser(caller, gatewayApi.cancelOrder.access);
     return passThrough('order', await order.cancelOrder({ params }, { requestId, user }));
   });
 
   handle(router, gatewayApi.listTickets, async ({ query }, { caller, requestId }) => {
-    const user = requireUser(caller, KITCHEN_STAFF);
+    const user = requireUser(caller, gatewayApi.listTickets.access);
     return passThrough('kitchen', await kitchen.listTickets({ query }, { requestId, user }));
   });
 
   handle(router, gatewayApi.startTicket, async ({ params }, { caller, requestId }) => {
-    const user = requireUser(caller, KITCHEN_STAFF);
+    const user = requireUser(caller, gatewayApi.startTicket.access);
     return passThrough('kitchen', await kitchen.startTicket({ params }, { requestId, user }));
   });
 
   handle(router, gatewayApi.markTicketReady, async ({ params }, { caller, requestId }) => {
-    const user = requireUser(caller, KITCHEN_STAFF);
+    const user = requireUser(caller, gatewayApi.markTicketReady.access);
     return passThrough('kitchen', await kitchen.markTicketReady({ params }, { requestId, user }));
   });
 
   handle(router, gatewayApi.setStock, async ({ params, body }, { caller, requestId }) => {
-    const user = requireUser(caller, KITCHEN_STAFF);
+    const user = requireUser(caller, gatewayApi.setStock.access);
     return passThrough('kitchen', await kitchen.setStock({ params, body }, { requestId, user }));
   });
 

@@ -11,11 +11,15 @@ describe('loadGatewayConfig', () => {
       ORDER_SERVICE_URL: 'http://localhost:3001',
       PAYMENT_SERVICE_URL: 'http://localhost:3002',
       KITCHEN_SERVICE_URL: 'http://localhost:3003',
-      DOWNSTREAM_TIMEOUT_MS: 5_000,
+      DOWNSTREAM_TIMEOUT_MS: 10_000,
       JWT_SECRET: DEVELOPMENT_JWT_SECRET,
       TOKEN_TTL_SECONDS: 3_600,
       DEMO_PASSWORD: 'cheesecake',
       BODY_LIMIT: '100kb',
+      RATE_LIMIT_PER_MINUTE: 100,
+      RATE_LIMIT_LOGIN_PER_MINUTE: 10,
+      MENU_CACHE_TTL_SECONDS: 30,
+      CORS_ALLOWED_ORIGINS: [],
     });
     expect(config).not.toHaveProperty('DATABASE_URL');
     expect(config).not.toHaveProperty('DATA_DIR');
@@ -28,6 +32,8 @@ describe('loadGatewayConfig', () => {
         DOWNSTREAM_TIMEOUT_MS: '0',
         JWT_SECRET: 'short',
         TOKEN_TTL_SECONDS: 'an hour',
+        RATE_LIMIT_PER_MINUTE: '0',
+        MENU_CACHE_TTL_SECONDS: '-1',
       });
 
     expect(load).toThrow(ConfigError);
@@ -36,8 +42,34 @@ describe('loadGatewayConfig', () => {
       'DOWNSTREAM_TIMEOUT_MS',
       'JWT_SECRET',
       'TOKEN_TTL_SECONDS',
+      'RATE_LIMIT_PER_MINUTE',
+      'MENU_CACHE_TTL_SECONDS',
     ]) {
       expect(load).toThrow(variable);
     }
+  });
+
+  it('reads CORS_ALLOWED_ORIGINS as a comma-separated list of origins', () => {
+    const config = loadGatewayConfig({
+      CORS_ALLOWED_ORIGINS: 'https://shop.example.com, http://localhost:5173',
+    });
+
+    expect(config.CORS_ALLOWED_ORIGINS).toEqual([
+      'https://shop.example.com',
+      'http://localhost:5173',
+    ]);
+  });
+
+  it.each([
+    '*',
+    'https://shop.example.com/',
+    'https://shop.example.com/orders',
+    'shop.example.com',
+  ])('refuses %s in CORS_ALLOWED_ORIGINS, naming the variable', (origin) => {
+    const load = () =>
+      loadGatewayConfig({ CORS_ALLOWED_ORIGINS: `https://ok.example.com,${origin}` });
+
+    expect(load).toThrow(ConfigError);
+    expect(load).toThrow('CORS_ALLOWED_ORIGINS');
   });
 });

@@ -1,3 +1,4 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import {
   type Contract,
   type Endpoint,
@@ -25,6 +26,8 @@ export interface ReceivedCall {
   caller: Caller;
   requestId: string;
   request: unknown;
+  /** The headers exactly as the stub received them. */
+  headers: IncomingHttpHeaders;
 }
 
 /** A stand-in for a service behind the gateway, listening on a real port. */
@@ -50,6 +53,7 @@ async function startStub<C extends Contract>(
           caller: context.caller,
           requestId: context.requestId,
           request,
+          headers: context.req.headers,
         });
         return handler(request, context);
       });

@@ -21,7 +21,7 @@ const kitchenEnvSchema = serviceEnvSchema({ port: 3003 }).extend({
   ORDER_SERVICE_URL: urlVar('http://localhost:3001'),
   DOWNSTREAM_TIMEOUT_MS: positiveIntVar(5_000),
   OUTBOX_POLL_INTERVAL_MS: positiveIntVar(250),
-  OUTBOX_MAX_ATTEMPTS: positiveIntVar(20),
+  OUTBOX_MAX_ATTEMPTS: positiveIntVar(100),
   KITCHEN_AUTO_PREPARE: booleanVar(true),
   KITCHEN_STATIONS: positiveIntVar(3),
   KITCHEN_START_DELAY_MS: intVar(1_000),

@@ -1,10 +1,10 @@
 import { type Client, type orderApi, TicketStatusReport } from '@cheesecake/contracts';
-import { type Deliverer, PermanentDeliveryError } from '@cheesecake/service-kit';
+import { type Deliverer, PermanentDeliveryError, refusedDelivery } from '@cheesecake/service-kit';
 import { TICKET_STATUS_DESTINATION } from './status-reports.js';
 
 /**
  * How the kitchen's outbox delivers: ticket status reports go to the order service. A refusal
- * the contract declares (4xx) will not change on retry, so the message is set aside; anything
+ * the contract declares (4xx but 401) will not change on retry, so the message is set aside; anything
  * else (unreachable, timeout, 5xx) is thrown by the client and retried by the relay.
  */
 export function createDeliverers(orders: Client<typeof orderApi>): Record<string, Deliverer> {
@@ -19,8 +19,10 @@ export function createDeliverers(orders: Client<typeof orderApi>): Record<string
         { requestId: message.requestId ?? undefined },
       );
       if (response.status !== 200) {
-        throw new PermanentDeliveryError(
-          `the order service refused the report with ${response.status}: ${response.body.detail ?? response.body.title}`,
+        throw refusedDelivery(
+          'order',
+          response.status,
+          response.body.detail ?? response.body.title,
         );
       }
     },

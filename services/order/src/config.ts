@@ -15,7 +15,7 @@ export function loadOrderConfig(env: Record<string, string | undefined> = proces
       KITCHEN_SERVICE_URL: urlVar('http://localhost:3003'),
       DOWNSTREAM_TIMEOUT_MS: positiveIntVar(5_000),
       OUTBOX_POLL_INTERVAL_MS: positiveIntVar(250),
-      OUTBOX_MAX_ATTEMPTS: positiveIntVar(20),
+      OUTBOX_MAX_ATTEMPTS: positiveIntVar(100),
       DATA_DIR: z.string().default(DEFAULT_DATA_DIR),
     }),
     env,

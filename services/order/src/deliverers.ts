@@ -9,6 +9,7 @@ import {
   type Deliverer,
   type OutboxMessage,
   PermanentDeliveryError,
+  refusedDelivery,
 } from '@cheesecake/service-kit';
 import { z } from 'zod';
 
@@ -32,8 +33,8 @@ export interface DelivererClients {
 
 /**
  * One deliverer per destination. Each resolves once the receiver accepted the message;
- * a rejection the receiver's contract declares (4xx) will not get better by retrying, so
- * it is permanent, while an unreachable, slow or failing receiver throws to be retried.
+ * a refusal the receiver's contract declares (4xx but 401) will not get better by retrying,
+ * so it is permanent, while an unreachable, slow or failing receiver throws to be retried.
  */
 export function createDeliverers({
   kitchen,
@@ -44,18 +45,14 @@ export function createDeliverers({
       const ticket = payloadOf(message, CreateTicketRequest);
       const answer = await kitchen.createTicket({ body: ticket }, contextOf(message));
       if (answer.status !== 200 && answer.status !== 201) {
-        throw new PermanentDeliveryError(
-          `kitchen answered ${answer.status}: ${answer.body.detail}`,
-        );
+        throw refusedDelivery('kitchen', answer.status, answer.body.detail ?? answer.body.title);
       }
     },
     [destinations.refundPayment]: async (message) => {
       const { paymentId } = payloadOf(message, RefundPaymentMessage);
       const answer = await payments.refundPayment({ params: { paymentId } }, contextOf(message));
       if (answer.status !== 200) {
-        throw new PermanentDeliveryError(
-          `payment answered ${answer.status}: ${answer.body.detail}`,
-        );
+        throw refusedDelivery('payment', answer.status, answer.body.detail ?? answer.body.title);
       }
     },
   };

@@ -1,0 +1,61 @@
+import type { Server } from 'node:http';
+import { type AddressInfo, connect } from 'node:net';
+import express from 'express';
+import { afterEach, describe, expect, it } from 'vitest';
+import { listen } from '../src/index.js';
+import { silentLogger } from '../src/testing.js';
+
+let server: Server;
+afterEach(
+  () =>
+    new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    }),
+);
+
+const start = async () => {
+  const app = express();
+  app.post('/upload', express.raw(), (_req, res) => {
+    res.status(204).end();
+  });
+  server = await listen(app, 0, '127.0.0.1', silentLogger(), {
+    headersTimeoutMs: 200,
+    requestTimeoutMs: 400,
+  });
+  return (server.address() as AddressInfo).port;
+};
+
+/** Writes `data` on a raw connection that then stalls, and resolves to what the server answers before it hangs up. */
+function stall(port: number, data: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let answer = '';
+    const socket = connect(port, '127.0.0.1', () => socket.write(data));
+    socket.on('data', (chunk) => {
+      answer += String(chunk);
+    });
+    socket.on('close', () => resolve(answer));
+    socket.on('error', reject);
+  });
+}
+
+describe('listen', () => {
+  it('answers 408 and hangs up on a client that stalls while sending headers', async () => {
+    const port = await start();
+
+    const answer = await stall(port, 'POST /upload HTTP/1.1\r\nHost: localhost\r\n');
+
+    expect(answer).toMatch(/^HTTP\/1\.1 408 /);
+  });
+
+  it('answers 408 and hangs up on a client that stalls while sending the body', async () => {
+    const port = await start();
+
+    const answer = await stall(
+      port,
+      'POST /upload HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/octet-stream\r\nContent-Length: 100\r\n\r\n0123456789',
+    );
+
+    expect(answer).toMatch(/^HTTP\/1\.1 408 /);
+  });
+});

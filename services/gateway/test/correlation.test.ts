@@ -1,0 +1,102 @@
+import { OrderDetails } from '@cheesecake/contracts';
+import { parseTraceparent } from '@cheesecake/service-kit';
+import request from 'supertest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { anOrder, aPayment, aTicket, signIn } from './samples.js';
+import { startSystem, type TestSystem } from './system.js';
+
+let system: TestSystem;
+let alice: string;
+
+beforeAll(async () => {
+  system = await startSystem({
+    order: { getOrder: async () => ({ status: 200, body: anOrder() }) },
+    payment: { listPayments: async () => ({ status: 200, body: { items: [aPayment()] } }) },
+    kitchen: { listTickets: async () => ({ status: 200, body: { items: [aTicket()] } }) },
+  });
+  alice = await signIn(system.gateway, 'alice');
+});
+afterAll(() => system.close());
+beforeEach(() => {
+  for (const stub of [system.order, system.payment, system.kitchen]) stub.calls.length = 0;
+});
+
+const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
+const CLIENT_SPAN = '00f067aa0ba902b7';
+
+const callsToEveryService = () => [
+  ...system.order.calls,
+  ...system.payment.calls,
+  ...system.kitchen.calls,
+];
+
+describe('GET /api/orders/:orderId, correlated', () => {
+  it('continues the client trace: every service gets the same trace id and the gateway span as parent', async () => {
+    const res = await request(system.gateway)
+      .get('/api/orders/ord_1')
+      .set('authorization', alice)
+      .set('x-request-id', 'req-trace-1')
+      .set('traceparent', `00-${TRACE_ID}-${CLIENT_SPAN}-01`)
+      .set('tracestate', 'vendor=opaque');
+
+    expect(res.status).toBe(200);
+    expect(OrderDetails.parse(res.body).id).toBe('ord_1');
+    expect(res.headers['x-request-id']).toBe('req-trace-1');
+    const received = callsToEveryService().map((call) => call.headers);
+    expect(received).toHaveLength(3);
+    const parents = received.map((headers) => parseTraceparent(String(headers.traceparent)));
+    for (const parent of parents) {
+      expect(parent).toMatchObject({ traceId: TRACE_ID, flags: '01' });
+      expect(parent?.parentId).not.toBe(CLIENT_SPAN);
+    }
+    expect(new Set(parents.map((parent) => parent?.parentId)).size).toBe(1);
+    expect(received.map((headers) => headers['x-request-id'])).toEqual([
+      'req-trace-1',
+      'req-trace-1',
+      'req-trace-1',
+    ]);
+    expect(received.map((headers) => headers.tracestate)).toEqual([
+      'vendor=opaque',
+      'vendor=opaque',
+      'vendor=opaque',
+    ]);
+  });
+
+  it('starts a new trace when the client sends no traceparent, and one per request', async () => {
+    await request(system.gateway).get('/api/orders/ord_1').set('authorization', alice);
+    await request(system.gateway).get('/api/orders/ord_1').set('authorization', alice);
+
+    const traces = callsToEveryService().map(
+      (call) => parseTraceparent(String(call.headers.traceparent))?.traceId,
+    );
+    expect(traces).toHaveLength(6);
+    expect(traces.every((traceId) => traceId !== undefined)).toBe(true);
+    expect(new Set(traces).size).toBe(2);
+  });
+
+  it('starts a new trace, without the tracestate, when the traceparent is malformed', async () => {
+    const malformed = [
+      `00-${TRACE_ID.toUpperCase()}-${CLIENT_SPAN}-01`,
+      `00-${'0'.repeat(32)}-${CLIENT_SPAN}-01`,
+      `ff-${TRACE_ID}-${CLIENT_SPAN}-01`,
+      `00-${TRACE_ID}-${CLIENT_SPAN}-01-extra`,
+    ];
+
+    for (const traceparent of malformed) {
+      await request(system.gateway)
+        .get('/api/orders/ord_1')
+        .set('authorization', alice)
+        .set('traceparent', traceparent)
+        .set('tracestate', 'vendor=opaque');
+    }
+
+    const received = callsToEveryService().map((call) => call.headers);
+    expect(received).toHaveLength(12);
+    for (const headers of received) {
+      const parent = parseTraceparent(String(headers.traceparent));
+      expect(parent).toBeDefined();
+      expect(parent?.traceId).not.toBe(TRACE_ID);
+      expect(headers.tracestate).toBeUndefined();
+    }
+  });
+});
