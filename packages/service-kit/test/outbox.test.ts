@@ -7,13 +7,11 @@ import {
   OUTBOX_MIGRATIONS,
   type OutboxMessage,
   OutboxRelay,
-  openDatabase,
   PermanentDeliveryError,
   refusedDelivery,
-  runMigrations,
   runWithCorrelation,
 } from '../src/index.js';
-import { silentLogger } from '../src/testing.js';
+import { openTestDatabase, silentLogger } from '../src/testing.js';
 
 const log = silentLogger();
 
@@ -21,8 +19,7 @@ describe('OutboxRelay', () => {
   let db: Database;
 
   beforeEach(async () => {
-    db = await openDatabase({ url: 'memory://', dataDir: '', log });
-    await runMigrations(db, [OUTBOX_MIGRATIONS], log);
+    db = await openTestDatabase([OUTBOX_MIGRATIONS]);
   });
   afterEach(() => db.close());
 
@@ -210,8 +207,7 @@ describe('OutboxRelay correlation', () => {
   let db: Database;
 
   beforeAll(async () => {
-    db = await openDatabase({ url: 'memory://', dataDir: '', log });
-    await runMigrations(db, [OUTBOX_MIGRATIONS], log);
+    db = await openTestDatabase([OUTBOX_MIGRATIONS]);
   });
   afterAll(() => db.close());
 
