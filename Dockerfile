@@ -31,6 +31,9 @@ ARG PORT
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=${PORT}
 WORKDIR /app
 COPY --from=build --chown=node:node /deploy .
+# Without DATABASE_URL a service keeps an embedded database here (mount a volume to keep it).
+RUN mkdir .data && chown node:node .data
+ENV DATA_DIR=/app/.data
 USER node
 HEALTHCHECK --interval=5s --timeout=3s --start-period=30s --retries=5 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + process.env.PORT + '/readyz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
