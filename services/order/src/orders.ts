@@ -11,6 +11,7 @@ import {
   type OrderStatus,
   type Payment,
   type PaymentMethod,
+  type Problem,
   type paymentApi,
   type TicketStatus,
   type TicketStatusReport,
@@ -187,11 +188,7 @@ export class Orders {
   private async findCapture(orderId: string, call: CallContext): Promise<Payment | undefined> {
     const answer = await this.deps.payments.listPayments({ query: { orderId } }, call);
     if (answer.status !== 200) {
-      throw new UnexpectedResponseError(
-        'payment',
-        answer.status,
-        `${answer.status} ${answer.body.detail ?? answer.body.title}`,
-      );
+      throw refusedOurRequest('payment', answer);
     }
     return answer.body.items.find((payment) => payment.status === 'CAPTURED');
   }
@@ -218,12 +215,7 @@ export class Orders {
       call,
     );
     if (answer.status === 200 || answer.status === 201) return answer.body;
-    // The payment service refused our own request: nothing the customer can change.
-    throw new UnexpectedResponseError(
-      'payment',
-      answer.status,
-      `${answer.status} ${answer.body.detail ?? answer.body.title}`,
-    );
+    throw refusedOurRequest('payment', answer);
   }
 
   private async recordCapture(
@@ -271,11 +263,7 @@ export class Orders {
       throw new InvalidOrderStateError(order.id, order.status, 'preparation has started');
     }
     if (answer.status !== 200) {
-      throw new UnexpectedResponseError(
-        'kitchen',
-        answer.status,
-        `${answer.status} ${answer.body.detail ?? answer.body.title}`,
-      );
+      throw refusedOurRequest('kitchen', answer);
     }
 
     const cancelled = await this.deps.db.transaction(async (tx) => {
@@ -296,6 +284,18 @@ export class Orders {
     this.deps.outbox.wake();
     return cancelled;
   }
+}
+
+/** A service refused a request of ours: nothing the customer can change, answered as 502. */
+function refusedOurRequest(
+  service: string,
+  answer: { status: number; body: Problem },
+): UnexpectedResponseError {
+  return new UnexpectedResponseError(
+    service,
+    answer.status,
+    `${answer.status} ${answer.body.detail ?? answer.body.title}`,
+  );
 }
 
 function ticketFor(order: Order): CreateTicketRequest {
