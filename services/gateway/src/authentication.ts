@@ -1,5 +1,6 @@
+import type { EndUser } from '@cheesecake/contracts';
 import type { Caller } from '@cheesecake/service-kit';
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import type { AccessTokens } from './access-tokens.js';
 import { InvalidAccessTokenError, MissingAccessTokenError } from './errors.js';
 
@@ -8,19 +9,39 @@ export const PUBLIC_CALLER = 'public';
 
 const BEARER = /^Bearer +(\S+)$/i;
 
+/** A request's bearer token, if it sent one, and the user it names, if it verifies. */
+export interface Bearer {
+  token: string | undefined;
+  user: EndUser | undefined;
+}
+
+/**
+ * The bearer token of a request and its verified user. Verified once per request, however
+ * many parts of the gateway ask: the rate limiter first, then authentication.
+ */
+export function bearerOf(req: Request, res: Response, tokens: AccessTokens): Promise<Bearer> {
+  res.locals.bearer ??= verifyBearer(req, tokens);
+  return res.locals.bearer as Promise<Bearer>;
+}
+
+async function verifyBearer(req: Request, tokens: AccessTokens): Promise<Bearer> {
+  const token = BEARER.exec(req.headers.authorization ?? '')?.[1];
+  const user = token ? await tokens.verify(token).catch(() => undefined) : undefined;
+  return { token, user };
+}
+
 /**
  * Requires a valid access token (`Authorization: Bearer <jwt>`) and makes its user the
  * request's caller; answers 401 with a `WWW-Authenticate` challenge otherwise.
  */
 export function authenticateUsers(tokens: AccessTokens): RequestHandler {
   return async (req, res, next) => {
-    const token = BEARER.exec(req.headers.authorization ?? '')?.[1];
+    const { token, user } = await bearerOf(req, res, tokens);
     if (!token) {
       // RFC 6750: a request that sent no credential gets the bare challenge, without an error code.
       res.set('www-authenticate', 'Bearer');
       throw new MissingAccessTokenError();
     }
-    const user = await tokens.verify(token).catch(() => undefined);
     if (!user) {
       res.set('www-authenticate', 'Bearer error="invalid_token"');
       throw new InvalidAccessTokenError();

@@ -3,9 +3,9 @@ import { type Logger, sendProblem } from '@cheesecake/service-kit';
 import type { Request, RequestHandler, Response } from 'express';
 import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import type { AccessTokens } from './access-tokens.js';
+import { bearerOf } from './authentication.js';
 
 const ONE_MINUTE_MS = 60_000;
-const BEARER = /^Bearer +(\S+)$/i;
 
 /**
  * At most `perMinute` requests a minute for each signed-in user, wherever they come from,
@@ -25,9 +25,8 @@ export function limitRequests(options: {
     legacyHeaders: false,
     // Only a token the gateway can verify names a user: an unverified subject would let a
     // client pick a fresh budget for every request.
-    keyGenerator: async (req) => {
-      const token = BEARER.exec(req.headers.authorization ?? '')?.[1];
-      const user = token ? await options.tokens.verify(token).catch(() => undefined) : undefined;
+    keyGenerator: async (req, res) => {
+      const { user } = await bearerOf(req, res, options.tokens);
       return user ? `user:${user.id}` : `address:${ipKeyGenerator(req.ip ?? '')}`;
     },
     handler: answerRateLimited('requests'),
