@@ -4,6 +4,7 @@ import {
   type Contract,
   type Endpoint,
   fillPath,
+  type JsonRouteOf,
   type RequestOf,
   type ResponseOf,
 } from './endpoint.js';
@@ -42,7 +43,10 @@ export interface ClientOptions {
 
 /** One method per endpoint record: takes the declared request parts, resolves to a declared response. */
 export type Client<C extends Contract> = {
-  [K in keyof C]: (request: RequestOf<C[K]>, context?: CallContext) => Promise<ResponseOf<C[K]>>;
+  [K in JsonRouteOf<C>]: (
+    request: RequestOf<C[K]>,
+    context?: CallContext,
+  ) => Promise<ResponseOf<C[K]>>;
 };
 
 /** The downstream could not be reached (refused, reset, DNS): answered as 503. */
@@ -160,9 +164,12 @@ export function createClient<const C extends Contract>(
   };
 
   return Object.fromEntries(
-    Object.entries(contract).map(([name, endpoint]) => [
-      name,
-      (request: Record<string, unknown>, context?: CallContext) => call(endpoint, request, context),
-    ]),
+    Object.entries(contract)
+      .filter(([, endpoint]) => !endpoint.eventStream)
+      .map(([name, endpoint]) => [
+        name,
+        (request: Record<string, unknown>, context?: CallContext) =>
+          call(endpoint, request, context),
+      ]),
   ) as unknown as Client<C>;
 }

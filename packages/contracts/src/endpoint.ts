@@ -21,6 +21,12 @@ export interface Endpoint {
   body?: Schema;
   headers?: Schema;
   responses: Record<number, Schema>;
+  /**
+   * Set on a route that answers 200 with a stream of server-sent events
+   * (`text/event-stream`) instead of one JSON body: its 200 schema is then the schema of
+   * each event's data. Typed clients leave such routes out; read them with an SSE client.
+   */
+  eventStream?: true;
 }
 
 /** Declares an endpoint record, keeping its literal types for clients and handlers. */
@@ -57,6 +63,11 @@ export type RequestOf<E extends Endpoint> = { [K in KeysWithSchema<E>]: Input<E[
 
 /** What a provider's handler receives once the request has been validated. */
 export type ParsedRequestOf<E extends Endpoint> = { [K in KeysWithSchema<E>]: Output<E[K]> };
+
+/** The names of a contract's routes that answer one JSON body, which typed clients call. */
+export type JsonRouteOf<C extends Contract> = {
+  [K in keyof C]: C[K] extends { eventStream: true } ? never : K;
+}[keyof C];
 
 /** Status codes an endpoint record declares. */
 export type StatusOf<E extends Endpoint> = keyof E['responses'] & number;

@@ -13,17 +13,22 @@ import {
   TicketList,
   TicketParams,
 } from './kitchen.js';
+import { LiveClientMessage, LiveServerMessage, LiveUpdatesQuery } from './live-updates.js';
 import { Menu, MenuItem } from './menu.js';
 import { openApiDocument } from './openapi.js';
 import {
   CreateOrderRequest,
   ListOrdersQuery,
   Order,
+  OrderEventsHeaders,
   OrderLine,
   OrderLineRequest,
   OrderPage,
   OrderParams,
+  OrderStatusEvent,
+  OrderTimeline,
   PayOrderRequest,
+  TimelineStep,
 } from './orders.js';
 import { Payment } from './payments.js';
 import { problemResponses, ValidationIssue } from './problem.js';
@@ -111,6 +116,44 @@ export const gatewayApi = {
     params: OrderParams,
     responses: { 200: Order, ...problemResponses(400, 401, 403, 404, 409, 429, 502, 503, 504) },
   }),
+  getTimeline: defineEndpoint({
+    method: 'GET',
+    path: '/api/orders/:orderId/timeline',
+    summary:
+      'The saga of an order as it happened: each step with its time and the request id that caused it',
+    access: ['customer', 'kitchen', 'admin'],
+    params: OrderParams,
+    responses: {
+      200: OrderTimeline,
+      ...problemResponses(400, 401, 403, 404, 429, 502, 503, 504),
+    },
+  }),
+  streamOrderEvents: defineEndpoint({
+    method: 'GET',
+    path: '/api/orders/:orderId/events',
+    summary:
+      'Follow an order live (server-sent events): its current status first, then each change; the stream ends at a final status. Send Last-Event-ID to resume after an event',
+    access: ['customer', 'kitchen', 'admin'],
+    params: OrderParams,
+    headers: OrderEventsHeaders,
+    eventStream: true,
+    responses: {
+      200: OrderStatusEvent,
+      ...problemResponses(400, 401, 403, 404, 429, 502, 503, 504),
+    },
+  }),
+  liveUpdates: defineEndpoint({
+    method: 'GET',
+    path: '/api/ws',
+    summary:
+      'Follow orders over a WebSocket: send {"type":"subscribe","orderId"} ("*" for every order: kitchen and admins) and receive each status as {"type":"order.status",orderId,status,at}. The token goes in the query; a plain GET is answered 426',
+    access: ['customer', 'kitchen', 'admin'],
+    query: LiveUpdatesQuery,
+    responses: {
+      101: LiveServerMessage,
+      ...problemResponses(400, 401, 403, 426, 429),
+    },
+  }),
   listTickets: defineEndpoint({
     method: 'GET',
     path: '/api/kitchen/tickets',
@@ -191,6 +234,11 @@ export function gatewayOpenApiDocument(version: string): OpenAPIObject {
       TicketList,
       SetStockRequest,
       StockLevel,
+      OrderStatusEvent,
+      OrderTimeline,
+      TimelineStep,
+      LiveClientMessage,
+      LiveServerMessage,
       HealthStatus,
       ValidationIssue,
     },

@@ -5,6 +5,7 @@ export * from './endpoint.js';
 export * from './gateway-api.js';
 export * from './kitchen.js';
 export * from './kitchen-api.js';
+export * from './live-updates.js';
 export * from './menu.js';
 export * from './openapi.js';
 export * from './order-api.js';

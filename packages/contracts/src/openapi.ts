@@ -107,7 +107,7 @@ function operation(
     responses: Object.fromEntries(
       Object.entries(endpoint.responses).map(([status, schema]) => [
         status,
-        response(Number(status), schema, responses),
+        response(Number(status), schema, responses, endpoint.eventStream),
       ]),
     ),
     ...(endpoint.access !== 'anyone' && { security: [{ [BEARER_SECURITY_SCHEME]: [] }] }),
@@ -137,11 +137,24 @@ function parametersOf(
   }));
 }
 
-function response(status: number, schema: Schema, responses: JsonSchemas): ResponseObject {
+function response(
+  status: number,
+  schema: Schema,
+  responses: JsonSchemas,
+  eventStream: boolean | undefined,
+): ResponseObject {
   // Records answer errors with the Problem schema itself (see problemResponses).
-  const mediaType = schema === Problem ? PROBLEM_CONTENT_TYPE : 'application/json';
+  const mediaType =
+    schema === Problem
+      ? PROBLEM_CONTENT_TYPE
+      : eventStream && status === 200
+        ? 'text/event-stream'
+        : 'application/json';
   return {
-    description: STATUS_CODES[status] ?? `Status ${status}`,
+    description:
+      mediaType === 'text/event-stream'
+        ? 'Server-sent events; each event carries this schema as its data'
+        : (STATUS_CODES[status] ?? `Status ${status}`),
     content: { [mediaType]: { schema: responses.use(schema) } },
   };
 }

@@ -5,8 +5,11 @@ import {
   CreateOrderRequest,
   ListOrdersQuery,
   Order,
+  OrderEventsHeaders,
   OrderPage,
   OrderParams,
+  OrderStatusEvent,
+  OrderTimeline,
   PayOrderRequest,
 } from './orders.js';
 import { problemResponses } from './problem.js';
@@ -55,6 +58,32 @@ export const orderApi = {
     summary: 'Cancel an unpaid order, or a paid one whose ticket is still queued (refunding it)',
     params: OrderParams,
     responses: { 200: Order, ...problemResponses(400, 401, 403, 404, 409, 502, 503, 504) },
+  }),
+  getTimeline: defineEndpoint({
+    method: 'GET',
+    path: '/orders/:orderId/timeline',
+    summary: 'The saga of one order as it happened, oldest step first',
+    params: OrderParams,
+    responses: { 200: OrderTimeline, ...problemResponses(400, 401, 403, 404) },
+  }),
+  streamOrderEvents: defineEndpoint({
+    method: 'GET',
+    path: '/orders/:orderId/events',
+    summary:
+      'Server-sent events of one order: its current status (or every change after Last-Event-ID), then each change, ending at a final status',
+    params: OrderParams,
+    headers: OrderEventsHeaders,
+    eventStream: true,
+    responses: { 200: OrderStatusEvent, ...problemResponses(400, 401, 403, 404) },
+  }),
+  streamAllOrderEvents: defineEndpoint({
+    method: 'GET',
+    path: '/order-events',
+    summary:
+      "Server-sent events of every order's status changes from now on (or after Last-Event-ID), for the kitchen and admins",
+    headers: OrderEventsHeaders,
+    eventStream: true,
+    responses: { 200: OrderStatusEvent, ...problemResponses(400, 401, 403) },
   }),
   reportTicketStatus: defineEndpoint({
     method: 'POST',

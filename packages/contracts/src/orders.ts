@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Cents, Currency, FreeText, MenuItemId, ResourceId, Timestamp } from './common.js';
+import { TicketStatus } from './kitchen.js';
 
 /** Where an order stands. Transitions only move forward. */
 export const OrderStatus = z.enum([
@@ -84,3 +85,82 @@ export type PayOrderRequest = z.infer<typeof PayOrderRequest>;
 /** The path parameters of every route about one order. */
 export const OrderParams = z.strictObject({ orderId: ResourceId });
 export type OrderParams = z.infer<typeof OrderParams>;
+
+/**
+ * A change of an order's status: the `data` of each server-sent event of an order's
+ * stream (event name `order.status`, id the change's sequence number), and the message a
+ * WebSocket subscriber receives.
+ */
+export const OrderStatusEvent = z.object({
+  type: z.literal('order.status'),
+  orderId: ResourceId,
+  orderNumber: z.int().min(1),
+  status: OrderStatus,
+  /** When the order reached this status. */
+  at: Timestamp,
+});
+export type OrderStatusEvent = z.infer<typeof OrderStatusEvent>;
+
+/** The server-sent event name of an {@link OrderStatusEvent}. */
+export const ORDER_STATUS_EVENT = 'order.status';
+
+/**
+ * The headers of an order's event stream. `Last-Event-ID`, which an EventSource sends when
+ * it reconnects, resumes the stream after that change instead of at the current status.
+ */
+export const OrderEventsHeaders = z.object({
+  'last-event-id': z
+    .string()
+    .regex(/^\d{1,15}$/, 'must be the id of an event of this stream')
+    .optional(),
+});
+export type OrderEventsHeaders = z.infer<typeof OrderEventsHeaders>;
+
+/** The steps of the order saga a timeline shows. */
+export const TimelineStepName = z.enum([
+  /** The order was placed and priced. */
+  'order.placed',
+  /** A charge was captured and the order became PAID. */
+  'payment.captured',
+  /** A charge was declined; the order stays payable. */
+  'payment.declined',
+  /** An attempt to hand the ticket to the kitchen failed; the outbox retries it. */
+  'ticket.delivery-failed',
+  /** The kitchen accepted the ticket. */
+  'ticket.delivered',
+  /** The kitchen reported a new status of the order's ticket. */
+  'kitchen.status',
+  /** The order was cancelled. */
+  'order.cancelled',
+  /** A refund of the order's payment was queued for the payment service. */
+  'refund.requested',
+  /** The payment service refunded the payment. */
+  'refund.completed',
+]);
+export type TimelineStepName = z.infer<typeof TimelineStepName>;
+
+/** One step of an order's saga, as it happened. */
+export const TimelineStep = z.object({
+  step: TimelineStepName,
+  at: Timestamp,
+  /** The order's status once this step was taken. */
+  orderStatus: OrderStatus,
+  /** What happened, in a sentence. */
+  detail: z.string(),
+  /** The request that caused the step (for outbox deliveries, the request that queued them). */
+  requestId: z.string().nullable(),
+  paymentId: ResourceId.optional(),
+  ticketId: ResourceId.optional(),
+  ticketStatus: TicketStatus.optional(),
+  /** The delivery attempt, counting from 1. */
+  attempt: z.int().min(1).optional(),
+});
+export type TimelineStep = z.infer<typeof TimelineStep>;
+
+/** An order's saga, oldest step first. */
+export const OrderTimeline = z.object({
+  orderId: ResourceId,
+  orderNumber: z.int().min(1),
+  steps: z.array(TimelineStep),
+});
+export type OrderTimeline = z.infer<typeof OrderTimeline>;

@@ -98,6 +98,11 @@ export const problemTypes = define({
     status: 415,
     title: 'The request body must be JSON',
   },
+  upgradeRequired: {
+    code: 'upgrade-required',
+    status: 426,
+    title: 'This route speaks WebSocket only',
+  },
   rateLimited: { code: 'rate-limited', status: 429, title: 'Too many requests' },
   internal: { code: 'internal', status: 500, title: 'Something went wrong on our side' },
   badGateway: {
