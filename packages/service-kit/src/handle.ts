@@ -70,7 +70,11 @@ export function handle<E extends Endpoint>(
   });
 }
 
-function parseRequest<E extends Endpoint>(endpoint: E, req: Request): ParsedRequestOf<E> {
+/**
+ * Validates the parts of a request that `endpoint` declares (params, query, headers, body)
+ * with its schemas, throwing one {@link ValidationError} (400) that lists every failed check.
+ */
+export function parseRequest<E extends Endpoint>(endpoint: E, req: Request): ParsedRequestOf<E> {
   const parsed: Record<string, unknown> = {};
   const issues: ValidationIssue[] = [];
   for (const part of PARTS) {
