@@ -149,6 +149,18 @@ export class ProblemError extends Error {
   get status(): number {
     return this.problemType.status;
   }
+
+  /** This error as a problem document about the request `requestId`. */
+  toProblem(requestId: string): Problem {
+    return {
+      type: problemTypeUri(this.code),
+      title: this.problemType.title,
+      status: this.status,
+      detail: this.message,
+      ...this.extensions,
+      requestId,
+    };
+  }
 }
 
 /** Builds `{ [status]: Problem }` for each status, for an endpoint record's `responses`. */

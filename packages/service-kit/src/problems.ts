@@ -1,10 +1,8 @@
 import {
   PROBLEM_CONTENT_TYPE,
-  type Problem,
   ProblemError,
   type ProblemType,
   problemTypes,
-  problemTypeUri,
   type ValidationIssue,
 } from '@cheesecake/contracts';
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
@@ -32,14 +30,7 @@ export function sendProblem(
   detail: string,
   extensions: Record<string, unknown> = {},
 ): void {
-  const problem: Problem = {
-    type: problemTypeUri(type.code),
-    title: type.title,
-    status: type.status,
-    detail,
-    ...extensions,
-    requestId: String(res.req.id ?? ''),
-  };
+  const problem = new ProblemError(type, detail, extensions).toProblem(String(res.req.id ?? ''));
   res.status(type.status).set('content-type', PROBLEM_CONTENT_TYPE).send(JSON.stringify(problem));
 }
 
