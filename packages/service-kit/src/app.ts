@@ -26,6 +26,12 @@ export interface ServiceAppOptions {
    */
   edge?: RequestHandler;
   /**
+   * Routers that pass the request body on unread, such as the gateway's proxy: mounted
+   * after the 415 check and before the JSON body parser. They authenticate on their own,
+   * since `authenticate` runs after the parser.
+   */
+  streamingRoutes?: Router[];
+  /**
    * Runs in front of every route except health, once the body is parsed; the backend
    * services pass `requireInternalCredential`.
    */
@@ -50,8 +56,8 @@ export function databaseReadiness(db: Database): ReadinessChecks {
  * The express 5 skeleton every service shares: correlation (`X-Request-Id` accepted or
  * created and echoed on every response, the W3C trace continued or started, both current
  * for everything the request calls and on every log line about it), pino-http logs,
- * `/healthz` and `/readyz`, the edge middleware, 415 for non-JSON bodies, the JSON body
- * limit, authentication, the service's routes, then 404 and problem+json errors. Set
+ * `/healthz` and `/readyz`, the edge middleware, 415 for non-JSON bodies, the streaming
+ * routes, the JSON body limit, authentication, the service's routes, then 404 and problem+json errors. Set
  * `app.locals.draining = true` to fail readiness.
  */
 export function createServiceApp(options: ServiceAppOptions): Express {
@@ -105,6 +111,7 @@ export function createServiceApp(options: ServiceAppOptions): Express {
 
   if (options.edge) app.use(options.edge);
   app.use(requireJsonBody);
+  for (const router of options.streamingRoutes ?? []) app.use(router);
   app.use(express.json({ limit: options.bodyLimit }));
   if (options.authenticate) app.use(options.authenticate);
   for (const router of options.routes) app.use(router);
