@@ -3,15 +3,18 @@ import { createServiceApp, type Logger } from '@cheesecake/service-kit';
 import { type Express, type RequestHandler, Router } from 'express';
 import { AccessTokens } from './access-tokens.js';
 import { authenticateUsers } from './authentication.js';
-import type { GatewayConfig } from './config.js';
+import { bodyLimitInBytes, type GatewayConfig } from './config.js';
 import { docsRoutes } from './docs.js';
 import { type Downstreams, downstreamUrls, probeDownstreams } from './downstreams.js';
 import { crossOriginAccess, securityHeaders } from './hardening.js';
+import { LiveUpdates } from './live-updates.js';
 import { Login } from './login.js';
 import { serveMenuFromCache } from './menu-cache.js';
+import { OrderEventFeed } from './order-event-feed.js';
 import { OrderView } from './order-view.js';
+import { ServiceProxy } from './proxy.js';
 import { limitLogins, limitRequests } from './rate-limits.js';
-import { gatewayRoutes } from './routes.js';
+import { gatewayRoutes, proxiedRoutes } from './routes.js';
 import { DemoUsers } from './users.js';
 
 /** What the gateway is built from. */
@@ -31,13 +34,29 @@ const noStore: RequestHandler = (_req, res, next) => {
   next();
 };
 
+/** The WebSocket endpoint `GET /api/ws`, for the `upgrade` event of the server the app listens on. */
+export function createLiveUpdates(deps: AppDeps): LiveUpdates {
+  const { config, log } = deps;
+  return new LiveUpdates({
+    tokens: accessTokensOf(config),
+    feed: new OrderEventFeed({
+      baseUrl: config.ORDER_SERVICE_URL,
+      secret: config.INTERNAL_TOKEN_SECRET,
+      timeoutMs: config.DOWNSTREAM_TIMEOUT_MS,
+      log,
+    }),
+    log,
+  });
+}
+
+function accessTokensOf(config: GatewayConfig): AccessTokens {
+  return new AccessTokens({ secret: config.JWT_SECRET, ttlSeconds: config.TOKEN_TTL_SECONDS });
+}
+
 /** The gateway as an express app: no listening, no globals. */
 export function createApp(deps: AppDeps): Express {
   const { config, log, downstreams } = deps;
-  const tokens = new AccessTokens({
-    secret: config.JWT_SECRET,
-    ttlSeconds: config.TOKEN_TTL_SECONDS,
-  });
+  const tokens = accessTokensOf(config);
   const login = new Login({ users: new DemoUsers(config.DEMO_PASSWORD), tokens });
   const orderView = new OrderView(downstreams);
 
@@ -53,6 +72,28 @@ export function createApp(deps: AppDeps): Express {
     serveMenuFromCache({ ttlSeconds: config.MENU_CACHE_TTL_SECONDS, order: downstreams.order }),
   );
 
+  const urls = downstreamUrls(config);
+  const proxyOptions = {
+    secret: config.INTERNAL_TOKEN_SECRET,
+    timeoutMs: config.DOWNSTREAM_TIMEOUT_MS,
+    bodyLimitBytes: bodyLimitInBytes(config.BODY_LIMIT),
+  };
+  // Routes that pass bodies through run before the JSON parser, so they authenticate first.
+  const streaming = Router();
+  streaming.use(USER_ROUTES, authenticateUsers(tokens));
+  streaming.use(
+    proxiedRoutes({
+      order: new ServiceProxy(
+        { service: 'order', baseUrl: urls.order, publicPrefix: '/api' },
+        proxyOptions,
+      ),
+      kitchen: new ServiceProxy(
+        { service: 'kitchen', baseUrl: urls.kitchen, publicPrefix: '/api/kitchen' },
+        proxyOptions,
+      ),
+    }),
+  );
+
   const authenticate = Router();
   authenticate.post(
     gatewayApi.issueToken.path,
@@ -60,13 +101,13 @@ export function createApp(deps: AppDeps): Express {
   );
   authenticate.use(USER_ROUTES, authenticateUsers(tokens));
 
-  const urls = downstreamUrls(config);
   return createServiceApp({
     log,
     bodyLimit: config.BODY_LIMIT,
     edge,
+    streamingRoutes: [streaming],
     authenticate,
     readiness: () => probeDownstreams(urls),
-    routes: [gatewayRoutes({ downstreams, login, orderView })],
+    routes: [gatewayRoutes({ login, orderView, tokens })],
   });
 }

@@ -50,3 +50,17 @@ export function authenticateUsers(tokens: AccessTokens): RequestHandler {
     next();
   };
 }
+
+/**
+ * The user of an access token that comes some other way than the Authorization header,
+ * such as the WebSocket handshake's `?access_token=`: 401 when missing or not valid.
+ */
+export async function userOfAccessToken(
+  token: string | undefined,
+  tokens: AccessTokens,
+): Promise<EndUser> {
+  if (!token) throw new MissingAccessTokenError();
+  return tokens.verify(token).catch(() => {
+    throw new InvalidAccessTokenError();
+  });
+}

@@ -59,3 +59,12 @@ export type GatewayConfig = z.output<typeof gatewayEnvSchema>;
 export function loadGatewayConfig(env: Record<string, string | undefined> = process.env) {
   return loadConfig(gatewayEnvSchema, env);
 }
+
+const UNIT_BYTES = { b: 1, kb: 1024, mb: 1024 * 1024 } as const;
+
+/** A body limit such as `100kb` in bytes, with the units express's body parser gives them. */
+export function bodyLimitInBytes(limit: string): number {
+  const [, amount, unit] = /^(\d+)(b|kb|mb)$/i.exec(limit) ?? [];
+  if (!amount || !unit) throw new Error(`Not a body limit: ${limit}`);
+  return Number(amount) * UNIT_BYTES[unit.toLowerCase() as keyof typeof UNIT_BYTES];
+}

@@ -1,5 +1,5 @@
 import { createLogger, runService } from '@cheesecake/service-kit';
-import { createApp } from './app.js';
+import { createApp, createLiveUpdates } from './app.js';
 import { loadGatewayConfig } from './config.js';
 import { createDownstreams } from './downstreams.js';
 
@@ -7,5 +7,7 @@ const config = loadGatewayConfig();
 const log = createLogger('gateway', config.LOG_LEVEL);
 const downstreams = createDownstreams(config);
 const app = createApp({ config, log, downstreams });
+const liveUpdates = createLiveUpdates({ config, log, downstreams });
 // The gateway holds no database or workers: once in-flight requests finish there is nothing to stop.
-await runService({ app, port: config.PORT, host: config.HOST, log });
+const server = await runService({ app, port: config.PORT, host: config.HOST, log });
+server.on('upgrade', liveUpdates.handleUpgrade);

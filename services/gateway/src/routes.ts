@@ -1,41 +1,57 @@
-import { gatewayApi } from '@cheesecake/contracts';
+import {
+  gatewayApi,
+  kitchenApi,
+  orderApi,
+  ProblemError,
+  problemTypes,
+} from '@cheesecake/contracts';
 import { handle, requireUser } from '@cheesecake/service-kit';
 import { Router } from 'express';
-import { type Downstreams, passThrough } from './downstreams.js';
+import type { AccessTokens } from './access-tokens.js';
+import { userOfAccessToken } from './authentication.js';
+import { passThrough } from './downstreams.js';
 import type { Login } from './login.js';
 import type { OrderView } from './order-view.js';
+import type { ServiceProxy } from './proxy.js';
 
 /**
- * The public API: each route checks the caller's role against its record's `access` and
- * hands the call to a service.
+ * The routes a service answers as they are: each checks the caller's role against its
+ * public record's `access`, then streams the request to the service's route and its answer back.
  */
+export function proxiedRoutes(proxies: { order: ServiceProxy; kitchen: ServiceProxy }): Router {
+  const { order, kitchen } = proxies;
+  const router = Router();
+  const forwarded = [
+    [gatewayApi.createOrder, order, orderApi.createOrder],
+    [gatewayApi.listOrders, order, orderApi.listOrders],
+    [gatewayApi.payOrder, order, orderApi.payOrder],
+    [gatewayApi.cancelOrder, order, orderApi.cancelOrder],
+    [gatewayApi.getTimeline, order, orderApi.getTimeline],
+    [gatewayApi.streamOrderEvents, order, orderApi.streamOrderEvents],
+    [gatewayApi.listTickets, kitchen, kitchenApi.listTickets],
+    [gatewayApi.startTicket, kitchen, kitchenApi.startTicket],
+    [gatewayApi.markTicketReady, kitchen, kitchenApi.markTicketReady],
+    [gatewayApi.setStock, kitchen, kitchenApi.setStock],
+  ] as const;
+  for (const [route, proxy, target] of forwarded) {
+    const method = route.method.toLowerCase() as Lowercase<typeof route.method>;
+    router[method](route.path, proxy.forward(route, target));
+  }
+  return router;
+}
+
+/** The routes the gateway answers itself: tokens, the composed order, the WebSocket's plain GET. */
 export function gatewayRoutes(deps: {
-  downstreams: Downstreams;
   login: Login;
   orderView: OrderView;
+  tokens: AccessTokens;
 }): Router {
-  const { order, kitchen } = deps.downstreams;
   const router = Router();
 
   handle(router, gatewayApi.issueToken, async ({ body }) => ({
     status: 200,
     body: await deps.login.issueToken(body),
   }));
-
-  handle(router, gatewayApi.createOrder, async ({ body }, { caller, requestId }) => {
-    const user = requireUser(caller, gatewayApi.createOrder.access);
-    const created = await order.createOrder({ body }, { requestId, user });
-    if (created.status !== 201) return passThrough('order', created);
-    return {
-      ...created,
-      headers: { location: `/api/orders/${encodeURIComponent(created.body.id)}` },
-    };
-  });
-
-  handle(router, gatewayApi.listOrders, async ({ query }, { caller, requestId }) => {
-    const user = requireUser(caller, gatewayApi.listOrders.access);
-    return passThrough('order', await order.listOrders({ query }, { requestId, user }));
-  });
 
   handle(router, gatewayApi.getOrder, async ({ params }, { caller, requestId, log }) => {
     const user = requireUser(caller, gatewayApi.getOrder.access);
@@ -45,34 +61,16 @@ export function gatewayRoutes(deps: {
     );
   });
 
-  handle(router, gatewayApi.payOrder, async ({ params, body }, { caller, requestId }) => {
-    const user = requireUser(caller, gatewayApi.payOrder.access);
-    return passThrough('order', await order.payOrder({ params, body }, { requestId, user }));
-  });
-
-  handle(router, gatewayApi.cancelOrder, async ({ params }, { caller, requestId }) => {
-    const user = requireUser(caller, gatewayApi.cancelOrder.access);
-    return passThrough('order', await order.cancelOrder({ params }, { requestId, user }));
-  });
-
-  handle(router, gatewayApi.listTickets, async ({ query }, { caller, requestId }) => {
-    const user = requireUser(caller, gatewayApi.listTickets.access);
-    return passThrough('kitchen', await kitchen.listTickets({ query }, { requestId, user }));
-  });
-
-  handle(router, gatewayApi.startTicket, async ({ params }, { caller, requestId }) => {
-    const user = requireUser(caller, gatewayApi.startTicket.access);
-    return passThrough('kitchen', await kitchen.startTicket({ params }, { requestId, user }));
-  });
-
-  handle(router, gatewayApi.markTicketReady, async ({ params }, { caller, requestId }) => {
-    const user = requireUser(caller, gatewayApi.markTicketReady.access);
-    return passThrough('kitchen', await kitchen.markTicketReady({ params }, { requestId, user }));
-  });
-
-  handle(router, gatewayApi.setStock, async ({ params, body }, { caller, requestId }) => {
-    const user = requireUser(caller, gatewayApi.setStock.access);
-    return passThrough('kitchen', await kitchen.setStock({ params, body }, { requestId, user }));
+  // The handshake itself never reaches express; a plain GET is told to open a WebSocket,
+  // once its token passes, as the handshake would check it.
+  router.get(gatewayApi.liveUpdates.path, async (req, res) => {
+    const token = typeof req.query.access_token === 'string' ? req.query.access_token : undefined;
+    if (!token) res.set('www-authenticate', 'Bearer');
+    await userOfAccessToken(token, deps.tokens);
+    throw new ProblemError(
+      problemTypes.upgradeRequired,
+      'Open a WebSocket on this URL, with the access token as ?access_token=',
+    );
   });
 
   return router;

@@ -1,0 +1,219 @@
+import http from 'node:http';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import {
+  type Endpoint,
+  type EndUser,
+  fillPath,
+  ProblemError,
+  type PublicEndpoint,
+  problemTypes,
+  ReplicaBalancer,
+  type Role,
+  UnexpectedResponseError,
+  UpstreamTimeoutError,
+  UpstreamUnavailableError,
+} from '@cheesecake/contracts';
+import {
+  type Caller,
+  correlationHeaders,
+  parseRequest,
+  requireUser,
+  signInternalToken,
+} from '@cheesecake/service-kit';
+import type { Request, RequestHandler, Response } from 'express';
+import type { DownstreamName } from './downstreams.js';
+
+/** Where one service is and how the gateway calls it. */
+export interface ProxyTarget {
+  service: DownstreamName;
+  baseUrl: string;
+  /** Where the service's paths sit in the public API: `/api` for `/orders`, `/api/kitchen` for `/tickets`. */
+  publicPrefix: string;
+}
+
+/** What every forwarded call shares. */
+export interface ProxyOptions {
+  /** The secret internal credentials are signed with. */
+  secret: string;
+  /** How long a service may take to start answering. */
+  timeoutMs: number;
+  /** The largest request body passed on, in bytes. */
+  bodyLimitBytes: number;
+  /** Called for an answer that stays open (server-sent events); returns what to call when it ends. */
+  holdOpen?: (res: Response) => () => void;
+}
+
+// Only what the services' contracts read: a client's own Authorization, X-User-Id or any
+// other identity header never reaches a service.
+const FORWARDED_REQUEST_HEADERS = [
+  'accept',
+  'content-type',
+  'content-length',
+  'content-encoding',
+  'last-event-id',
+  'idempotency-key',
+] as const;
+
+// The gateway sets its own caching, security and correlation headers; of a service's
+// answer it keeps only what describes the body and what the client may act on.
+const FORWARDED_RESPONSE_HEADERS = [
+  'content-type',
+  'content-length',
+  'content-encoding',
+  'location',
+  'retry-after',
+  'idempotent-replayed',
+  'x-accel-buffering',
+] as const;
+
+/**
+ * Forwards public routes to a service over pooled keep-alive connections (one pool per
+ * replica), streaming both bodies: the gateway checks who may call and validates the path,
+ * query and headers, but never parses or re-serializes a body; the service validates it
+ * against the same contract. An event stream passes through as it is written.
+ */
+export class ServiceProxy {
+  readonly #target: ProxyTarget;
+  readonly #options: ProxyOptions;
+  readonly #balancer = new ReplicaBalancer();
+
+  constructor(target: ProxyTarget, options: ProxyOptions) {
+    this.#target = target;
+    this.#options = options;
+  }
+
+  /** The handler of a public route for signed-in users that the service answers with `route`. */
+  forward(
+    publicRoute: PublicEndpoint & { access: readonly Role[] },
+    route: Endpoint,
+  ): RequestHandler {
+    const { body: _body, ...withoutBody } = publicRoute;
+    return async (req, res) => {
+      const user = requireUser(callerOf(res), publicRoute.access);
+      parseRequest(withoutBody, req);
+      const path = fillPath(route.path, req.params) + queryStringOf(req.originalUrl);
+      await this.#send(req, res, path, user);
+    };
+  }
+
+  async #send(req: Request, res: Response, path: string, user: EndUser): Promise<void> {
+    const { service } = this.#target;
+    const { bodyLimitBytes, timeoutMs } = this.#options;
+    const declaredLength = Number(req.headers['content-length'] ?? 0);
+    if (declaredLength > bodyLimitBytes) throw tooLarge(bodyLimitBytes);
+
+    const url = new URL(path, this.#target.baseUrl);
+    const headers: Record<string, string> = {
+      ...pick(req.headers, FORWARDED_REQUEST_HEADERS),
+      ...correlationHeaders(),
+      authorization: `Bearer ${await signInternalToken({
+        secret: this.#options.secret,
+        issuer: 'gateway',
+        audience: service,
+        user,
+      })}`,
+    };
+    const upstream = http.request(url, {
+      method: req.method,
+      headers,
+      agent: await this.#balancer.agentFor(url),
+    });
+
+    const answer = await new Promise<http.IncomingMessage>((resolve, reject) => {
+      const timer = setTimeout(
+        () => upstream.destroy(new UpstreamTimeoutError(service, timeoutMs)),
+        timeoutMs,
+      );
+      upstream.once('response', (response) => {
+        clearTimeout(timer);
+        resolve(response);
+      });
+      upstream.once('error', (error) => {
+        clearTimeout(timer);
+        reject(error);
+      });
+      // The client's body streams on as it arrives, counted against the limit.
+      pipeline(req, limitTo(bodyLimitBytes), upstream).catch((error: unknown) =>
+        upstream.destroy(error instanceof Error ? error : new Error(String(error))),
+      );
+      res.once('close', () => {
+        if (!res.writableFinished) upstream.destroy();
+      });
+    }).catch((error: unknown) => {
+      throw this.#failure(url, error);
+    });
+
+    if (answer.statusCode === 401) {
+      answer.resume();
+      throw new UnexpectedResponseError(service, 401, "it refused the gateway's credential");
+    }
+    res.status(answer.statusCode ?? 502);
+    for (const name of FORWARDED_RESPONSE_HEADERS) {
+      const value = answer.headers[name];
+      if (value !== undefined) res.setHeader(name, this.#publicHeader(name, value));
+    }
+    const release = answer.headers['content-type']?.startsWith('text/event-stream')
+      ? this.#options.holdOpen?.(res)
+      : undefined;
+    // A service that fails halfway leaves the client a broken answer, never one that looks complete.
+    await pipeline(answer, res)
+      .catch(() => res.destroy())
+      .finally(release);
+  }
+
+  #publicHeader(name: string, value: string | string[]): string | string[] {
+    if (name === 'location' && typeof value === 'string' && value.startsWith('/')) {
+      return this.#target.publicPrefix + value;
+    }
+    return value;
+  }
+
+  #failure(url: URL, error: unknown): ProblemError {
+    if (error instanceof ProblemError) return error;
+    // The replica may be gone: look the name up again before the next call.
+    this.#balancer.forget(url.hostname);
+    const code = (error as { code?: unknown } | null)?.code;
+    const reason =
+      typeof code === 'string' ? code : error instanceof Error ? error.message : String(error);
+    return new UpstreamUnavailableError(this.#target.service, reason);
+  }
+}
+
+function callerOf(res: Response): Caller {
+  const caller = res.locals.caller as Caller | undefined;
+  if (!caller) throw new ProblemError(problemTypes.unauthenticated, 'This route needs a token');
+  return caller;
+}
+
+function queryStringOf(url: string): string {
+  const start = url.indexOf('?');
+  return start === -1 ? '' : url.slice(start);
+}
+
+function pick(headers: http.IncomingHttpHeaders, names: readonly string[]): Record<string, string> {
+  const picked: Record<string, string> = {};
+  for (const name of names) {
+    const value = headers[name];
+    if (typeof value === 'string') picked[name] = value;
+  }
+  return picked;
+}
+
+function tooLarge(limit: number): ProblemError {
+  return new ProblemError(
+    problemTypes.payloadTooLarge,
+    `The request body is larger than ${limit} bytes`,
+  );
+}
+
+/** Passes bytes through until more than `limit` have gone by, then fails with 413. */
+function limitTo(limit: number): Transform {
+  let seen = 0;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      seen += chunk.length;
+      callback(seen > limit ? tooLarge(limit) : null, chunk);
+    },
+  });
+}
