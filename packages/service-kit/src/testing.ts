@@ -30,6 +30,8 @@ export async function internalAuthorization(options: {
 /** A real HTTP server on a free port; `close` stops it. */
 export interface RunningServer {
   url: string;
+  /** The listening server, for what express does not see, such as WebSocket upgrades. */
+  server: Server;
   close(): Promise<void>;
 }
 
@@ -41,6 +43,7 @@ export async function startServer(app: Express): Promise<RunningServer> {
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
+    server,
     close: () =>
       new Promise((resolve) => {
         server.close(() => resolve());

@@ -120,6 +120,8 @@ export class ServiceProxy {
       agent: await this.#balancer.agentFor(url),
     });
 
+    // Why the request body could not be passed on (over the limit, or the client went away).
+    let bodyFailure: unknown;
     const answer = await new Promise<http.IncomingMessage>((resolve, reject) => {
       const timer = setTimeout(
         () => upstream.destroy(new UpstreamTimeoutError(service, timeoutMs)),
@@ -134,14 +136,15 @@ export class ServiceProxy {
         reject(error);
       });
       // The client's body streams on as it arrives, counted against the limit.
-      pipeline(req, limitTo(bodyLimitBytes), upstream).catch((error: unknown) =>
-        upstream.destroy(error instanceof Error ? error : new Error(String(error))),
-      );
+      pipeline(req, limitTo(bodyLimitBytes), upstream).catch((error: unknown) => {
+        bodyFailure = error;
+        upstream.destroy();
+      });
       res.once('close', () => {
         if (!res.writableFinished) upstream.destroy();
       });
     }).catch((error: unknown) => {
-      throw this.#failure(url, error);
+      throw this.#failure(url, bodyFailure ?? error);
     });
 
     if (answer.statusCode === 401) {

@@ -12,10 +12,11 @@ import {
   silentLogger,
   startStubService,
 } from '@cheesecake/service-kit/testing';
-import type { Express } from 'express';
-import { createApp } from '../src/app.js';
+import type { Express, Router } from 'express';
+import { createApp, createLiveUpdates } from '../src/app.js';
 import { loadGatewayConfig } from '../src/config.js';
 import { createDownstreams } from '../src/downstreams.js';
+import type { LiveUpdates } from '../src/live-updates.js';
 
 /** Handlers of a stub service, one per endpoint record it should answer. */
 export type StubHandlers<C extends Contract> = { [K in keyof C]?: Handler<C[K]> };
@@ -43,9 +44,11 @@ async function startStub<C extends Contract>(
   service: string,
   contract: C,
   handlers: StubHandlers<C>,
+  rawRoutes: (router: Router) => void = () => {},
 ): Promise<StubService> {
   const calls: ReceivedCall[] = [];
   const server = await startStubService(service, (router) => {
+    rawRoutes(router);
     for (const [name, handler] of Object.entries(handlers) as [string, Handler<Endpoint>][]) {
       handle(router, contract[name] as Endpoint, async (request, context) => {
         calls.push({
@@ -65,6 +68,8 @@ async function startStub<C extends Contract>(
 /** The gateway in front of stubs of the order, payment and kitchen services. */
 export interface TestSystem {
   gateway: Express;
+  /** The WebSocket endpoint; attach it to a listening gateway to use it. */
+  liveUpdates: LiveUpdates;
   order: StubService;
   payment: StubService;
   kitchen: StubService;
@@ -77,10 +82,12 @@ export async function startSystem(
     order?: StubHandlers<typeof orderApi>;
     payment?: StubHandlers<typeof paymentApi>;
     kitchen?: StubHandlers<typeof kitchenApi>;
+    /** Routes of the order stub written by hand, such as event streams. */
+    orderStreams?: (router: Router) => void;
   } = {},
   env: Record<string, string> = {},
 ): Promise<TestSystem> {
-  const order = await startStub('order', orderApi, handlers.order ?? {});
+  const order = await startStub('order', orderApi, handlers.order ?? {}, handlers.orderStreams);
   const payment = await startStub('payment', paymentApi, handlers.payment ?? {});
   const kitchen = await startStub('kitchen', kitchenApi, handlers.kitchen ?? {});
   const config = loadGatewayConfig({
@@ -90,13 +97,11 @@ export async function startSystem(
     KITCHEN_SERVICE_URL: kitchen.url,
     ...env,
   });
-  const gateway = createApp({
-    config,
-    log: silentLogger(),
-    downstreams: createDownstreams(config),
-  });
+  const deps = { config, log: silentLogger(), downstreams: createDownstreams(config) };
+  const gateway = createApp(deps);
   return {
     gateway,
+    liveUpdates: createLiveUpdates(deps),
     order,
     payment,
     kitchen,
