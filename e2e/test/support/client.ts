@@ -12,7 +12,8 @@ export interface Answer {
 export class GatewayClient {
   constructor(
     readonly baseUrl: string,
-    private readonly token?: string,
+    /** The access token this client sends, if signed in. */
+    readonly token?: string,
   ) {}
 
   /** Logs a demo user in and returns a client that sends their token. */
