@@ -7,6 +7,7 @@ export * from './ids.js';
 export * from './internal-auth.js';
 export * from './lifecycle.js';
 export * from './logger.js';
+export * from './long-lived.js';
 export * from './migrations.js';
 export * from './outbox.js';
 export * from './problems.js';

@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { Express } from 'express';
 import type { Logger } from './logger.js';
+import { endLongLivedConnections } from './long-lived.js';
 
 /** How long a client may take to send a request, so stalled clients cannot hold connections. */
 export interface ServerTimeouts {
@@ -62,8 +63,23 @@ export interface ShutdownOptions {
 }
 
 /**
- * On SIGTERM or SIGINT: fail readiness, stop accepting connections, let in-flight
- * requests finish, run the shutdown steps, exit 0; exit 1 past the grace period.
+ * Stops serving: fails readiness, ends the long-lived connections (event streams,
+ * WebSockets) registered with {@link endOnShutdown}, stops accepting connections, lets
+ * in-flight requests finish, then runs the shutdown steps in order.
+ */
+export async function shutDown(options: Omit<ShutdownOptions, 'graceMs'>): Promise<void> {
+  options.app.locals.draining = true;
+  // server.close() waits for every open connection, and these never finish on their own.
+  endLongLivedConnections(options.app);
+  await new Promise<void>((resolve) => {
+    options.server.close(() => resolve());
+    options.server.closeIdleConnections();
+  });
+  for (const step of options.steps) await step();
+}
+
+/**
+ * On SIGTERM or SIGINT: {@link shutDown}, then exit 0; exit 1 past the grace period.
  */
 export function shutdownGracefully(options: ShutdownOptions): void {
   let stopping = false;
@@ -71,17 +87,12 @@ export function shutdownGracefully(options: ShutdownOptions): void {
     if (stopping) return;
     stopping = true;
     options.log.info({ signal }, 'shutting down');
-    options.app.locals.draining = true;
     setTimeout(() => {
       options.log.error('shutdown took too long; exiting');
       process.exit(1);
     }, options.graceMs ?? 10_000).unref();
 
-    await new Promise<void>((resolve) => {
-      options.server.close(() => resolve());
-      options.server.closeIdleConnections();
-    });
-    for (const step of options.steps) await step();
+    await shutDown(options);
     options.log.info('stopped');
     process.exit(0);
   };
