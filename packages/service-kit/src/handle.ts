@@ -49,25 +49,27 @@ export function handle<E extends Endpoint>(
   const method = endpoint.method.toLowerCase() as 'get' | 'post' | 'put' | 'delete';
   router[method](endpoint.path, async (req: Request, res: Response) => {
     const request = parseRequest(endpoint, req);
-    const result = await handler(request, {
-      get caller(): Caller {
-        const caller = res.locals.caller as Caller | undefined;
-        if (!caller) {
-          throw new ProblemError(
-            problemTypes.unauthenticated,
-            'This route needs a signed-in caller',
-          );
-        }
-        return caller;
-      },
-      requestId: String(req.id),
-      log: req.log,
-      req,
-      res,
-    });
+    const result = await handler(request, handlerContext(req, res));
     if (result.headers) res.set(result.headers);
     res.status(result.status).json(result.body);
   });
+}
+
+/** The {@link HandlerContext} of a request, for routes that answer other than with JSON. */
+export function handlerContext(req: Request, res: Response): HandlerContext {
+  return {
+    get caller(): Caller {
+      const caller = res.locals.caller as Caller | undefined;
+      if (!caller) {
+        throw new ProblemError(problemTypes.unauthenticated, 'This route needs a signed-in caller');
+      }
+      return caller;
+    },
+    requestId: String(req.id),
+    log: req.log,
+    req,
+    res,
+  };
 }
 
 /**

@@ -2,6 +2,7 @@ export * from './app.js';
 export * from './config.js';
 export * from './correlation.js';
 export * from './database.js';
+export * from './event-stream.js';
 export * from './handle.js';
 export * from './ids.js';
 export * from './internal-auth.js';

@@ -1,8 +1,8 @@
-import type { Server } from 'node:http';
+import { request, type Server } from 'node:http';
 import { type AddressInfo, connect } from 'node:net';
 import express from 'express';
 import { afterEach, describe, expect, it } from 'vitest';
-import { listen } from '../src/index.js';
+import { listen, openEventStream, shutDown } from '../src/index.js';
 import { silentLogger } from '../src/testing.js';
 
 let server: Server;
@@ -57,5 +57,62 @@ describe('listen', () => {
     );
 
     expect(answer).toMatch(/^HTTP\/1\.1 408 /);
+  });
+});
+
+describe('shutDown', () => {
+  it('ends open event streams, waits for the request in flight, then runs the steps in order', async () => {
+    const app = express();
+    let finishUpload: () => void = () => {};
+    let uploadArrived: () => void = () => {};
+    const arrived = new Promise<void>((resolve) => {
+      uploadArrived = resolve;
+    });
+    app.get('/events', (req, res) => {
+      openEventStream(req, res);
+    });
+    app.post('/upload', (_req, res) => {
+      finishUpload = () => res.status(204).end();
+      uploadArrived();
+    });
+    server = await listen(app, 0, '127.0.0.1', silentLogger());
+    const { port } = server.address() as AddressInfo;
+    const stream = await fetch(`http://127.0.0.1:${port}/events`);
+    const streamBody = stream.text();
+    // Without keep-alive, so the server need not wait for the client to drop an idle connection.
+    const upload = new Promise<number | undefined>((resolve, reject) => {
+      request(`http://127.0.0.1:${port}/upload`, { method: 'POST', agent: false }, (res) => {
+        res.resume();
+        resolve(res.statusCode);
+      })
+        .on('error', reject)
+        .end();
+    });
+    await arrived;
+    const done: string[] = [];
+
+    const stopped = shutDown({
+      app,
+      server,
+      log: silentLogger(),
+      steps: [
+        async () => {
+          done.push('workers');
+        },
+        async () => {
+          done.push('database');
+        },
+      ],
+    });
+    const streamEnded = await streamBody;
+    const stepsBeforeUploadFinished = [...done];
+    finishUpload();
+    await stopped;
+
+    expect(app.locals.draining).toBe(true);
+    expect(streamEnded).toBe('retry: 2000\n\n');
+    expect(stepsBeforeUploadFinished).toEqual([]);
+    expect(await upload).toBe(204);
+    expect(done).toEqual(['workers', 'database']);
   });
 });
