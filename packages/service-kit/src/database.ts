@@ -17,6 +17,18 @@ export interface Database extends Queryable {
   readonly kind: 'pglite' | 'postgres';
   /** Runs `work` in one transaction: committed when it resolves, rolled back when it throws. */
   transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T>;
+  /**
+   * Calls `onNotification` with the payload of every notification on `channel`
+   * (`NOTIFY`, or `pg_notify` in a transaction, which delivers on commit). Notifications
+   * sent while the connection that listens is down are lost: `onReconnect` is called once
+   * it listens again, so that the listener can catch up from the table behind them.
+   * Resolves, once listening, to the function that stops.
+   */
+  listen(
+    channel: string,
+    onNotification: (payload: string) => void,
+    onReconnect?: () => void,
+  ): Promise<() => Promise<void>>;
   /** Resolves when the database answers a trivial query. */
   ping(): Promise<void>;
   /** Closes every connection. */
@@ -40,7 +52,7 @@ export interface DatabaseOptions {
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   if (options.url?.startsWith('postgres')) {
     options.log.info({ database: redactUrl(options.url) }, 'using PostgreSQL server');
-    return openPostgres(options.url);
+    return openPostgres(options.url, options.log);
   }
   if (options.url === 'memory://') {
     return openPglite(await PGlite.create());
@@ -63,6 +75,8 @@ function openPglite(db: PGlite): Database {
     ...wrap(db),
     // PGlite runs one transaction at a time and queues every other query behind it.
     transaction: (work) => db.transaction((tx) => work(wrap(tx))),
+    // The embedded engine lives in this process, so its notifications are never lost.
+    listen: (channel, onNotification) => db.listen(channel, onNotification),
     ping: async () => {
       await db.query('select 1');
     },
@@ -70,10 +84,11 @@ function openPglite(db: PGlite): Database {
   };
 }
 
-function openPostgres(url: string): Database {
+function openPostgres(url: string, log: Logger): Database {
   const pool = new pg.Pool({ connectionString: url, max: 10, connectionTimeoutMillis: 5_000 });
   // An idle client that loses its connection must not crash the process; the pool replaces it.
   pool.on('error', () => {});
+  const notifications = new PostgresNotifications(url, log);
   const wrap = (target: pg.Pool | pg.PoolClient): Queryable => ({
     query: async <Row>(sql: string, params?: unknown[]) =>
       (await target.query(sql, params)).rows as Row[],
@@ -98,11 +113,152 @@ function openPostgres(url: string): Database {
         client.release();
       }
     },
+    listen: (channel, onNotification, onReconnect) =>
+      notifications.listen(channel, { onNotification, onReconnect }),
     ping: async () => {
       await pool.query('select 1');
     },
-    close: () => pool.end(),
+    close: async () => {
+      await notifications.close();
+      await pool.end();
+    },
   };
+}
+
+interface Listener {
+  onNotification: (payload: string) => void;
+  onReconnect?: (() => void) | undefined;
+}
+
+const FIRST_RECONNECT_DELAY_MS = 250;
+const MAX_RECONNECT_DELAY_MS = 10_000;
+
+/**
+ * Every LISTEN of one database on one dedicated connection, outside the pool: a pooled
+ * client listens only while it is checked out, and the pool may close it when idle. When
+ * the connection drops it is opened again with backoff, every channel is listened to
+ * again, and each listener is told, since what was notified in between is lost.
+ */
+class PostgresNotifications {
+  private readonly channels = new Map<string, Set<Listener>>();
+  private client: pg.Client | undefined;
+  private connecting: Promise<pg.Client> | undefined;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private failures = 0;
+  private closed = false;
+
+  constructor(
+    private readonly url: string,
+    private readonly log: Logger,
+  ) {}
+
+  async listen(channel: string, listener: Listener): Promise<() => Promise<void>> {
+    const listeners = this.channels.get(channel) ?? new Set();
+    this.channels.set(channel, listeners);
+    listeners.add(listener);
+    try {
+      const client = await this.connected();
+      await client.query(`listen ${client.escapeIdentifier(channel)}`);
+    } catch (error) {
+      await this.forget(channel, listener);
+      throw error;
+    }
+    return () => this.forget(channel, listener);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.reconnectTimer);
+    const client = this.client ?? (await this.connecting?.catch(() => undefined));
+    this.client = undefined;
+    await client?.end().catch(() => {});
+  }
+
+  private async forget(channel: string, listener: Listener): Promise<void> {
+    const listeners = this.channels.get(channel);
+    listeners?.delete(listener);
+    if (listeners?.size !== 0) return;
+    this.channels.delete(channel);
+    await this.client?.query(`unlisten ${this.client.escapeIdentifier(channel)}`).catch(() => {});
+  }
+
+  /** The listening connection, opened first if there is none. */
+  private connected(): Promise<pg.Client> {
+    if (this.closed) return Promise.reject(new Error('The database is closed'));
+    if (this.client) return Promise.resolve(this.client);
+    this.connecting ??= this.connect().finally(() => {
+      this.connecting = undefined;
+    });
+    return this.connecting;
+  }
+
+  private async connect(): Promise<pg.Client> {
+    const client = new pg.Client({ connectionString: this.url, connectionTimeoutMillis: 5_000 });
+    // Without a listener, an error on an idle connection would crash the process.
+    client.on('error', (error) => this.dropped(client, error));
+    client.on('end', () => this.dropped(client, new Error('the connection ended')));
+    client.on('notification', ({ channel, payload }) => {
+      for (const listener of this.channels.get(channel) ?? []) {
+        // Thrown here, an error would escape through the connection's socket handler.
+        try {
+          listener.onNotification(payload ?? '');
+        } catch (error) {
+          this.log.error({ err: error, channel }, 'a notification listener failed');
+        }
+      }
+    });
+    try {
+      await client.connect();
+      for (const channel of this.channels.keys()) {
+        await client.query(`listen ${client.escapeIdentifier(channel)}`);
+      }
+    } catch (error) {
+      await client.end().catch(() => {});
+      throw error;
+    }
+    if (this.closed) {
+      await client.end().catch(() => {});
+      throw new Error('The database is closed');
+    }
+    this.client = client;
+    return client;
+  }
+
+  private dropped(client: pg.Client, error: Error): void {
+    if (this.client !== client) return;
+    this.client = undefined;
+    client.end().catch(() => {});
+    if (this.closed) return;
+    this.log.warn(
+      { err: error },
+      'the connection listening for notifications dropped; reconnecting',
+    );
+    this.scheduleReconnect();
+  }
+
+  private scheduleReconnect(): void {
+    const delayMs = Math.min(FIRST_RECONNECT_DELAY_MS * 2 ** this.failures, MAX_RECONNECT_DELAY_MS);
+    this.reconnectTimer = setTimeout(() => {
+      this.connected().then(
+        () => {
+          this.failures = 0;
+          this.log.info('listening for notifications again');
+          for (const listeners of [...this.channels.values()]) {
+            for (const listener of [...listeners]) listener.onReconnect?.();
+          }
+        },
+        (error: unknown) => {
+          this.failures += 1;
+          this.log.warn(
+            { err: error, failures: this.failures },
+            'reconnecting the listener failed',
+          );
+          if (!this.closed) this.scheduleReconnect();
+        },
+      );
+    }, delayMs);
+    this.reconnectTimer.unref();
+  }
 }
 
 function redactUrl(url: string): string {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openDatabase, runMigrations } from '../src/index.js';
+import { type Database, openDatabase, runMigrations } from '../src/index.js';
 import { silentLogger } from '../src/testing.js';
 
 const log = silentLogger();
@@ -42,5 +42,109 @@ describe('openDatabase with PGlite on disk', () => {
     await db.close();
 
     expect(rows).toEqual([]);
+  });
+});
+
+/** Listens on `channel` and keeps what it hears; `heard(payload)` resolves once that arrives. */
+async function listenTo(db: Database, channel: string) {
+  const payloads: string[] = [];
+  const waiting = new Map<string, () => void>();
+  const reconnects: Array<() => void> = [];
+  let reconnected = 0;
+  const unlisten = await db.listen(
+    channel,
+    (payload) => {
+      payloads.push(payload);
+      waiting.get(payload)?.();
+    },
+    () => {
+      reconnected += 1;
+      for (const resolve of reconnects.splice(0)) resolve();
+    },
+  );
+  return {
+    payloads,
+    unlisten,
+    heard: (payload: string) =>
+      new Promise<void>((resolve) => {
+        if (payloads.includes(payload)) resolve();
+        else waiting.set(payload, resolve);
+      }),
+    reconnected: () =>
+      new Promise<void>((resolve) => {
+        if (reconnected > 0) resolve();
+        else reconnects.push(resolve);
+      }),
+  };
+}
+
+const notify = (db: Pick<Database, 'query'>, channel: string, payload: string) =>
+  db.query('select pg_notify($1, $2)', [channel, payload]);
+
+describe.each([
+  { engine: 'PGlite', url: 'memory://' },
+  ...(process.env.TEST_POSTGRES_URL
+    ? [{ engine: 'PostgreSQL', url: process.env.TEST_POSTGRES_URL }]
+    : []),
+])('Database.listen with $engine', ({ url }) => {
+  it('hears a notification sent in a transaction once it commits, and none of a rolled-back one', async () => {
+    const db = await openDatabase({ url, dataDir: '', log });
+    const events = await listenTo(db, 'widget_events');
+    let heardBeforeCommit = -1;
+
+    await db.transaction(async (tx) => {
+      await notify(tx, 'widget_events', 'committed');
+      heardBeforeCommit = events.payloads.length;
+    });
+    await db
+      .transaction(async (tx) => {
+        await notify(tx, 'widget_events', 'rolled back');
+        throw new Error('roll back');
+      })
+      .catch(() => {});
+    await notify(db, 'widget_events', 'last');
+    await events.heard('last');
+    await db.close();
+
+    expect(heardBeforeCommit).toBe(0);
+    expect(events.payloads).toEqual(['committed', 'last']);
+  });
+
+  it('stops hearing a channel once unlistened, while another listener of it goes on', async () => {
+    const db = await openDatabase({ url, dataDir: '', log });
+    const stopping = await listenTo(db, 'widget_events');
+    const staying = await listenTo(db, 'widget_events');
+    await notify(db, 'widget_events', 'first');
+    await staying.heard('first');
+
+    await stopping.unlisten();
+    await notify(db, 'widget_events', 'second');
+    await staying.heard('second');
+    await db.close();
+
+    expect(stopping.payloads).toEqual(['first']);
+    expect(staying.payloads).toEqual(['first', 'second']);
+  });
+});
+
+// PostgreSQL on its own, as the reconnection needs a server to drop the connection. Run with
+// TEST_POSTGRES_URL=postgres://user:password@host:port/database.
+describe.skipIf(!process.env.TEST_POSTGRES_URL)('Database.listen with PostgreSQL', () => {
+  it('listens again after its connection is dropped, and says so', async () => {
+    const db = await openDatabase({ url: process.env.TEST_POSTGRES_URL, dataDir: '', log });
+    const events = await listenTo(db, 'widget_events');
+    await notify(db, 'widget_events', 'before');
+    await events.heard('before');
+
+    await db.query(
+      `select pg_terminate_backend(pid) from pg_stat_activity
+       where pid <> pg_backend_pid() and query ilike 'listen%'`,
+    );
+    await events.reconnected();
+    await notify(db, 'widget_events', 'after');
+    await events.heard('after');
+    await db.close();
+
+    expect(events.payloads).toEqual(['before', 'after']);
   });
 });
