@@ -9,9 +9,12 @@ import {
   type Deliverer,
   type OutboxMessage,
   PermanentDeliveryError,
+  type Queryable,
   refusedDelivery,
 } from '@cheesecake/service-kit';
 import { z } from 'zod';
+import { recordOrderEvent } from './order-event-store.js';
+import { sagaSteps } from './saga-steps.js';
 
 /** Where the order service's outbox messages go. */
 export const destinations = {
@@ -25,35 +28,48 @@ export const destinations = {
 export const RefundPaymentMessage = z.object({ paymentId: ResourceId, orderId: ResourceId });
 export type RefundPaymentMessage = z.infer<typeof RefundPaymentMessage>;
 
-/** The downstream clients the messages are delivered with. */
-export interface DelivererClients {
+/** The downstream clients the messages are delivered with, and the database their steps go to. */
+export interface DelivererDeps {
   kitchen: Client<typeof kitchenApi>;
   payments: Client<typeof paymentApi>;
+  db: Queryable;
 }
 
 /**
  * One deliverer per destination. Each resolves once the receiver accepted the message;
  * a refusal the receiver's contract declares (4xx but 401) will not get better by retrying,
  * so it is permanent, while an unreachable, slow or failing receiver throws to be retried.
+ * Each attempt to hand over a ticket, and each completed refund, is a step of the order's saga.
  */
 export function createDeliverers({
   kitchen,
   payments,
-}: DelivererClients): Record<string, Deliverer> {
+  db,
+}: DelivererDeps): Record<string, Deliverer> {
   return {
     [destinations.createTicket]: async (message) => {
       const ticket = payloadOf(message, CreateTicketRequest);
-      const answer = await kitchen.createTicket({ body: ticket }, contextOf(message));
-      if (answer.status !== 200 && answer.status !== 201) {
-        throw refusedDelivery('kitchen', answer.status, answer.body.detail ?? answer.body.title);
+      let ticketId: string;
+      try {
+        const answer = await kitchen.createTicket({ body: ticket }, contextOf(message));
+        if (answer.status !== 200 && answer.status !== 201) {
+          throw refusedDelivery('kitchen', answer.status, answer.body.detail ?? answer.body.title);
+        }
+        ticketId = answer.body.id;
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        await recordOrderEvent(db, sagaSteps.ticketDeliveryFailed(ticket.orderId, reason, message));
+        throw error;
       }
+      await recordOrderEvent(db, sagaSteps.ticketDelivered(ticket.orderId, ticketId, message));
     },
     [destinations.refundPayment]: async (message) => {
-      const { paymentId } = payloadOf(message, RefundPaymentMessage);
+      const { paymentId, orderId } = payloadOf(message, RefundPaymentMessage);
       const answer = await payments.refundPayment({ params: { paymentId } }, contextOf(message));
       if (answer.status !== 200) {
         throw refusedDelivery('payment', answer.status, answer.body.detail ?? answer.body.title);
       }
+      await recordOrderEvent(db, sagaSteps.refundCompleted(orderId, paymentId, message.requestId));
     },
   };
 }

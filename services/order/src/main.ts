@@ -37,7 +37,7 @@ const kitchen = createServiceClient(kitchenApi, {
 const relay = new OutboxRelay({
   db,
   log,
-  deliverers: createDeliverers({ kitchen, payments }),
+  deliverers: createDeliverers({ kitchen, payments, db }),
   pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
   maxAttempts: config.OUTBOX_MAX_ATTEMPTS,
 });

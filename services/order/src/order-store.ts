@@ -147,17 +147,20 @@ export async function cancelUnpaid(
 /**
  * Counts a declined attempt, once: only if the count is still what the attempt was made
  * with, so a repeated answer for the same attempt does not move the next key on twice.
+ * Resolves to whether it counted this time.
  */
 export async function recordDecline(
   db: Queryable,
   id: string,
   declinedBefore: number,
-): Promise<void> {
-  await db.query(
+): Promise<boolean> {
+  const counted = await db.query(
     `update orders set declined_payments = declined_payments + 1, updated_at = now()
-     where id = $1 and declined_payments = $2`,
+     where id = $1 and declined_payments = $2
+     returning id`,
     [id, declinedBefore],
   );
+  return counted.length > 0;
 }
 
 /** Sets the status and ticket id of an order the caller has locked. */

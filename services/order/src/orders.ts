@@ -9,6 +9,7 @@ import {
   type Order,
   type OrderPage,
   type OrderStatus,
+  type OrderTimeline,
   type Payment,
   type PaymentMethod,
   type Problem,
@@ -17,7 +18,7 @@ import {
   type TicketStatusReport,
   UnexpectedResponseError,
 } from '@cheesecake/contracts';
-import { type Database, enqueue, newId } from '@cheesecake/service-kit';
+import { type Database, enqueue, newId, type Queryable } from '@cheesecake/service-kit';
 import { z } from 'zod';
 import { destinations, type RefundPaymentMessage } from './deliverers.js';
 import {
@@ -27,7 +28,9 @@ import {
   PaymentDeclinedError,
 } from './errors.js';
 import type { MenuCatalog } from './menu.js';
+import { listOrderEvents, recordOrderEvent } from './order-event-store.js';
 import * as store from './order-store.js';
+import { sagaSteps } from './saga-steps.js';
 
 /** What the order use cases work with. */
 export interface OrderDeps {
@@ -62,15 +65,23 @@ export class Orders {
   constructor(private readonly deps: OrderDeps) {}
 
   /** Stores a new order for the customer, priced from the menu, awaiting payment. */
-  async placeOrder(customer: EndUser, request: CreateOrderRequest): Promise<Order> {
+  async placeOrder(
+    customer: EndUser,
+    request: CreateOrderRequest,
+    requestId?: string,
+  ): Promise<Order> {
     const priced = await this.deps.menu.priceLines(request.items);
-    return store.insertOrder(this.deps.db, {
-      id: newId('ord'),
-      customerId: customer.id,
-      items: priced.lines,
-      totalCents: priced.totalCents,
-      currency: priced.currency,
-      notes: request.notes ?? null,
+    return this.deps.db.transaction(async (tx) => {
+      const order = await store.insertOrder(tx, {
+        id: newId('ord'),
+        customerId: customer.id,
+        items: priced.lines,
+        totalCents: priced.totalCents,
+        currency: priced.currency,
+        notes: request.notes ?? null,
+      });
+      await recordOrderEvent(tx, sagaSteps.placed(order, requestId));
+      return order;
     });
   }
 
@@ -86,6 +97,16 @@ export class Orders {
     const items = orders.slice(0, query.limit);
     const last = items.at(-1);
     return { items, nextCursor: orders.length > query.limit && last ? cursorAfter(last) : null };
+  }
+
+  /** The saga of an order as it happened, oldest step first, for whoever may see the order. */
+  async getTimeline(user: EndUser, orderId: string): Promise<OrderTimeline> {
+    const order = await this.getOrder(user, orderId);
+    return {
+      orderId: order.id,
+      orderNumber: order.number,
+      steps: await listOrderEvents(this.deps.db, order.id),
+    };
   }
 
   /** One order, for its owner, the kitchen or an admin. */
@@ -121,7 +142,14 @@ export class Orders {
       case 'CAPTURED':
         return this.recordCapture(order.id, payment, call.requestId);
       case 'DECLINED':
-        await store.recordDecline(this.deps.db, order.id, declinedBefore);
+        await this.deps.db.transaction(async (tx) => {
+          if (await store.recordDecline(tx, order.id, declinedBefore)) {
+            await recordOrderEvent(
+              tx,
+              sagaSteps.paymentDeclined(order.id, payment, call.requestId),
+            );
+          }
+        });
         throw new PaymentDeclinedError(payment.id, payment.declineCode);
       case 'REFUNDED':
         throw new InvalidOrderStateError(
@@ -144,7 +172,8 @@ export class Orders {
       const capture = await this.findCapture(order.id, call);
       const cancelled = await this.deps.db.transaction(async (tx) => {
         const cancelled = await store.cancelUnpaid(tx, order.id, capture?.id ?? null);
-        if (cancelled && capture) await enqueue(tx, refundMessage(cancelled, call.requestId));
+        if (cancelled) await recordOrderEvent(tx, sagaSteps.cancelled(cancelled, call.requestId));
+        if (cancelled && capture) await requestRefund(tx, cancelled, call.requestId);
         return cancelled;
       });
       if (cancelled) {
@@ -176,8 +205,12 @@ export class Orders {
         status: nextStatus ?? order.status,
         ticketId: order.ticketId ?? report.ticketId,
       });
+      await recordOrderEvent(
+        tx,
+        sagaSteps.kitchenStatus(report, nextStatus !== undefined, requestId),
+      );
       const refunding = nextStatus !== undefined && REFUNDED_STATUSES.includes(nextStatus);
-      if (refunding) await enqueue(tx, refundMessage(saved, requestId));
+      if (refunding) await requestRefund(tx, saved, requestId);
       return { applied: true, refunding };
     });
     if (outcome.refunding) this.deps.outbox.wake();
@@ -226,6 +259,7 @@ export class Orders {
     const outcome = await this.deps.db.transaction(async (tx) => {
       const paid = await store.recordCapture(tx, orderId, payment.id);
       if (paid) {
+        await recordOrderEvent(tx, sagaSteps.paymentCaptured(paid, requestId));
         await enqueue(tx, {
           destination: destinations.createTicket,
           payload: ticketFor(paid),
@@ -237,7 +271,7 @@ export class Orders {
       if (!current) throw new OrderNotFoundError(orderId);
       if (current.paymentId === payment.id) return { order: current, accepted: true };
       // The order was cancelled while its card was being charged: give the money back.
-      await enqueue(tx, refundMessage({ ...current, paymentId: payment.id }, requestId));
+      await requestRefund(tx, { ...current, paymentId: payment.id }, requestId);
       return { order: current, accepted: false };
     });
     this.deps.outbox.wake();
@@ -268,7 +302,10 @@ export class Orders {
 
     const cancelled = await this.deps.db.transaction(async (tx) => {
       const cancelled = await store.updateStatus(tx, order.id, { from: ['PAID'], to: 'CANCELLED' });
-      if (cancelled) await enqueue(tx, refundMessage(cancelled, call.requestId));
+      if (cancelled) {
+        await recordOrderEvent(tx, sagaSteps.cancelled(cancelled, call.requestId));
+        await requestRefund(tx, cancelled, call.requestId);
+      }
       return cancelled;
     });
     if (!cancelled) {
@@ -307,10 +344,16 @@ function ticketFor(order: Order): CreateTicketRequest {
   };
 }
 
-function refundMessage(order: Order, requestId: string | undefined) {
+/** Queues the refund of the order's payment in the caller's transaction, and records the step. */
+async function requestRefund(
+  tx: Queryable,
+  order: Order,
+  requestId: string | undefined,
+): Promise<void> {
   if (!order.paymentId) throw new Error(`Order ${order.id} has no payment to refund`);
   const payload: RefundPaymentMessage = { paymentId: order.paymentId, orderId: order.id };
-  return { destination: destinations.refundPayment, payload, requestId };
+  await enqueue(tx, { destination: destinations.refundPayment, payload, requestId });
+  await recordOrderEvent(tx, sagaSteps.refundRequested(order.id, order.paymentId, requestId));
 }
 
 /** A list cursor: the number below which the next page starts, opaque to clients. */

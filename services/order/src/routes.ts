@@ -10,9 +10,9 @@ export function orderRoutes(menu: MenuCatalog, orders: Orders): Router {
 
   handle(router, orderApi.getMenu, async () => ({ status: 200, body: await menu.getMenu() }));
 
-  handle(router, orderApi.createOrder, async ({ body }, { caller }) => {
+  handle(router, orderApi.createOrder, async ({ body }, { caller, requestId }) => {
     const customer = requireUser(caller, ['customer']);
-    return { status: 201, body: await orders.placeOrder(customer, body) };
+    return { status: 201, body: await orders.placeOrder(customer, body, requestId) };
   });
 
   handle(router, orderApi.listOrders, async ({ query }, { caller }) => {
@@ -23,6 +23,11 @@ export function orderRoutes(menu: MenuCatalog, orders: Orders): Router {
   handle(router, orderApi.getOrder, async ({ params }, { caller }) => {
     const user = requireUser(caller, ['customer', 'kitchen', 'admin']);
     return { status: 200, body: await orders.getOrder(user, params.orderId) };
+  });
+
+  handle(router, orderApi.getTimeline, async ({ params }, { caller }) => {
+    const user = requireUser(caller, ['customer', 'kitchen', 'admin']);
+    return { status: 200, body: await orders.getTimeline(user, params.orderId) };
   });
 
   handle(router, orderApi.payOrder, async ({ params, body }, { caller, requestId }) => {

@@ -1,5 +1,5 @@
 import { UnexpectedResponseError, UpstreamUnavailableError } from '@cheesecake/contracts';
-import { type OutboxMessage, PermanentDeliveryError } from '@cheesecake/service-kit';
+import { type Database, type OutboxMessage, PermanentDeliveryError } from '@cheesecake/service-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDeliverers, destinations } from '../src/deliverers.js';
 import {
@@ -9,7 +9,7 @@ import {
   startPaymentStub,
   unreachableUrl,
 } from './stubs.js';
-import { downstreamClients } from './support.js';
+import { downstreamClients, openOrderDatabase } from './support.js';
 
 const ticket = {
   orderId: 'ord_deliver1',
@@ -26,6 +26,12 @@ const message = (destination: string, payload: unknown): OutboxMessage => ({
   attempts: 1,
 });
 
+let db: Database;
+beforeAll(async () => {
+  db = await openOrderDatabase();
+});
+afterAll(() => db.close());
+
 describe('kitchen.create-ticket', () => {
   let accepting: KitchenStub;
   let refusing: KitchenStub;
@@ -41,7 +47,7 @@ describe('kitchen.create-ticket', () => {
   afterAll(() => Promise.all([accepting, refusing, failing].map((stub) => stub.close())));
 
   const deliverTo = (kitchenUrl: string, payload: unknown = ticket) =>
-    createDeliverers(downstreamClients({ kitchenUrl }))[destinations.createTicket]?.(
+    createDeliverers({ ...downstreamClients({ kitchenUrl }), db })[destinations.createTicket]?.(
       message(destinations.createTicket, payload),
     );
 
@@ -85,7 +91,7 @@ describe('payment.refund', () => {
   afterAll(() => payment.close());
 
   const deliverTo = (paymentUrl: string, paymentId: string) =>
-    createDeliverers(downstreamClients({ paymentUrl }))[destinations.refundPayment]?.(
+    createDeliverers({ ...downstreamClients({ paymentUrl }), db })[destinations.refundPayment]?.(
       message(destinations.refundPayment, { paymentId, orderId: 'ord_refund1' }),
     );
 

@@ -96,10 +96,15 @@ export interface KitchenBehaviour {
   cancelTicket?: 'cancel' | 'refuse';
 }
 
-/** A kitchen service on a real port that records the tickets and cancellations it receives. */
+/**
+ * A kitchen service on a real port that records the tickets and cancellations it receives.
+ * It reads its behaviour on every request, so a test may change it between two.
+ */
 export interface KitchenStub extends RunningServer {
   tickets: Array<{ body: CreateTicketRequest; requestId: string; caller: Caller }>;
   cancellations: Array<{ orderId: string; orderNumber: number; caller: Caller }>;
+  /** The ticket it created for each order, by order id. */
+  created: Map<string, Ticket>;
 }
 
 export async function startKitchenStub(behaviour: KitchenBehaviour = {}): Promise<KitchenStub> {
@@ -131,7 +136,7 @@ export async function startKitchenStub(behaviour: KitchenBehaviour = {}): Promis
       return { status: 200, body: ticketFor(params.orderId, body.orderNumber, 'CANCELLED') };
     });
   });
-  return { ...server, tickets, cancellations };
+  return { ...server, tickets, cancellations, created };
 }
 
 function ticketFor(

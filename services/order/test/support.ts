@@ -56,7 +56,7 @@ export function createTestApp(
   urls: { paymentUrl?: string; kitchenUrl?: string } = {},
 ): { app: Express; relay: OutboxRelay } {
   const clients = downstreamClients(urls);
-  const relay = new OutboxRelay({ db, log, deliverers: createDeliverers(clients) });
+  const relay = new OutboxRelay({ db, log, deliverers: createDeliverers({ ...clients, db }) });
   const app = createApp({
     db,
     log,
