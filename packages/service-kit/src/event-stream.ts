@@ -78,6 +78,7 @@ export function openEventStream(
       res.write(`${frame}data: ${JSON.stringify(data)}\n\n`);
     },
     close: () => {
+      if (closed) return;
       finish();
       res.end();
     },
@@ -91,6 +92,8 @@ export function openEventStream(
   };
   const unregister = endOnShutdown(req.app, stream.close);
   res.once('close', finish);
+  // A client that left while the stream was being prepared will not be told of again.
+  if (req.socket.destroyed) finish();
   return stream;
 }
 
