@@ -7,9 +7,11 @@ import {
   requireInternalCredential,
 } from '@cheesecake/service-kit';
 import type { Express } from 'express';
+import type { LiveOrderStatus } from './live-status.js';
 import { MenuCatalog } from './menu.js';
 import { Orders } from './orders.js';
 import { orderRoutes } from './routes.js';
+import { OrderStatusFeed } from './status-feed.js';
 
 /** Everything the order service's app is built from; main.ts wires the real ones, tests their own. */
 export interface AppDeps {
@@ -19,6 +21,8 @@ export interface AppDeps {
   kitchen: Client<typeof kitchenApi>;
   /** The outbox relay, woken after a commit that enqueued a message. */
   outbox: { wake(): void };
+  /** Status changes as any replica commits them; whoever made it starts and stops it. */
+  liveStatus: LiveOrderStatus;
   internalTokenSecret: string;
   bodyLimit: string;
 }
@@ -34,11 +38,12 @@ export function createApp(deps: AppDeps): Express {
     kitchen: deps.kitchen,
     outbox: deps.outbox,
   });
+  const feed = new OrderStatusFeed({ db, live: deps.liveStatus, log: deps.log });
   return createServiceApp({
     log: deps.log,
     bodyLimit: deps.bodyLimit,
     authenticate: requireInternalCredential({ secret: deps.internalTokenSecret, service: 'order' }),
     readiness: databaseReadiness(db),
-    routes: [orderRoutes(menu, orders)],
+    routes: [orderRoutes(menu, orders, feed)],
   });
 }

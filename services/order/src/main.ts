@@ -11,6 +11,7 @@ import {
 import { createApp } from './app.js';
 import { loadOrderConfig } from './config.js';
 import { createDeliverers } from './deliverers.js';
+import { LiveOrderStatus } from './live-status.js';
 import { ORDER_MIGRATIONS } from './order-store.js';
 
 const config = loadOrderConfig();
@@ -42,13 +43,25 @@ const relay = new OutboxRelay({
   maxAttempts: config.OUTBOX_MAX_ATTEMPTS,
 });
 
+// Started as the server starts listening, before it takes a request; stopped after shutdown has
+// ended every stream.
+const liveStatus = new LiveOrderStatus({ db, log });
+
 const app = createApp({
   db,
   log,
   payments,
   kitchen,
   outbox: relay,
+  liveStatus,
   internalTokenSecret: config.INTERNAL_TOKEN_SECRET,
   bodyLimit: config.BODY_LIMIT,
 });
-await runService({ app, port: config.PORT, host: config.HOST, log, workers: [relay], db });
+await runService({
+  app,
+  port: config.PORT,
+  host: config.HOST,
+  log,
+  workers: [liveStatus, relay],
+  db,
+});

@@ -1,11 +1,18 @@
 import { orderApi } from '@cheesecake/contracts';
-import { handle, requireService, requireUser } from '@cheesecake/service-kit';
+import {
+  handle,
+  handleEventStream,
+  openEventStream,
+  requireService,
+  requireUser,
+} from '@cheesecake/service-kit';
 import { Router } from 'express';
 import type { MenuCatalog } from './menu.js';
 import type { Orders } from './orders.js';
+import type { OrderStatusFeed } from './status-feed.js';
 
 /** The order service's routes, one per record of its contract. */
-export function orderRoutes(menu: MenuCatalog, orders: Orders): Router {
+export function orderRoutes(menu: MenuCatalog, orders: Orders, feed: OrderStatusFeed): Router {
   const router = Router();
 
   handle(router, orderApi.getMenu, async () => ({ status: 200, body: await menu.getMenu() }));
@@ -29,6 +36,28 @@ export function orderRoutes(menu: MenuCatalog, orders: Orders): Router {
     const user = requireUser(caller, ['customer', 'kitchen', 'admin']);
     return { status: 200, body: await orders.getTimeline(user, params.orderId) };
   });
+
+  // Every refusal (400, 404, 403) is answered before the stream starts.
+  handleEventStream(
+    router,
+    orderApi.streamOrderEvents,
+    async ({ params, headers }, { caller, req, res }) => {
+      const user = requireUser(caller, ['customer', 'kitchen', 'admin']);
+      const order = await orders.getOrder(user, params.orderId);
+      const follow = await feed.followOrder(order, headers['last-event-id']);
+      follow.pipeTo(openEventStream(req, res));
+    },
+  );
+
+  handleEventStream(
+    router,
+    orderApi.streamAllOrderEvents,
+    async ({ headers }, { caller, req, res }) => {
+      requireUser(caller, ['kitchen', 'admin']);
+      const follow = await feed.followAllOrders(headers['last-event-id']);
+      follow.pipeTo(openEventStream(req, res));
+    },
+  );
 
   handle(router, orderApi.payOrder, async ({ params, body }, { caller, requestId }) => {
     const customer = requireUser(caller, ['customer']);

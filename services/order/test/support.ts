@@ -23,6 +23,7 @@ import type { Express } from 'express';
 import request from 'supertest';
 import { createApp } from '../src/app.js';
 import { createDeliverers } from '../src/deliverers.js';
+import { LiveOrderStatus } from '../src/live-status.js';
 import { findOrder, ORDER_MIGRATIONS } from '../src/order-store.js';
 
 const log = silentLogger();
@@ -50,22 +51,28 @@ export function downstreamClients(urls: { paymentUrl?: string; kitchenUrl?: stri
   };
 }
 
-/** The app under test with a real outbox relay that tests run by hand (`deliverDueMessages`). */
+/**
+ * The app under test with a real outbox relay that tests run by hand (`deliverDueMessages`),
+ * and live status listening on the test's database.
+ */
 export function createTestApp(
   db: Database,
   urls: { paymentUrl?: string; kitchenUrl?: string } = {},
-): { app: Express; relay: OutboxRelay } {
+): { app: Express; relay: OutboxRelay; liveStatus: LiveOrderStatus } {
   const clients = downstreamClients(urls);
   const relay = new OutboxRelay({ db, log, deliverers: createDeliverers({ ...clients, db }) });
+  const liveStatus = new LiveOrderStatus({ db, log });
+  liveStatus.start();
   const app = createApp({
     db,
     log,
     ...clients,
     outbox: relay,
+    liveStatus,
     internalTokenSecret: TEST_INTERNAL_SECRET,
     bodyLimit: '100kb',
   });
-  return { app, relay };
+  return { app, relay, liveStatus };
 }
 
 /** Runs the relay until no message is due, as its polling would. */
