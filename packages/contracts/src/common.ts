@@ -45,3 +45,6 @@ export const FreeText = (maxLength: number) =>
     .string()
     .max(maxLength)
     .refine((text) => !text.includes('\u0000'), 'must not contain NUL characters');
+
+/** The body of a `204 No Content` answer: there is none. */
+export const NoContent = z.undefined();

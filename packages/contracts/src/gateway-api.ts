@@ -1,7 +1,7 @@
 import type { OpenAPIObject } from 'openapi3-ts/oas31';
 import type { z } from 'zod';
 import { TokenRequest, TokenResponse } from './auth.js';
-import { HealthStatus } from './common.js';
+import { HealthStatus, NoContent } from './common.js';
 import { defineEndpoint, type PublicContract } from './endpoint.js';
 import {
   ListTicketsQuery,
@@ -139,6 +139,8 @@ export const gatewayApi = {
     eventStream: true,
     responses: {
       200: OrderStatusEvent,
+      // Resumed after the final status: nothing more will come, so an EventSource stops.
+      204: NoContent,
       ...problemResponses(400, 401, 403, 404, 429, 502, 503, 504),
     },
   }),

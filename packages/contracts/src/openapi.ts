@@ -12,6 +12,7 @@ import type {
   SchemaObject,
 } from 'openapi3-ts/oas31';
 import { z } from 'zod';
+import { NoContent } from './common.js';
 import type { Access, PublicContract, PublicEndpoint, Schema } from './endpoint.js';
 import { PROBLEM_CONTENT_TYPE, Problem } from './problem.js';
 
@@ -49,7 +50,9 @@ export function openApiDocument(contract: PublicContract, options: OpenApiOption
     for (const part of [endpoint.params, endpoint.query, endpoint.headers, endpoint.body]) {
       if (part) requests.add(part);
     }
-    for (const schema of Object.values(endpoint.responses)) responses.add(schema);
+    for (const schema of Object.values(endpoint.responses)) {
+      if (schema !== NoContent) responses.add(schema);
+    }
   }
 
   const paths: PathsObject = {};
@@ -143,6 +146,7 @@ function response(
   responses: JsonSchemas,
   eventStream: boolean | undefined,
 ): ResponseObject {
+  if (schema === NoContent) return { description: STATUS_CODES[status] ?? `Status ${status}` };
   // Records answer errors with the Problem schema itself (see problemResponses).
   const mediaType =
     schema === Problem

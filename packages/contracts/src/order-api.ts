@@ -1,3 +1,4 @@
+import { NoContent } from './common.js';
 import { defineEndpoint } from './endpoint.js';
 import { TicketStatusReport, TicketStatusReportAck } from './kitchen.js';
 import { Menu } from './menu.js';
@@ -74,7 +75,12 @@ export const orderApi = {
     params: OrderParams,
     headers: OrderEventsHeaders,
     eventStream: true,
-    responses: { 200: OrderStatusEvent, ...problemResponses(400, 401, 403, 404) },
+    responses: {
+      200: OrderStatusEvent,
+      // Resumed after the final status: nothing more will come, so an EventSource stops.
+      204: NoContent,
+      ...problemResponses(400, 401, 403, 404),
+    },
   }),
   streamAllOrderEvents: defineEndpoint({
     method: 'GET',
