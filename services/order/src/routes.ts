@@ -19,7 +19,12 @@ export function orderRoutes(menu: MenuCatalog, orders: Orders, feed: OrderStatus
 
   handle(router, orderApi.createOrder, async ({ body }, { caller, requestId }) => {
     const customer = requireUser(caller, ['customer']);
-    return { status: 201, body: await orders.placeOrder(customer, body, requestId) };
+    const order = await orders.placeOrder(customer, body, requestId);
+    return {
+      status: 201,
+      body: order,
+      headers: { location: `/orders/${encodeURIComponent(order.id)}` },
+    };
   });
 
   handle(router, orderApi.listOrders, async ({ query }, { caller }) => {
@@ -45,6 +50,12 @@ export function orderRoutes(menu: MenuCatalog, orders: Orders, feed: OrderStatus
       const user = requireUser(caller, ['customer', 'kitchen', 'admin']);
       const order = await orders.getOrder(user, params.orderId);
       const follow = await feed.followOrder(order, headers['last-event-id']);
+      if (follow.isOver) {
+        // 204 tells an EventSource reconnecting after the final status to stop for good.
+        follow.cancel();
+        res.status(204).end();
+        return;
+      }
       follow.pipeTo(openEventStream(req, res));
     },
   );

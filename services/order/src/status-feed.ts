@@ -104,12 +104,25 @@ export class StatusFollow implements StatusSubscriber {
     return follow;
   }
 
+  /**
+   * Whether there is nothing to stream: the order had reached a final status before the
+   * client's last event and nothing was taken since. Such a client has seen everything.
+   */
+  get isOver(): boolean {
+    return this.unsent.length === 0 && this.hasEnded();
+  }
+
   /** Sends what was taken so far, then each change as it comes, until either side ends. */
   pipeTo(stream: EventStream): void {
     this.stream = stream;
     stream.onClose(() => this.stop());
     for (const change of this.unsent.splice(0)) this.send(change);
     if (this.hasEnded()) this.end();
+  }
+
+  /** Stops following without a stream, such as when {@link isOver}. */
+  cancel(): void {
+    this.stop();
   }
 
   onChange(change: StatusChange): void {
@@ -186,7 +199,11 @@ export class StatusFollow implements StatusSubscriber {
 
   private send(change: StatusChange): void {
     this.stream?.send({ id: change.id, event: ORDER_STATUS_EVENT, data: change.event });
-    if (this.hasEnded()) this.end();
+    // A final status is the order's last change: the stream is complete once it is sent
+    // (not merely taken, or a backlog would stop after its first change).
+    if (this.orderId !== undefined && FINAL_ORDER_STATUSES.includes(change.event.status)) {
+      this.end();
+    }
   }
 
   /** Whether the followed order has reached a status it never leaves. */

@@ -34,7 +34,7 @@ describe('POST /orders', () => {
       )
     )[0]?.count;
 
-  it('returns 201 with the order priced from the menu and awaiting payment', async () => {
+  it('returns 201 with its Location and the order priced from the menu, awaiting payment', async () => {
     const customerId = newCustomerId();
 
     const res = await request(app)
@@ -49,8 +49,8 @@ describe('POST /orders', () => {
       });
 
     expect(res.status).toBe(201);
-    expect(res.headers.location).toBeUndefined();
     const order = Order.parse(res.body);
+    expect(res.headers.location).toBe(`/orders/${order.id}`);
     expect(order).toMatchObject({
       customerId,
       status: 'PENDING_PAYMENT',

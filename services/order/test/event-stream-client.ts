@@ -37,6 +37,9 @@ export async function getEventStream(
     status: res.status,
     headers: Object.fromEntries(res.headers),
   };
+  if (res.status === 204) {
+    return { ...answer, body: undefined, ...noMoreEvents() };
+  }
   if (!res.headers.get('content-type')?.startsWith('text/event-stream') || !res.body) {
     return { ...answer, body: await res.json(), ...notAStream() };
   }
@@ -107,4 +110,10 @@ function parseFrame(frame: string): ReceivedEvent[] {
 function notAStream(): Pick<StreamAnswer, 'next' | 'nextOf' | 'rest' | 'disconnect'> {
   const refuse = () => Promise.reject(new Error('the answer is not an event stream'));
   return { next: refuse, nextOf: refuse, rest: refuse, disconnect: () => {} };
+}
+
+/** A 204: the stream is over before it began. */
+function noMoreEvents(): Pick<StreamAnswer, 'next' | 'nextOf' | 'rest' | 'disconnect'> {
+  const ended = () => Promise.reject(new Error('the stream ended'));
+  return { next: ended, nextOf: ended, rest: async () => [], disconnect: () => {} };
 }

@@ -127,7 +127,26 @@ describe('GET /orders/:orderId/events', () => {
     expectIncreasingIds([seen, ...missed, ...rest]);
   });
 
-  it('ends at once when resumed after the final status', async () => {
+  it('sends a whole missed backlog up to the final status, then ends', async () => {
+    const customer = newCustomerId();
+    const placed = await placeOrder(app, customer);
+    await payOrder(app, customer, placed.id, 'tok_visa');
+    await reportTicket(app, { orderId: placed.id, status: 'PREPARING' });
+    await reportTicket(app, { orderId: placed.id, status: 'READY' });
+
+    const resumed = await eventsOf(placed.id, await asCustomer(customer), '0');
+    const events = await resumed.rest();
+
+    expect(statusesOf(events)).toEqual([
+      [placed.id, 'PENDING_PAYMENT'],
+      [placed.id, 'PAID'],
+      [placed.id, 'PREPARING'],
+      [placed.id, 'READY'],
+    ]);
+    expectIncreasingIds(events);
+  });
+
+  it('answers 204 when resumed after the final status, so an EventSource stops reconnecting', async () => {
     const customer = newCustomerId();
     const placed = await placeOrder(app, customer);
     await cancelOrder(app, customer, placed.id);
@@ -136,7 +155,7 @@ describe('GET /orders/:orderId/events', () => {
     const resumed = await eventsOf(placed.id, await asCustomer(customer), cancelled?.id);
     const rest = await resumed.rest();
 
-    expect(resumed.status).toBe(200);
+    expect(resumed.status).toBe(204);
     expect(rest).toEqual([]);
   });
 
