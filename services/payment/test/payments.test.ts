@@ -85,6 +85,8 @@ function withChargeCommittedBeforeInsert(
     exec: (sql) => database.exec(sql),
     ping: () => database.ping(),
     close: () => database.close(),
+    listen: (channel, onNotification, onReconnect) =>
+      database.listen(channel, onNotification, onReconnect),
     transaction: (work) =>
       database.transaction((tx) =>
         work({
