@@ -151,18 +151,22 @@ describe('GET /api/ws', () => {
         message.type === 'order.status' && message.orderId === orderId ? [message.status] : [],
       );
     expect(statusesOf(bobsOrder.id)).toEqual(THE_WHOLE_WAY);
-    expect(refusals).toEqual([
-      expect.objectContaining({
-        type: 'error',
-        orderId: alicesOrder.id,
-        problem: expect.objectContaining({ status: 404 }),
-      }),
-      expect.objectContaining({
-        type: 'error',
-        orderId: '*',
-        problem: expect.objectContaining({ status: 403 }),
-      }),
-    ]);
+    // The 403 is the gateway's own answer; the 404 comes from the order service, later.
+    expect(refusals).toHaveLength(2);
+    expect(refusals).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          type: 'error',
+          orderId: alicesOrder.id,
+          problem: expect.objectContaining({ status: 404 }),
+        }),
+        expect.objectContaining({
+          type: 'error',
+          orderId: '*',
+          problem: expect.objectContaining({ status: 403 }),
+        }),
+      ]),
+    );
   });
 
   it('refuses a handshake without a token, or with a forged one, with 401', async () => {

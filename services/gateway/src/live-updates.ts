@@ -76,9 +76,12 @@ export class LiveUpdates {
     );
   };
 
-  /** Closes every connection, telling clients the gateway is going away. */
+  /** Closes every connection, telling clients the gateway is going away; drops any that do not answer within a second. */
   close(): void {
-    for (const client of this.#server.clients) client.close(GOING_AWAY, 'the gateway is stopping');
+    for (const client of this.#server.clients) {
+      client.close(GOING_AWAY, 'the gateway is stopping');
+      setTimeout(() => client.terminate(), 1_000).unref();
+    }
   }
 
   async #accept(

@@ -17,6 +17,7 @@ import {
 import {
   type Caller,
   correlationHeaders,
+  endOnShutdown,
   parseRequest,
   requireUser,
   signInternalToken,
@@ -40,8 +41,6 @@ export interface ProxyOptions {
   timeoutMs: number;
   /** The largest request body passed on, in bytes. */
   bodyLimitBytes: number;
-  /** Called for an answer that stays open (server-sent events); returns what to call when it ends. */
-  holdOpen?: (res: Response) => () => void;
 }
 
 // Only what the services' contracts read: a client's own Authorization, X-User-Id or any
@@ -156,8 +155,9 @@ export class ServiceProxy {
       const value = answer.headers[name];
       if (value !== undefined) res.setHeader(name, this.#publicHeader(name, value));
     }
+    // An event stream stays open until the service ends it: shutdown must not wait for it.
     const release = answer.headers['content-type']?.startsWith('text/event-stream')
-      ? this.#options.holdOpen?.(res)
+      ? endOnShutdown(req.app, () => res.end())
       : undefined;
     // A service that fails halfway leaves the client a broken answer, never one that looks complete.
     await pipeline(answer, res)
