@@ -89,6 +89,20 @@ export async function recordOrderEvent(db: Queryable, event: NewOrderEvent): Pro
   }
 }
 
+/** Whether the order's timeline already shows the kitchen reporting this ticket status. */
+export async function hasKitchenStatus(
+  db: Queryable,
+  orderId: string,
+  ticketStatus: TicketStatus,
+): Promise<boolean> {
+  const rows = await db.query(
+    `select 1 from order_events
+     where order_id = $1 and step = 'kitchen.status' and ticket_status = $2 limit 1`,
+    [orderId, ticketStatus],
+  );
+  return rows.length > 0;
+}
+
 /** Every step of an order, oldest first. */
 export async function listOrderEvents(db: Queryable, orderId: string): Promise<TimelineStep[]> {
   const rows = await db.query<TimelineRow>(

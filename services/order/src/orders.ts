@@ -28,7 +28,7 @@ import {
   PaymentDeclinedError,
 } from './errors.js';
 import type { MenuCatalog } from './menu.js';
-import { listOrderEvents, recordOrderEvent } from './order-event-store.js';
+import { hasKitchenStatus, listOrderEvents, recordOrderEvent } from './order-event-store.js';
 import * as store from './order-store.js';
 import { sagaSteps } from './saga-steps.js';
 
@@ -198,6 +198,11 @@ export class Orders {
       const move = orderStatusAfterTicket[report.status];
       const nextStatus = move?.from.includes(order.status) ? move.to : undefined;
       if (nextStatus === undefined && order.ticketId !== null) {
+        // Late (QUEUED after PREPARING, say) or repeated: the order stays as it is, but the
+        // timeline shows each status the kitchen reported, once.
+        if (!(await hasKitchenStatus(tx, order.id, report.status))) {
+          await recordOrderEvent(tx, sagaSteps.kitchenStatus(report, false, requestId));
+        }
         return { applied: false, refunding: false };
       }
 

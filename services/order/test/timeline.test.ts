@@ -202,6 +202,26 @@ describe('GET /orders/:orderId/timeline', () => {
     ]);
   });
 
+  it('shows a late kitchen report once, leaving the status where a later report put it', async () => {
+    const customer = newCustomerId();
+    const placed = await placeOrder(app, customer);
+    await payOrder(app, customer, placed.id, 'tok_visa');
+    await reportTicket(app, { orderId: placed.id, status: 'PREPARING' });
+
+    await reportTicket(app, { orderId: placed.id, status: 'QUEUED' });
+    await reportTicket(app, { orderId: placed.id, status: 'QUEUED' });
+    await reportTicket(app, { orderId: placed.id, status: 'PREPARING' });
+    const res = await timelineOf(placed.id, await asCustomer(customer));
+
+    const steps = OrderTimeline.parse(res.body).steps;
+    expect(steps.map((step) => [step.step, step.ticketStatus, step.orderStatus])).toEqual([
+      ['order.placed', undefined, 'PENDING_PAYMENT'],
+      ['payment.captured', undefined, 'PAID'],
+      ['kitchen.status', 'PREPARING', 'PREPARING'],
+      ['kitchen.status', 'QUEUED', 'PREPARING'],
+    ]);
+  });
+
   it("returns 404 for someone else's order, which the kitchen and admins may see", async () => {
     const placed = await placeOrder(app, newCustomerId());
 
