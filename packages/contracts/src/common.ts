@@ -32,6 +32,14 @@ export type MenuItemId = z.infer<typeof MenuItemId>;
 export const IdempotencyKey = z.string().min(1).max(255);
 export type IdempotencyKey = z.infer<typeof IdempotencyKey>;
 
+/**
+ * The headers of a request that changes something and may be retried safely: the same
+ * `Idempotency-Key` with the same body replays the first answer (`Idempotent-Replayed: true`),
+ * with another body it is refused with 422, and while the first is still running with 409.
+ */
+export const IdempotencyHeaders = z.object({ 'idempotency-key': IdempotencyKey.optional() });
+export type IdempotencyHeaders = z.infer<typeof IdempotencyHeaders>;
+
 /** The body of a liveness or readiness answer. */
 export const HealthStatus = z.object({
   status: z.enum(['ok', 'unavailable']),

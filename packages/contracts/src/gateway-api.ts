@@ -1,7 +1,7 @@
 import type { OpenAPIObject } from 'openapi3-ts/oas31';
 import type { z } from 'zod';
 import { TokenRequest, TokenResponse } from './auth.js';
-import { HealthStatus, NoContent } from './common.js';
+import { HealthStatus, IdempotencyHeaders, NoContent } from './common.js';
 import { defineEndpoint, type PublicContract } from './endpoint.js';
 import {
   ListTicketsQuery,
@@ -16,6 +16,7 @@ import {
 import { LiveClientMessage, LiveServerMessage, LiveUpdatesQuery } from './live-updates.js';
 import { Menu, MenuItem } from './menu.js';
 import { openApiDocument } from './openapi.js';
+import { DeadLetter, DeadLetterList, DeadLetterParams, FaultParams, FaultSettings } from './ops.js';
 import {
   CreateOrderRequest,
   ListOrdersQuery,
@@ -72,9 +73,10 @@ export const gatewayApi = {
     summary: 'Order dishes from the menu',
     access: ['customer'],
     body: CreateOrderRequest,
+    headers: IdempotencyHeaders,
     responses: {
       201: Order,
-      ...problemResponses(400, 401, 403, 409, 413, 415, 429, 502, 503, 504),
+      ...problemResponses(400, 401, 403, 409, 413, 415, 422, 429, 502, 503, 504),
     },
   }),
   listOrders: defineEndpoint({
@@ -103,9 +105,10 @@ export const gatewayApi = {
     access: ['customer'],
     params: OrderParams,
     body: PayOrderRequest,
+    headers: IdempotencyHeaders,
     responses: {
       200: Order,
-      ...problemResponses(400, 401, 402, 403, 404, 409, 413, 415, 429, 502, 503, 504),
+      ...problemResponses(400, 401, 402, 403, 404, 409, 413, 415, 422, 429, 502, 503, 504),
     },
   }),
   cancelOrder: defineEndpoint({
@@ -114,7 +117,11 @@ export const gatewayApi = {
     summary: 'Cancel your order, refunding it when paid; 409 once preparation has started',
     access: ['customer'],
     params: OrderParams,
-    responses: { 200: Order, ...problemResponses(400, 401, 403, 404, 409, 429, 502, 503, 504) },
+    headers: IdempotencyHeaders,
+    responses: {
+      200: Order,
+      ...problemResponses(400, 401, 403, 404, 409, 422, 429, 502, 503, 504),
+    },
   }),
   getTimeline: defineEndpoint({
     method: 'GET',
@@ -192,6 +199,37 @@ export const gatewayApi = {
       ...problemResponses(400, 401, 403, 413, 415, 429, 502, 503, 504),
     },
   }),
+  listDeadLetters: defineEndpoint({
+    method: 'GET',
+    path: '/api/ops/dead-letters',
+    summary: 'Messages that exhausted their retries in any outbox (order, kitchen), oldest first',
+    access: ['admin'],
+    responses: { 200: DeadLetterList, ...problemResponses(401, 403, 429, 502, 503, 504) },
+  }),
+  retryDeadLetter: defineEndpoint({
+    method: 'POST',
+    path: '/api/ops/dead-letters/:deadLetterId/retry',
+    summary: 'Deliver a dead letter again; its receiver deduplicates by message id',
+    access: ['admin'],
+    params: DeadLetterParams,
+    responses: {
+      200: DeadLetter,
+      ...problemResponses(400, 401, 403, 404, 409, 429, 502, 503, 504),
+    },
+  }),
+  setFaults: defineEndpoint({
+    method: 'PUT',
+    path: '/api/ops/faults/:service',
+    summary:
+      'Inject faults into the order, payment or kitchen service: a failure rate and added latency; zeros switch them off',
+    access: ['admin'],
+    params: FaultParams,
+    body: FaultSettings,
+    responses: {
+      200: FaultSettings,
+      ...problemResponses(400, 401, 403, 413, 415, 429, 502, 503, 504),
+    },
+  }),
   liveness: defineEndpoint({
     method: 'GET',
     path: '/healthz',
@@ -241,6 +279,9 @@ export function gatewayOpenApiDocument(version: string): OpenAPIObject {
       TimelineStep,
       LiveClientMessage,
       LiveServerMessage,
+      DeadLetter,
+      DeadLetterList,
+      FaultSettings,
       HealthStatus,
       ValidationIssue,
     },

@@ -8,6 +8,7 @@ export * from './kitchen-api.js';
 export * from './live-updates.js';
 export * from './menu.js';
 export * from './openapi.js';
+export * from './ops.js';
 export * from './order-api.js';
 export * from './orders.js';
 export * from './payment-api.js';

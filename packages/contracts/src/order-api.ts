@@ -1,4 +1,4 @@
-import { NoContent } from './common.js';
+import { IdempotencyHeaders, NoContent } from './common.js';
 import { defineEndpoint } from './endpoint.js';
 import { TicketStatusReport, TicketStatusReportAck } from './kitchen.js';
 import { Menu } from './menu.js';
@@ -28,7 +28,8 @@ export const orderApi = {
     path: '/orders',
     summary: 'Price the items from the menu and store the order as PENDING_PAYMENT',
     body: CreateOrderRequest,
-    responses: { 201: Order, ...problemResponses(400, 401, 403, 409) },
+    headers: IdempotencyHeaders,
+    responses: { 201: Order, ...problemResponses(400, 401, 403, 409, 422) },
   }),
   listOrders: defineEndpoint({
     method: 'GET',
@@ -51,14 +52,19 @@ export const orderApi = {
       'Charge the order through the payment service; captured makes it PAID, declined answers 402',
     params: OrderParams,
     body: PayOrderRequest,
-    responses: { 200: Order, ...problemResponses(400, 401, 402, 403, 404, 409, 502, 503, 504) },
+    headers: IdempotencyHeaders,
+    responses: {
+      200: Order,
+      ...problemResponses(400, 401, 402, 403, 404, 409, 422, 502, 503, 504),
+    },
   }),
   cancelOrder: defineEndpoint({
     method: 'POST',
     path: '/orders/:orderId/cancel',
     summary: 'Cancel an unpaid order, or a paid one whose ticket is still queued (refunding it)',
     params: OrderParams,
-    responses: { 200: Order, ...problemResponses(400, 401, 403, 404, 409, 502, 503, 504) },
+    headers: IdempotencyHeaders,
+    responses: { 200: Order, ...problemResponses(400, 401, 403, 404, 409, 422, 502, 503, 504) },
   }),
   getTimeline: defineEndpoint({
     method: 'GET',

@@ -83,6 +83,11 @@ export const problemTypes = define({
     status: 409,
     title: 'A menu item is not available',
   },
+  idempotencyRequestInFlight: {
+    code: 'idempotency-request-in-flight',
+    status: 409,
+    title: 'A request with this idempotency key is still being processed',
+  },
   idempotencyKeyReused: {
     code: 'idempotency-key-reused',
     status: 422,

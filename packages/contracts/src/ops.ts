@@ -1,0 +1,81 @@
+import { z } from 'zod';
+import { ResourceId, Timestamp } from './common.js';
+import { defineEndpoint } from './endpoint.js';
+import { problemResponses } from './problem.js';
+
+/** The services that keep an outbox, and so may hold dead letters. */
+export const ServiceWithOutbox = z.enum(['order', 'kitchen']);
+export type ServiceWithOutbox = z.infer<typeof ServiceWithOutbox>;
+
+/** The services faults can be injected into. */
+export const FaultyService = z.enum(['order', 'payment', 'kitchen']);
+export type FaultyService = z.infer<typeof FaultyService>;
+
+/**
+ * An outbox message that exhausted its retries (or was refused for good) and was set aside.
+ * Its public id is `<service>-<messageId>`, such as `order-msg_01…`, naming where it lives.
+ */
+export const DeadLetter = z.object({
+  id: ResourceId,
+  service: ServiceWithOutbox,
+  messageId: z.string(),
+  destination: z.string(),
+  payload: z.unknown(),
+  attempts: z.int().min(0),
+  lastError: z.string().nullable(),
+  requestId: z.string().nullable(),
+  createdAt: Timestamp,
+});
+export type DeadLetter = z.infer<typeof DeadLetter>;
+
+/** Dead letters, oldest first. */
+export const DeadLetterList = z.object({ items: z.array(DeadLetter) });
+export type DeadLetterList = z.infer<typeof DeadLetterList>;
+
+/** The path parameters of `POST /api/ops/dead-letters/{deadLetterId}/retry`. */
+export const DeadLetterParams = z.strictObject({ deadLetterId: ResourceId });
+export type DeadLetterParams = z.infer<typeof DeadLetterParams>;
+
+/** The path parameters of a service's own `POST /ops/dead-letters/:messageId/retry`. */
+export const OutboxMessageParams = z.strictObject({ messageId: ResourceId });
+export type OutboxMessageParams = z.infer<typeof OutboxMessageParams>;
+
+/** Deliberate faults in one service: a share of requests failing with 503, and added latency. */
+export const FaultSettings = z.strictObject({
+  /** The share of requests answered 503 at once, from 0 (none, the default) to 1 (all). */
+  failureRate: z.number().min(0).max(1),
+  /** Milliseconds added before every request is handled; 0 by default. */
+  latencyMs: z.int().min(0).max(30_000),
+});
+export type FaultSettings = z.infer<typeof FaultSettings>;
+
+/** The path parameters of `PUT /api/ops/faults/{service}`. */
+export const FaultParams = z.strictObject({ service: FaultyService });
+export type FaultParams = z.infer<typeof FaultParams>;
+
+/**
+ * The operations API each service serves on its own port, for the gateway's admin routes:
+ * its dead letters (services with an outbox) and its injected faults.
+ */
+export const opsApi = {
+  listDeadLetters: defineEndpoint({
+    method: 'GET',
+    path: '/ops/dead-letters',
+    summary: "The service's dead letters, oldest first",
+    responses: { 200: DeadLetterList, ...problemResponses(401, 403) },
+  }),
+  retryDeadLetter: defineEndpoint({
+    method: 'POST',
+    path: '/ops/dead-letters/:messageId/retry',
+    summary: 'Put a dead letter back in the outbox, to be delivered again from the first attempt',
+    params: OutboxMessageParams,
+    responses: { 200: DeadLetter, ...problemResponses(400, 401, 403, 404, 409) },
+  }),
+  setFaults: defineEndpoint({
+    method: 'PUT',
+    path: '/ops/faults',
+    summary: 'Set the faults injected into this service; zeros switch them off',
+    body: FaultSettings,
+    responses: { 200: FaultSettings, ...problemResponses(400, 401, 403) },
+  }),
+};
