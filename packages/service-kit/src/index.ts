@@ -4,6 +4,7 @@ export * from './correlation.js';
 export * from './database.js';
 export * from './event-stream.js';
 export * from './handle.js';
+export * from './idempotency.js';
 export * from './ids.js';
 export * from './internal-auth.js';
 export * from './lifecycle.js';
