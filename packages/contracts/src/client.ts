@@ -25,13 +25,49 @@ export interface CallContext {
   user?: EndUser;
 }
 
+/** One call as a {@link CallPolicy} sees it, before it is sent. */
+export interface OutgoingCall {
+  /** The downstream's name. */
+  service: string;
+  /** The HTTP method, upper case. */
+  method: string;
+  /** The filled path, without the query string. */
+  path: string;
+  /** The headers the call carries (lower-case names), such as `idempotency-key`. */
+  headers: Readonly<Record<string, string>>;
+}
+
+/** A downstream's answer before its contract reads it: what a {@link CallPolicy} decides on. */
+export interface RawAnswer {
+  status: number;
+  /** The answer's headers with lower-case names, such as `retry-after`. */
+  headers: Readonly<Record<string, string>>;
+  /** The body, parsed as JSON when it is JSON. */
+  body: unknown;
+}
+
+/**
+ * Runs one call, for timeouts, retries, circuit breaking and the like. `send` makes one
+ * attempt and gives up when `signal` aborts (rejecting with the signal's reason); it rejects
+ * with {@link UpstreamUnavailableError} when the downstream cannot be reached. The policy
+ * resolves to the answer the client then reads against the contract, or rejects with the
+ * error the call fails with.
+ */
+export type CallPolicy = (
+  call: OutgoingCall,
+  send: (signal: AbortSignal) => Promise<RawAnswer>,
+) => Promise<RawAnswer>;
+
 /** Options of a typed client. */
 export interface ClientOptions {
   /** The downstream's name, used in error details (`payment`, `kitchen`, …). */
   service: string;
   /** The downstream's base URL, such as `http://localhost:3002`. */
   baseUrl: string;
-  /** How long a call may take before it fails with 504; default 5 s. */
+  /**
+   * How long a call may take before it fails with 504; default 5 s. With a `policy`, the
+   * policy times the calls instead.
+   */
   timeoutMs?: number;
   /** How host names resolve to replica addresses; the system resolver when unset. */
   resolve?: Resolver;
@@ -39,6 +75,8 @@ export interface ClientOptions {
   prepareHeaders?: (
     context: CallContext,
   ) => Promise<Record<string, string>> | Record<string, string>;
+  /** Wraps every call, such as in resilience policies; without one, each call is sent once. */
+  policy?: CallPolicy;
 }
 
 /** One method per endpoint record: takes the declared request parts, resolves to a declared response. */
@@ -49,12 +87,20 @@ export type Client<C extends Contract> = {
   ) => Promise<ResponseOf<C[K]>>;
 };
 
-/** The downstream could not be reached (refused, reset, DNS): answered as 503. */
+/**
+ * The downstream could not be reached (refused, reset, DNS), or is not being called for a
+ * while (an open circuit breaker, too many calls in progress): answered as 503, with
+ * `Retry-After` when it is known when to try again.
+ */
 export class UpstreamUnavailableError extends ProblemError {
-  constructor(service: string, reason: string) {
+  /** When a new call may succeed, in seconds from now, if known. */
+  readonly retryAfterSeconds: number | undefined;
+
+  constructor(service: string, reason: string, retryAfterSeconds?: number) {
     super(problemTypes.serviceUnavailable, `The ${service} service is unavailable (${reason})`, {
       service,
     });
+    this.retryAfterSeconds = retryAfterSeconds;
   }
 }
 
@@ -86,6 +132,14 @@ export class UnexpectedResponseError extends ProblemError {
 
 const sharedBalancer = new ReplicaBalancer();
 
+function stringHeaders(response: AxiosResponse<unknown>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(response.headers).filter(
+      (entry): entry is [string, string] => typeof entry[1] === 'string',
+    ),
+  );
+}
+
 /**
  * Builds a typed client from endpoint records. Each call fills the path, sends query,
  * body and headers, and resolves to `{ status, body }` for any status the record
@@ -103,7 +157,8 @@ export function createClient<const C extends Contract>(
   const balancer = options.resolve ? new ReplicaBalancer(options.resolve) : sharedBalancer;
   const transport: AxiosInstance = axios.create({
     baseURL: options.baseUrl,
-    timeout: timeoutMs,
+    // A policy sets its own time limit through the signal it gives each attempt.
+    timeout: options.policy ? 0 : timeoutMs,
     validateStatus: () => true,
     maxRedirects: 0,
     headers: { accept: 'application/json, application/problem+json' },
@@ -119,30 +174,41 @@ export function createClient<const C extends Contract>(
       ...(request.headers as Record<string, string> | undefined),
     };
     if (context.requestId) headers['x-request-id'] = context.requestId;
+    const path = fillPath(endpoint.path, request.params as Record<string, unknown> | undefined);
 
-    let response: AxiosResponse<unknown>;
-    try {
-      const agent = await balancer.agentFor(baseUrl);
-      response = await transport.request({
-        method: endpoint.method,
-        url: fillPath(endpoint.path, request.params as Record<string, unknown> | undefined),
-        params: request.query,
-        data: request.body,
-        headers,
-        httpAgent: agent,
-        httpsAgent: agent,
-      });
-    } catch (error) {
-      if (isAxiosError(error) && (error.code === 'ECONNABORTED' || error.code === 'ETIMEDOUT')) {
-        throw new UpstreamTimeoutError(options.service, timeoutMs);
+    const send = async (signal?: AbortSignal): Promise<RawAnswer> => {
+      try {
+        const agent = await balancer.agentFor(baseUrl);
+        const response = await transport.request({
+          method: endpoint.method,
+          url: path,
+          params: request.query,
+          data: request.body,
+          headers,
+          httpAgent: agent,
+          httpsAgent: agent,
+          signal,
+        });
+        return { status: response.status, headers: stringHeaders(response), body: response.data };
+      } catch (error) {
+        if (signal?.aborted) throw signal.reason ?? error;
+        if (isAxiosError(error) && (error.code === 'ECONNABORTED' || error.code === 'ETIMEDOUT')) {
+          throw new UpstreamTimeoutError(options.service, timeoutMs);
+        }
+        // The replica may be gone: look the name up again before the next call.
+        balancer.forget(baseUrl.hostname);
+        const code = (error as { code?: unknown } | null)?.code;
+        const reason =
+          typeof code === 'string' ? code : error instanceof Error ? error.message : String(error);
+        throw new UpstreamUnavailableError(options.service, reason);
       }
-      // The replica may be gone: look the name up again before the next call.
-      balancer.forget(baseUrl.hostname);
-      const code = (error as { code?: unknown } | null)?.code;
-      const reason =
-        typeof code === 'string' ? code : error instanceof Error ? error.message : String(error);
-      throw new UpstreamUnavailableError(options.service, reason);
-    }
+    };
+    const response = options.policy
+      ? await options.policy(
+          { service: options.service, method: endpoint.method, path, headers },
+          send,
+        )
+      : await send();
 
     const schema = endpoint.responses[response.status];
     if (!schema) {
@@ -152,7 +218,7 @@ export function createClient<const C extends Contract>(
         `status ${response.status}`,
       );
     }
-    const parsed = schema.safeParse(response.data);
+    const parsed = schema.safeParse(response.body);
     if (!parsed.success) {
       throw new UnexpectedResponseError(
         options.service,

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
+  type CallPolicy,
   createClient,
   defineEndpoint,
   Problem,
@@ -153,5 +154,70 @@ describe('createClient', () => {
 
     await expect(call).rejects.toBeInstanceOf(UpstreamUnavailableError);
     await expect(call).rejects.toMatchObject({ status: 503 });
+  });
+
+  it('passes each call through the policy, which sees the call and the raw answer', async () => {
+    const { url } = await stub((res) =>
+      res.writeHead(503, { 'retry-after': '7' }).end(JSON.stringify({ busy: true })),
+    );
+    const seen: unknown[] = [];
+    const policy: CallPolicy = async (call, send) => {
+      const answer = await send(new AbortController().signal);
+      seen.push(call, answer);
+      return { status: 200, headers: {}, body: { id: 'from-policy', size: 1 } };
+    };
+    const client = createClient(widgetApi, { service: 'widgets', baseUrl: url, policy });
+
+    const response = await client.getWidget(
+      { params: { widgetId: 'w1' }, query: {} },
+      { requestId: 'req-9' },
+    );
+
+    expect(response).toEqual({ status: 200, body: { id: 'from-policy', size: 1 } });
+    expect(seen[0]).toMatchObject({
+      service: 'widgets',
+      method: 'GET',
+      path: '/widgets/w1',
+      headers: { 'x-request-id': 'req-9' },
+    });
+    expect(seen[1]).toMatchObject({
+      status: 503,
+      headers: { 'retry-after': '7' },
+      body: { busy: true },
+    });
+  });
+
+  it('lets the policy send a call again', async () => {
+    let calls = 0;
+    const { url } = await stub((res) => {
+      calls += 1;
+      json(res, calls === 1 ? 503 : 201, { id: 'w3', size: 2 });
+    });
+    const policy: CallPolicy = async (_call, send) => {
+      const first = await send(new AbortController().signal);
+      return first.status === 503 ? send(new AbortController().signal) : first;
+    };
+    const client = createClient(widgetApi, { service: 'widgets', baseUrl: url, policy });
+
+    const response = await client.createWidget({ body: { size: 2 } });
+
+    expect(response).toEqual({ status: 201, body: { id: 'w3', size: 2 } });
+    expect(calls).toBe(2);
+  });
+
+  it("rejects an attempt with the reason of the policy's signal once it aborts", async () => {
+    const { url } = await stub(() => {});
+    const reason = new Error('over budget');
+    const policy: CallPolicy = (_call, send) => {
+      const controller = new AbortController();
+      const attempt = send(controller.signal);
+      setTimeout(() => controller.abort(reason), 20);
+      return attempt;
+    };
+    const client = createClient(widgetApi, { service: 'widgets', baseUrl: url, policy });
+
+    const call = client.getWidget({ params: { widgetId: 'w1' }, query: {} });
+
+    await expect(call).rejects.toBe(reason);
   });
 });

@@ -13,5 +13,6 @@ export * from './long-lived.js';
 export * from './migrations.js';
 export * from './outbox.js';
 export * from './problems.js';
+export * from './resilience.js';
 export * from './service-client.js';
 export * from './trace-context.js';

@@ -53,7 +53,8 @@ const bodyParserProblems: Record<string, ProblemType> = {
 };
 
 /**
- * The one error middleware: a {@link ProblemError} becomes its problem document, a
+ * The one error middleware: a {@link ProblemError} becomes its problem document (with
+ * `Retry-After` when it carries `retryAfterSeconds`), a
  * client error found by express's router or body parser its 4xx, anything else a
  * logged 500 without internals.
  */
@@ -65,6 +66,9 @@ export function problemErrorHandler(log: Logger): ErrorRequestHandler {
     }
     if (error instanceof ProblemError) {
       if (error.status >= 500) req.log?.warn({ err: error }, 'downstream failure');
+      // Such as a downstream's open circuit breaker, which knows when it will try again.
+      const { retryAfterSeconds } = error as { retryAfterSeconds?: unknown };
+      if (typeof retryAfterSeconds === 'number') res.set('retry-after', String(retryAfterSeconds));
       sendProblem(res, error.problemType, error.message, error.extensions);
       return;
     }

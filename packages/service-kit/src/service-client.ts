@@ -1,6 +1,7 @@
 import { type Client, type Contract, createClient } from '@cheesecake/contracts';
 import { correlationHeaders } from './correlation.js';
 import { internalHeaders } from './internal-auth.js';
+import { DownstreamPolicy, type ResilienceOptions } from './resilience.js';
 
 /** Where a service calls another one, and with which credential. */
 export interface ServiceClientOptions {
@@ -11,13 +12,23 @@ export interface ServiceClientOptions {
   baseUrl: string;
   /** The secret internal credentials are signed with. */
   secret: string;
+  /** The budget of each call, retries included. */
   timeoutMs: number;
+  /**
+   * The policies the calls go through, to share them with other callers of `to`; without
+   * one, the client makes its own from `resilience`.
+   */
+  policy?: DownstreamPolicy;
+  /** Settings of the client's own policies: retries, breaker, bulkhead, logger. */
+  resilience?: Omit<ResilienceOptions, 'service' | 'timeoutMs'>;
 }
 
 /**
  * A typed client from one service to another: every call carries a fresh internal
  * credential from `from` to `to`, with the end user of the call when there is one, and
- * the correlation of the request or delivery it is made for (request id and trace).
+ * the correlation of the request or delivery it is made for (request id and trace). Every
+ * call goes through the {@link DownstreamPolicy} of `to`: a timeout, a bulkhead, retries
+ * when the call is safe to repeat, and a circuit breaker.
  */
 export function createServiceClient<const C extends Contract>(
   contract: C,
@@ -28,10 +39,18 @@ export function createServiceClient<const C extends Contract>(
     issuer: options.from,
     audience: options.to,
   });
+  const policy =
+    options.policy ??
+    new DownstreamPolicy({
+      ...options.resilience,
+      service: options.to,
+      timeoutMs: options.timeoutMs,
+    });
   return createClient(contract, {
     service: options.to,
     baseUrl: options.baseUrl,
     timeoutMs: options.timeoutMs,
+    policy: policy.forClient,
     prepareHeaders: async (context) => ({
       ...correlationHeaders(),
       ...(await credential(context)),

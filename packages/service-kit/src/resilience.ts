@@ -1,0 +1,303 @@
+import {
+  type CallPolicy,
+  UpstreamTimeoutError,
+  UpstreamUnavailableError,
+} from '@cheesecake/contracts';
+import {
+  bulkhead,
+  CircuitState,
+  ConsecutiveBreaker,
+  circuitBreaker,
+  DelegateBackoff,
+  ExponentialBackoff,
+  fullJitterGenerator,
+  handleType,
+  type IBackoff,
+  type IPolicy,
+  type IRetryBackoffContext,
+  isBrokenCircuitError,
+  isBulkheadRejectedError,
+  isTaskCancelledError,
+  retry,
+  TimeoutStrategy,
+  timeout,
+  wrap,
+} from 'cockatiel';
+import type { Logger } from './logger.js';
+
+/** The state of a downstream's circuit breaker. */
+export type BreakerState = 'closed' | 'open' | 'half-open';
+
+/** The settings of a {@link DownstreamPolicy} that have defaults. */
+export interface ResilienceSettings {
+  /** Attempts after the first, for a call that may be repeated; default 2. */
+  retries: number;
+  /** The first backoff's ceiling; each further one doubles it, with full jitter. Default 100 ms. */
+  retryDelayMs: number;
+  /** The longest `Retry-After` waited for; an answer asking for longer is not retried. Default 2 s. */
+  maxRetryAfterMs: number;
+  /** Failures in a row (unreachable, timed out, 5xx) that open the circuit; default 5. */
+  breakerThreshold: number;
+  /** How long an open circuit fails calls at once before letting one trial call through; default 5 s. */
+  halfOpenAfterMs: number;
+  /** Calls in progress at once; default 20. */
+  maxConcurrent: number;
+  /** Calls waiting for one of those places; further calls fail at once. Default 20. */
+  maxQueued: number;
+}
+
+/** What the calls to one downstream are protected by. */
+export interface ResilienceOptions extends Partial<ResilienceSettings> {
+  /** The downstream's name, in errors, logs and state changes. */
+  service: string;
+  /** The whole budget of a call, waiting for a place and retries included: past it, 504. */
+  timeoutMs: number;
+  /** Where breaker state changes are logged: warn when it opens, info when it closes. */
+  log?: Logger;
+  /** Told of every breaker state change, such as for metrics. */
+  onStateChange?: (service: string, state: BreakerState) => void;
+}
+
+/** The defaults of {@link ResilienceSettings}. */
+export const DEFAULT_RESILIENCE: Readonly<ResilienceSettings> = {
+  retries: 2,
+  retryDelayMs: 100,
+  maxRetryAfterMs: 2_000,
+  breakerThreshold: 5,
+  halfOpenAfterMs: 5_000,
+  maxConcurrent: 20,
+  maxQueued: 20,
+};
+
+/** What the policies need to know about one call. */
+export interface CallTraits<T> {
+  /** Whether the call may be sent again: safe or keyed, and with a body that can be resent. */
+  retriable: boolean;
+  /** The status of an answer and its `Retry-After` header, if any. */
+  read(answer: T): { status: number; retryAfter?: string };
+  /** Releases an answer that is dropped for a retry, such as an unread stream. */
+  discard?(answer: T): void;
+  /** Ends the call when whoever waits for it gives up, such as a client going away. */
+  signal?: AbortSignal;
+}
+
+/** An attempt's answer as the policies judge it. */
+interface Outcome<T> {
+  answer: T;
+  status: number;
+  retryAfterMs: number | undefined;
+  discard(): void;
+}
+
+const RETRIED_STATUSES = new Set([502, 503, 504]);
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
+// A full bulkhead frees up as calls finish, within about a second on a healthy downstream.
+const BULKHEAD_RETRY_AFTER_SECONDS = 1;
+
+const STATE_NAMES: Record<CircuitState, BreakerState> = {
+  [CircuitState.Closed]: 'closed',
+  [CircuitState.Open]: 'open',
+  [CircuitState.HalfOpen]: 'half-open',
+  [CircuitState.Isolated]: 'open',
+};
+
+/** Whether a call may be sent twice without harm: an idempotent method, or an `Idempotency-Key`. */
+export function isRetriable(method: string, headers: Readonly<Record<string, unknown>>): boolean {
+  return SAFE_METHODS.has(method.toUpperCase()) || headers['idempotency-key'] !== undefined;
+}
+
+/**
+ * The milliseconds a `Retry-After` value (seconds, or an HTTP date) asks to wait, or
+ * undefined when there is none or it cannot be read.
+ */
+export function retryAfterMs(value: string | undefined, now = Date.now()): number | undefined {
+  if (value === undefined) return undefined;
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1_000;
+  const at = Date.parse(trimmed);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+/**
+ * The policies every call to one downstream goes through, built with cockatiel. Outermost
+ * first: a timeout over the whole call (`timeoutMs`: 504); a bulkhead, so a slow downstream
+ * holds at most `maxConcurrent` calls and `maxQueued` waiting ones (beyond: 503 at once); for
+ * retriable calls only, retries with exponential backoff and full jitter on an unreachable
+ * downstream or a 502/503/504, waiting `Retry-After` instead when the answer has one; and a
+ * circuit breaker that opens after `breakerThreshold` failures in a row (unreachable, timed
+ * out, any 5xx; never a 4xx), fails calls at once with a 503 and `Retry-After` while open,
+ * and closes again once a trial call after `halfOpenAfterMs` succeeds.
+ *
+ * Make one per downstream and share it between everything that calls that downstream.
+ */
+export class DownstreamPolicy {
+  readonly #service: string;
+  readonly #timeoutMs: number;
+  readonly #settings: ResilienceSettings;
+  readonly #withRetries: IPolicy;
+  readonly #once: IPolicy;
+  #state: BreakerState = 'closed';
+  #trialAt = 0;
+
+  constructor(options: ResilienceOptions) {
+    const { service, timeoutMs, log, onStateChange, ...settings } = options;
+    this.#service = service;
+    this.#timeoutMs = timeoutMs;
+    this.#settings = { ...DEFAULT_RESILIENCE, ...withoutUndefined(settings) };
+    const { breakerThreshold, halfOpenAfterMs, maxConcurrent, maxQueued } = this.#settings;
+
+    const breaker = circuitBreaker(
+      handleType(UpstreamUnavailableError)
+        .orType(UpstreamTimeoutError)
+        .orWhenResult((outcome) => (outcome as Outcome<unknown>).status >= 500),
+      { halfOpenAfter: halfOpenAfterMs, breaker: new ConsecutiveBreaker(breakerThreshold) },
+    );
+    breaker.onBreak(() => {
+      this.#trialAt = Date.now() + halfOpenAfterMs;
+    });
+    breaker.onStateChange((circuitState) => {
+      const state = STATE_NAMES[circuitState];
+      this.#state = state;
+      if (state === 'open') {
+        log?.warn(
+          { downstream: service, retryInMs: halfOpenAfterMs },
+          `circuit to ${service} opened: calls fail at once`,
+        );
+      } else if (state === 'closed') {
+        log?.info({ downstream: service }, `circuit to ${service} closed: calls go through again`);
+      }
+      onStateChange?.(service, state);
+    });
+
+    const retries = retry(
+      handleType(UpstreamUnavailableError).orWhenResult((result) => {
+        const outcome = result as Outcome<unknown>;
+        return (
+          RETRIED_STATUSES.has(outcome.status) &&
+          (outcome.retryAfterMs ?? 0) <= this.#settings.maxRetryAfterMs
+        );
+      }),
+      { maxAttempts: this.#settings.retries, backoff: this.#backoff() },
+    );
+    // The retried answer is never read: free its connection.
+    retries.onRetry((failure) => {
+      if ('value' in failure) (failure.value as Outcome<unknown>).discard();
+    });
+
+    // Over the whole call, so a caller's budget holds however long it queues or retries. The
+    // signal stays open once an answer is returned, as a streamed answer is still being read.
+    const budget = timeout(timeoutMs, {
+      strategy: TimeoutStrategy.Aggressive,
+      abortOnReturn: false,
+    });
+    const places = bulkhead(maxConcurrent, maxQueued);
+    this.#withRetries = wrap(budget, places, retries, breaker);
+    this.#once = wrap(budget, places, breaker);
+  }
+
+  /** The downstream this policy protects. */
+  get service(): string {
+    return this.#service;
+  }
+
+  /** The circuit breaker's state. */
+  get state(): BreakerState {
+    return this.#state;
+  }
+
+  /**
+   * Runs a call through the policies: `attempt` sends it once and must give up when its
+   * signal aborts. Resolves to the answer to use (possibly a 5xx the retries gave up on);
+   * rejects with {@link UpstreamUnavailableError} (open circuit, full bulkhead, unreachable)
+   * or {@link UpstreamTimeoutError} (over the budget), or the caller's own abort reason.
+   */
+  async execute<T>(
+    attempt: (signal: AbortSignal) => Promise<T>,
+    traits: CallTraits<T>,
+  ): Promise<T> {
+    const policy = traits.retriable ? this.#withRetries : this.#once;
+    try {
+      const outcome = await policy.execute(
+        ({ signal }) => this.#attempt(attempt, traits, signal),
+        traits.signal,
+      );
+      return outcome.answer;
+    } catch (error) {
+      throw this.#asProblem(error, traits.signal);
+    }
+  }
+
+  /** The policies as the hook of a typed client (`createClient`'s `policy` option). */
+  readonly forClient: CallPolicy = (call, send) =>
+    this.execute(send, {
+      retriable: isRetriable(call.method, call.headers),
+      read: (answer) => ({ status: answer.status, retryAfter: answer.headers['retry-after'] }),
+    });
+
+  async #attempt<T>(
+    attempt: (signal: AbortSignal) => Promise<T>,
+    traits: CallTraits<T>,
+    signal: AbortSignal,
+  ): Promise<Outcome<T>> {
+    const timedOut = () => signal.aborted && !traits.signal?.aborted;
+    let answer: T;
+    try {
+      answer = await attempt(signal);
+    } catch (error) {
+      // Counted by the breaker as the downstream's failure, unlike the caller giving up.
+      if (timedOut()) throw new UpstreamTimeoutError(this.#service, this.#timeoutMs);
+      throw error;
+    }
+    const { status, retryAfter } = traits.read(answer);
+    const outcome = {
+      answer,
+      status,
+      retryAfterMs: retryAfterMs(retryAfter),
+      discard: () => traits.discard?.(answer),
+    };
+    if (signal.aborted) {
+      // Answered after the budget ran out: nobody will read it.
+      outcome.discard();
+      throw timedOut() ? new UpstreamTimeoutError(this.#service, this.#timeoutMs) : signal.reason;
+    }
+    return outcome;
+  }
+
+  #asProblem(error: unknown, signal: AbortSignal | undefined): unknown {
+    if (signal?.aborted) return error;
+    if (isBrokenCircuitError(error)) {
+      const seconds = Math.max(1, Math.ceil((this.#trialAt - Date.now()) / 1_000));
+      return new UpstreamUnavailableError(this.#service, 'its circuit is open', seconds);
+    }
+    if (isBulkheadRejectedError(error)) {
+      return new UpstreamUnavailableError(
+        this.#service,
+        'too many calls in progress',
+        BULKHEAD_RETRY_AFTER_SECONDS,
+      );
+    }
+    if (isTaskCancelledError(error))
+      return new UpstreamTimeoutError(this.#service, this.#timeoutMs);
+    return error;
+  }
+
+  /** Exponential backoff with full jitter, or the answer's `Retry-After` when it has one. */
+  #backoff(): DelegateBackoff<IRetryBackoffContext<unknown>, IBackoff<unknown>> {
+    const exponential = new ExponentialBackoff({
+      generator: fullJitterGenerator,
+      initialDelay: this.#settings.retryDelayMs,
+    });
+    return new DelegateBackoff((context, previous?: IBackoff<unknown>) => {
+      const jitter = previous ? previous.next(context) : exponential.next();
+      const asked =
+        'value' in context.result ? (context.result.value as Outcome<unknown>) : undefined;
+      return { delay: asked?.retryAfterMs ?? jitter.duration, state: jitter };
+    });
+  }
+}
+
+function withoutUndefined<T extends object>(settings: T): Partial<T> {
+  return Object.fromEntries(
+    Object.entries(settings).filter(([, value]) => value !== undefined),
+  ) as Partial<T>;
+}

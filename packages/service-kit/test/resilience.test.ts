@@ -1,0 +1,264 @@
+import {
+  defineEndpoint,
+  IdempotencyHeaders,
+  UpstreamUnavailableError,
+} from '@cheesecake/contracts';
+import express, { type Response } from 'express';
+import request from 'supertest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { z } from 'zod';
+import {
+  type BreakerState,
+  createServiceClient,
+  problemErrorHandler,
+  type ResilienceOptions,
+} from '../src/index.js';
+import {
+  expectProblem,
+  type RunningServer,
+  silentLogger,
+  startServer,
+  TEST_INTERNAL_SECRET,
+} from '../src/testing.js';
+
+const Widget = z.object({ id: z.string() });
+const widgetApi = {
+  getWidget: defineEndpoint({
+    method: 'GET',
+    path: '/widgets/:widgetId',
+    summary: 'One widget',
+    params: z.object({ widgetId: z.string() }),
+    responses: { 200: Widget },
+  }),
+  createWidget: defineEndpoint({
+    method: 'POST',
+    path: '/widgets',
+    summary: 'A new widget',
+    headers: IdempotencyHeaders,
+    body: z.object({ name: z.string() }),
+    responses: { 201: Widget },
+  }),
+};
+
+/** How the stub answers its n-th call (0-based); the last one keeps answering. */
+type Answer = (res: Response) => void;
+
+const ok = (status: number) => (res: Response) => res.status(status).json({ id: 'w1' });
+const failing =
+  (status: number, headers: Record<string, string> = {}) =>
+  (res: Response) =>
+    res.status(status).set(headers).json({ oops: true });
+
+// Taken before any test fakes the clock.
+const realSetTimeout = globalThis.setTimeout;
+async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => realSetTimeout(resolve, 5));
+}
+
+let stub: RunningServer | undefined;
+afterEach(async () => {
+  vi.useRealTimers();
+  await stub?.close();
+  stub = undefined;
+});
+
+/** A downstream that answers its calls in turn with `answers`, counting them. */
+async function startWidgets(...answers: Answer[]): Promise<{ url: string; calls: () => number }> {
+  let calls = 0;
+  const app = express();
+  app.all('/widgets{/:widgetId}', (_req, res) => {
+    const answer = answers[Math.min(calls, answers.length - 1)];
+    calls += 1;
+    answer?.(res);
+  });
+  stub = await startServer(app);
+  return { url: stub.url, calls: () => calls };
+}
+
+function widgetsClient(url: string, resilience: ResilienceOptions | object = {}) {
+  return createServiceClient(widgetApi, {
+    from: 'test',
+    to: 'widgets',
+    baseUrl: url,
+    secret: TEST_INTERNAL_SECRET,
+    timeoutMs: 5_000,
+    resilience: { retryDelayMs: 1, ...resilience },
+  });
+}
+
+const getWidget = (client: ReturnType<typeof widgetsClient>) =>
+  client.getWidget({ params: { widgetId: 'w1' } });
+
+describe('retries', () => {
+  it('retries a GET answered 503 and resolves to the answer that follows', async () => {
+    const widgets = await startWidgets(failing(503), ok(200));
+    const client = widgetsClient(widgets.url);
+
+    const answer = await getWidget(client);
+
+    expect(answer).toEqual({ status: 200, body: { id: 'w1' } });
+    expect(widgets.calls()).toBe(2);
+  });
+
+  it('retries a GET whose downstream cannot be reached, then gives up with 503', async () => {
+    const widgets = await startWidgets(ok(200));
+    await stub?.close();
+    stub = undefined;
+    const client = widgetsClient(widgets.url, { retries: 2 });
+
+    const call = getWidget(client);
+
+    await expect(call).rejects.toBeInstanceOf(UpstreamUnavailableError);
+    await expect(call).rejects.toMatchObject({ status: 503 });
+  });
+
+  it('never retries a POST without an idempotency key', async () => {
+    const widgets = await startWidgets(failing(503), ok(201));
+    const client = widgetsClient(widgets.url);
+
+    const call = client.createWidget({ headers: {}, body: { name: 'gear' } });
+
+    await expect(call).rejects.toMatchObject({ status: 502, upstreamStatus: 503 });
+    expect(widgets.calls()).toBe(1);
+  });
+
+  it('retries a POST that carries an idempotency key', async () => {
+    const widgets = await startWidgets(failing(502), ok(201));
+    const client = widgetsClient(widgets.url);
+
+    const answer = await client.createWidget({
+      headers: { 'idempotency-key': 'key-1' },
+      body: { name: 'gear' },
+    });
+
+    expect(answer).toEqual({ status: 201, body: { id: 'w1' } });
+    expect(widgets.calls()).toBe(2);
+  });
+
+  it('never retries a 500 or a 4xx', async () => {
+    const widgets = await startWidgets(failing(500), ok(200));
+    const client = widgetsClient(widgets.url);
+
+    const call = getWidget(client);
+
+    await expect(call).rejects.toMatchObject({ status: 502, upstreamStatus: 500 });
+    expect(widgets.calls()).toBe(1);
+  });
+
+  it('waits as long as Retry-After asks before the next attempt', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const widgets = await startWidgets(failing(503, { 'retry-after': '2' }), ok(200));
+    const client = widgetsClient(widgets.url);
+    const call = getWidget(client);
+    // The call's time limit, then the pause before the retry (vi.waitFor would move the clock).
+    await until(() => vi.getTimerCount() === 2);
+
+    await vi.advanceTimersByTimeAsync(1_999);
+    const callsBeforeTheTime = widgets.calls();
+    await vi.advanceTimersByTimeAsync(1);
+    const answer = await call;
+
+    expect(callsBeforeTheTime).toBe(1);
+    expect(answer.status).toBe(200);
+    expect(widgets.calls()).toBe(2);
+  });
+
+  it('does not retry when Retry-After asks for longer than it would wait', async () => {
+    const widgets = await startWidgets(failing(503, { 'retry-after': '120' }), ok(200));
+    const client = widgetsClient(widgets.url, { maxRetryAfterMs: 2_000 });
+
+    const call = getWidget(client);
+
+    await expect(call).rejects.toMatchObject({ upstreamStatus: 503 });
+    expect(widgets.calls()).toBe(1);
+  });
+});
+
+describe('circuit breaker', () => {
+  const breakerSettings = { breakerThreshold: 2, halfOpenAfterMs: 3_000, retries: 0 };
+
+  it('opens after failures in a row and fails calls at once, without calling the downstream', async () => {
+    const widgets = await startWidgets(failing(500));
+    const client = widgetsClient(widgets.url, breakerSettings);
+    await getWidget(client).catch(() => undefined);
+    await getWidget(client).catch(() => undefined);
+
+    const call = getWidget(client);
+
+    await expect(call).rejects.toBeInstanceOf(UpstreamUnavailableError);
+    await expect(call).rejects.toMatchObject({ status: 503, retryAfterSeconds: 3 });
+    expect(widgets.calls()).toBe(2);
+  });
+
+  it('answers 503 with Retry-After through the error middleware while open', async () => {
+    const widgets = await startWidgets(failing(503));
+    const client = widgetsClient(widgets.url, breakerSettings);
+    const app = express();
+    app.get('/widget', async (_req, res) => {
+      res.json((await getWidget(client)).body);
+    });
+    app.use(problemErrorHandler(silentLogger()));
+    await request(app).get('/widget');
+    await request(app).get('/widget');
+
+    const res = await request(app).get('/widget');
+
+    expectProblem(res, 503, 'service-unavailable');
+    expect(res.headers['retry-after']).toBe('3');
+    expect(widgets.calls()).toBe(2);
+  });
+
+  it('never opens for 4xx answers', async () => {
+    const widgets = await startWidgets(failing(404));
+    const client = widgetsClient(widgets.url, breakerSettings);
+    await getWidget(client).catch(() => undefined);
+    await getWidget(client).catch(() => undefined);
+
+    await getWidget(client).catch(() => undefined);
+
+    expect(widgets.calls()).toBe(3);
+  });
+
+  it('lets a trial call through once the pause is over, and closes when it succeeds', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const widgets = await startWidgets(failing(500), failing(500), ok(200));
+    const states: BreakerState[] = [];
+    const client = widgetsClient(widgets.url, {
+      ...breakerSettings,
+      onStateChange: (_service: string, state: BreakerState) => states.push(state),
+    });
+    await getWidget(client).catch(() => undefined);
+    await getWidget(client).catch(() => undefined);
+    await expect(getWidget(client)).rejects.toBeInstanceOf(UpstreamUnavailableError);
+
+    vi.advanceTimersByTime(3_000);
+    const trial = await getWidget(client);
+    const after = await getWidget(client);
+
+    expect(trial.status).toBe(200);
+    expect(after.status).toBe(200);
+    expect(states).toEqual(['open', 'half-open', 'closed']);
+    expect(widgets.calls()).toBe(4);
+  });
+});
+
+describe('bulkhead', () => {
+  it('refuses a call over its limit at once, while the others wait for the downstream', async () => {
+    const held: Response[] = [];
+    const widgets = await startWidgets((res) => held.push(res));
+    const client = widgetsClient(widgets.url, { maxConcurrent: 2, maxQueued: 1 });
+    const inProgress = [getWidget(client), getWidget(client), getWidget(client)];
+    await vi.waitFor(() => expect(held).toHaveLength(2));
+
+    const refused = getWidget(client);
+
+    await expect(refused).rejects.toBeInstanceOf(UpstreamUnavailableError);
+    await expect(refused).rejects.toMatchObject({ retryAfterSeconds: 1 });
+    for (const res of held.splice(0)) ok(200)(res);
+    await vi.waitFor(() => expect(held).toHaveLength(1));
+    for (const res of held.splice(0)) ok(200)(res);
+    const answers = await Promise.all(inProgress);
+    expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200]);
+    expect(widgets.calls()).toBe(3);
+  });
+});
