@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import type { HealthStatus } from '@cheesecake/contracts';
+import type { HealthStatus, ServiceWithOutbox } from '@cheesecake/contracts';
 import express, { type Express, type RequestHandler, type Router } from 'express';
 import { pinoHttp } from 'pino-http';
 import {
@@ -9,7 +9,11 @@ import {
   runWithCorrelation,
 } from './correlation.js';
 import type { Database } from './database.js';
+import type { FaultInjection } from './faults.js';
 import type { Logger } from './logger.js';
+import type { ServiceMetrics } from './metrics.js';
+import { opsRoutes } from './ops-routes.js';
+import { DeadLetters } from './outbox.js';
 import { problemErrorHandler, requireJsonBody, routeNotFound } from './problems.js';
 
 /** Names a readiness check and says whether it passes. */
@@ -40,6 +44,19 @@ export interface ServiceAppOptions {
   readiness: ReadinessChecks;
   /** The service's routers, mounted in order. */
   routes: Router[];
+  /**
+   * The app's Prometheus metrics: every request is timed, and `GET /metrics` answers them,
+   * next to health and outside authentication, since only Prometheus inside the network can
+   * reach a service's port.
+   */
+  metrics?: ServiceMetrics | undefined;
+  /** Deliberate faults: injected in front of `routes`, and set with `PUT /ops/faults`. */
+  faults?: FaultInjection | undefined;
+  /**
+   * The service's outbox: its dead letters listed and retried through `/ops/dead-letters`,
+   * and, with `metrics`, its backlog counted on every scrape.
+   */
+  outbox?: { service: ServiceWithOutbox; db: Database; relay: { wake(): void } } | undefined;
 }
 
 /** The readiness check of a service that owns a database: it answers a trivial query. */
@@ -52,18 +69,24 @@ export function databaseReadiness(db: Database): ReadinessChecks {
   });
 }
 
+/** Paths that are never logged per request: probes and scrapes come every few seconds. */
+const QUIET_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
+
 /**
- * The express 5 skeleton every service shares: correlation (`X-Request-Id` accepted or
- * created and echoed on every response, the W3C trace continued or started, both current
- * for everything the request calls and on every log line about it), pino-http logs,
- * `/healthz` and `/readyz`, the edge middleware, 415 for non-JSON bodies, the streaming
- * routes, the JSON body limit, authentication, the service's routes, then 404 and problem+json errors. Set
- * `app.locals.draining = true` to fail readiness.
+ * The express 5 skeleton every service shares: request timing (with `metrics`),
+ * correlation (`X-Request-Id` accepted or created and echoed on every response, the W3C
+ * trace continued or started, both current for everything the request calls and on every
+ * log line about it), pino-http logs, `/healthz`, `/readyz` and `/metrics`, the edge
+ * middleware, 415 for non-JSON bodies, the streaming routes, the JSON body limit,
+ * authentication, the ops routes, injected faults, the service's routes, then 404 and
+ * problem+json errors. Set `app.locals.draining = true` to fail readiness.
  */
 export function createServiceApp(options: ServiceAppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
   app.locals.draining = false;
+  const { metrics, faults } = options;
+  if (metrics) app.use(metrics.timeRequests());
 
   const correlations = new WeakMap<IncomingMessage, Correlation>();
   const correlationOf = (req: IncomingMessage): Correlation => {
@@ -83,8 +106,14 @@ export function createServiceApp(options: ServiceAppOptions): Express {
         res.setHeader('x-request-id', requestId);
         return requestId;
       },
-      customProps: (req) => correlationLogFields(correlationOf(req)),
-      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' },
+      customProps: (req) => ({
+        ...correlationLogFields(correlationOf(req)),
+        // Set by an outbox relay on each delivery: a redelivered message shows up as a repeat.
+        ...(typeof req.headers['x-message-id'] === 'string'
+          ? { messageId: req.headers['x-message-id'] }
+          : {}),
+      }),
+      autoLogging: { ignore: (req) => QUIET_PATHS.has(req.url ?? '') },
       customLogLevel: (_req, res, error) =>
         error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
     }),
@@ -108,12 +137,20 @@ export function createServiceApp(options: ServiceAppOptions): Express {
     };
     res.status(ready ? 200 : 503).json(body);
   });
+  if (metrics) app.get('/metrics', metrics.exposition());
 
   if (options.edge) app.use(options.edge);
   app.use(requireJsonBody);
   for (const router of options.streamingRoutes ?? []) app.use(router);
   app.use(express.json({ limit: options.bodyLimit }));
   if (options.authenticate) app.use(options.authenticate);
+  // Before the faults, so that faults can always be switched off again.
+  if (faults || options.outbox) {
+    const { outbox } = options;
+    if (outbox && metrics) metrics.observeOutbox(outbox.db, options.log);
+    app.use(opsRoutes({ faults, deadLetters: outbox && new DeadLetters(outbox) }));
+  }
+  if (faults) app.use(faults.middleware());
   for (const router of options.routes) app.use(router);
   app.use(routeNotFound);
   app.use(problemErrorHandler(options.log));

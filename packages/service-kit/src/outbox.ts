@@ -1,3 +1,11 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import {
+  type DeadLetter,
+  ProblemError,
+  type ProblemType,
+  problemTypes,
+  type ServiceWithOutbox,
+} from '@cheesecake/contracts';
 import {
   type Correlation,
   correlationLogFields,
@@ -49,6 +57,25 @@ export async function enqueue(
     ],
   );
   return id;
+}
+
+// The message being delivered, for everything its deliverer calls and awaits.
+const deliveries = new AsyncLocalStorage<OutboxMessage>();
+
+/** The outbox message whose delivery is in progress, if any. */
+export function currentDelivery(): OutboxMessage | undefined {
+  return deliveries.getStore();
+}
+
+/**
+ * The headers that tell a receiver which outbox message a call delivers: `X-Message-Id`,
+ * the same on every attempt, so the receiver can log it and recognise a redelivery. Empty
+ * outside a delivery.
+ */
+export function deliveryHeaders(
+  message: OutboxMessage | undefined = currentDelivery(),
+): Record<string, string> {
+  return message ? { 'x-message-id': message.id } : {};
 }
 
 /** Thrown by a deliverer when retrying cannot help (the receiver rejected the message). */
@@ -203,7 +230,9 @@ export class OutboxRelay {
       const deliverer = deliverers[row.destination];
       if (!deliverer)
         throw new PermanentDeliveryError(`no deliverer for destination "${row.destination}"`);
-      await runWithCorrelation(correlation, () => deliverer(message));
+      await runWithCorrelation(correlation, () =>
+        deliveries.run(message, () => deliverer(message)),
+      );
       await db.query(
         `update outbox set status = 'delivered', delivered_at = now(), last_error = null where id = $1`,
         [row.id],
@@ -240,5 +269,118 @@ export class OutboxRelay {
       this.options.baseDelayMs * 2 ** (attempts - 1),
     );
     return Math.round(capped / 2 + Math.random() * (capped / 2));
+  }
+}
+
+/** How many outbox messages wait to be delivered and how many were set aside as dead. */
+export async function countOutboxMessages(
+  db: Queryable,
+): Promise<{ pending: number; dead: number }> {
+  const rows = await db.query<{ status: 'pending' | 'dead'; count: number }>(
+    `select status, count(*)::int as count from outbox where status in ('pending', 'dead')
+     group by status`,
+  );
+  const countOf = (status: string) => rows.find((row) => row.status === status)?.count ?? 0;
+  return { pending: countOf('pending'), dead: countOf('dead') };
+}
+
+/** No outbox message has this id. */
+export class OutboxMessageNotFoundError extends ProblemError {
+  constructor(messageId: string) {
+    super(problemTypes.notFound, `No outbox message ${messageId}`);
+  }
+}
+
+// Not among the contracts' problem types yet, which have a 409 for orders, tickets and
+// payments but none for outbox messages.
+const messageNotDead: ProblemType = {
+  code: 'outbox-message-not-dead',
+  status: 409,
+  title: 'The message is not a dead letter',
+};
+
+/** The message is pending or delivered, so there is nothing to retry. */
+export class OutboxMessageNotDeadError extends ProblemError {
+  constructor(messageId: string, status: string) {
+    super(
+      messageNotDead,
+      `Outbox message ${messageId} is ${status}; only a dead one can be retried`,
+    );
+  }
+}
+
+interface DeadLetterRow {
+  id: string;
+  destination: string;
+  payload: unknown;
+  attempts: number;
+  last_error: string | null;
+  request_id: string | null;
+  created_at: Date;
+}
+
+const DEAD_LETTER_COLUMNS =
+  'id, destination, payload, attempts, last_error, request_id, created_at';
+
+/**
+ * The dead letters of one service's outbox, for the operations routes: listing them, and
+ * putting one back to be delivered again from its first attempt. Receivers deduplicate, so
+ * delivering again a message that did arrive after all changes nothing.
+ */
+export class DeadLetters {
+  readonly #service: ServiceWithOutbox;
+  readonly #db: Database;
+  readonly #relay: { wake(): void };
+
+  constructor(options: { service: ServiceWithOutbox; db: Database; relay: { wake(): void } }) {
+    this.#service = options.service;
+    this.#db = options.db;
+    this.#relay = options.relay;
+  }
+
+  /** Every message set aside as dead, oldest first. */
+  async list(): Promise<DeadLetter[]> {
+    const rows = await this.#db.query<DeadLetterRow>(
+      `select ${DEAD_LETTER_COLUMNS} from outbox where status = 'dead' order by created_at, id`,
+    );
+    return rows.map((row) => this.#toDeadLetter(row));
+  }
+
+  /**
+   * Makes a dead message pending again, due now and with no attempts counted, and wakes the
+   * relay. 404 for an unknown message, 409 for one that is not dead (it may have been retried
+   * already).
+   */
+  async retry(messageId: string): Promise<DeadLetter> {
+    const [row] = await this.#db.query<DeadLetterRow>(
+      `update outbox set status = 'pending', attempts = 0, next_attempt_at = now()
+       where id = $1 and status = 'dead'
+       returning ${DEAD_LETTER_COLUMNS}`,
+      [messageId],
+    );
+    if (!row) {
+      const [other] = await this.#db.query<{ status: string }>(
+        'select status from outbox where id = $1',
+        [messageId],
+      );
+      if (!other) throw new OutboxMessageNotFoundError(messageId);
+      throw new OutboxMessageNotDeadError(messageId, other.status);
+    }
+    this.#relay.wake();
+    return this.#toDeadLetter(row);
+  }
+
+  #toDeadLetter(row: DeadLetterRow): DeadLetter {
+    return {
+      id: `${this.#service}-${row.id}`,
+      service: this.#service,
+      messageId: row.id,
+      destination: row.destination,
+      payload: row.payload,
+      attempts: row.attempts,
+      lastError: row.last_error,
+      requestId: row.request_id,
+      createdAt: row.created_at.toISOString(),
+    };
   }
 }

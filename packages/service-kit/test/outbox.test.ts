@@ -3,6 +3,7 @@ import {
   type Correlation,
   currentCorrelation,
   type Database,
+  deliveryHeaders,
   enqueue,
   OUTBOX_MIGRATIONS,
   type OutboxMessage,
@@ -14,6 +15,23 @@ import {
 import { openTestDatabase, silentLogger } from '../src/testing.js';
 
 const log = silentLogger();
+
+/** A relay whose `kitchen` receiver is unreachable on the first attempt, retried at once. */
+function relayFailingFirstAttempt(db: Database, observe: () => void): OutboxRelay {
+  let attempts = 0;
+  return new OutboxRelay({
+    db,
+    log,
+    baseDelayMs: 1,
+    maxDelayMs: 1,
+    deliverers: {
+      kitchen: async () => {
+        observe();
+        if (++attempts === 1) throw new Error('connect ECONNREFUSED');
+      },
+    },
+  });
+}
 
 describe('OutboxRelay', () => {
   let db: Database;
@@ -200,6 +218,49 @@ describe('OutboxRelay', () => {
     expect(claimedBySecond).toBe(0);
     expect(deliveries).toEqual([`slow:${id}`]);
   });
+
+  it('lets stop() wait for the batch in flight to be delivered and marked', async () => {
+    let release: () => void = () => {};
+    let arrived: () => void = () => {};
+    const inFlight = new Promise<void>((resolve) => {
+      arrived = resolve;
+    });
+    const relay = new OutboxRelay({
+      db,
+      log,
+      deliverers: {
+        kitchen: () =>
+          new Promise<void>((resolve) => {
+            release = resolve;
+            arrived();
+          }),
+      },
+    });
+    const id = await db.transaction((tx) => enqueue(tx, { destination: 'kitchen', payload: {} }));
+    relay.start();
+    await inFlight;
+
+    const stopped = relay.stop();
+    const beforeRelease = await statusOf(id);
+    release();
+    await stopped;
+
+    expect(beforeRelease).toEqual({ status: 'pending', attempts: 1 });
+    expect(await statusOf(id)).toEqual({ status: 'delivered', attempts: 1 });
+  });
+
+  it('tells every call a deliverer makes which message it delivers, the same on each attempt', async () => {
+    const seen: Record<string, string>[] = [];
+    const relay = relayFailingFirstAttempt(db, () => void seen.push(deliveryHeaders()));
+    const id = await db.transaction((tx) => enqueue(tx, { destination: 'kitchen', payload: {} }));
+
+    await relay.deliverDueMessages();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await relay.deliverDueMessages();
+
+    expect(seen).toEqual([{ 'x-message-id': id }, { 'x-message-id': id }]);
+    expect(deliveryHeaders()).toEqual({});
+  });
 });
 
 // One database for these: each test delivers everything it enqueues.
@@ -248,18 +309,7 @@ describe('OutboxRelay correlation', () => {
 
   it('gives a message enqueued outside any request a trace and request id that every attempt shares', async () => {
     const seen: (Correlation | undefined)[] = [];
-    const relay = new OutboxRelay({
-      db,
-      log,
-      baseDelayMs: 1,
-      maxDelayMs: 1,
-      deliverers: {
-        kitchen: async () => {
-          seen.push(currentCorrelation());
-          if (seen.length === 1) throw new Error('connect ECONNREFUSED');
-        },
-      },
-    });
+    const relay = relayFailingFirstAttempt(db, () => void seen.push(currentCorrelation()));
     await db.transaction((tx) =>
       enqueue(tx, { destination: 'kitchen', payload: {}, requestId: 'req-background' }),
     );

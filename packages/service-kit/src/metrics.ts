@@ -1,0 +1,145 @@
+import { CircuitState } from 'cockatiel';
+import type { RequestHandler } from 'express';
+import {
+  type Counter,
+  collectDefaultMetrics,
+  Gauge,
+  Histogram,
+  Counter as PromCounter,
+  Registry,
+} from 'prom-client';
+import type { Database } from './database.js';
+import type { Logger } from './logger.js';
+import { countOutboxMessages } from './outbox.js';
+
+export type { Counter } from 'prom-client';
+
+/** The `route` label of a request no route matched, so unknown paths cannot add label values. */
+export const UNMATCHED_ROUTE = '(unmatched)';
+
+/** The `state` label of each circuit breaker state. */
+const BREAKER_STATES: Record<CircuitState, string> = {
+  [CircuitState.Closed]: 'closed',
+  [CircuitState.Open]: 'open',
+  [CircuitState.HalfOpen]: 'half-open',
+  [CircuitState.Isolated]: 'isolated',
+};
+
+/**
+ * The Prometheus metrics of one app, in a registry of its own (never prom-client's global
+ * one, so tests can build many apps): the process's default metrics, request durations by
+ * method, route pattern and status, injected faults, circuit breaker states and, once
+ * {@link ServiceMetrics.observeOutbox} is called, the outbox backlog. Services add their own
+ * with {@link ServiceMetrics.counter}.
+ */
+export class ServiceMetrics {
+  /** Where every metric of the app is registered; `/metrics` answers its exposition. */
+  readonly registry: Registry;
+  /** `http_request_duration_seconds{method, route, status}`. */
+  readonly requestDuration: Histogram<'method' | 'route' | 'status'>;
+  /** `injected_faults_total{kind}`: requests delayed (`latency`) or failed (`failure`) on purpose. */
+  readonly injectedFaults: Counter<'kind'>;
+  /** `injected_fault_failure_ratio`: the share of requests currently failed on purpose. */
+  readonly faultFailureRatio: Gauge;
+  /** `injected_fault_latency_seconds`: the latency currently added to every request. */
+  readonly faultLatency: Gauge;
+  /** `circuit_breaker_state{downstream, state}`: 1 for each breaker's current state, 0 for the others. */
+  readonly breakerState: Gauge<'downstream' | 'state'>;
+
+  constructor(registry: Registry = new Registry()) {
+    this.registry = registry;
+    collectDefaultMetrics({ register: registry });
+    this.requestDuration = new Histogram({
+      name: 'http_request_duration_seconds',
+      help: 'Time to answer a request, by method, route pattern and status',
+      labelNames: ['method', 'route', 'status'],
+      registers: [registry],
+    });
+    this.injectedFaults = this.counter({
+      name: 'injected_faults_total',
+      help: 'Requests delayed (kind="latency") or failed (kind="failure") by fault injection',
+      labelNames: ['kind'],
+    });
+    this.faultFailureRatio = new Gauge({
+      name: 'injected_fault_failure_ratio',
+      help: 'The share of requests fault injection answers 503; 0 when off',
+      registers: [registry],
+    });
+    this.faultLatency = new Gauge({
+      name: 'injected_fault_latency_seconds',
+      help: 'The latency fault injection adds to every request; 0 when off',
+      registers: [registry],
+    });
+    this.breakerState = new Gauge({
+      name: 'circuit_breaker_state',
+      help: 'The state of the circuit breaker of each downstream: 1 for its current state',
+      labelNames: ['downstream', 'state'],
+      registers: [registry],
+    });
+  }
+
+  /** A counter registered with this app's metrics, such as a service's business outcomes. */
+  counter<L extends string>(config: {
+    name: string;
+    help: string;
+    labelNames?: readonly L[];
+  }): Counter<L> {
+    return new PromCounter({ ...config, registers: [this.registry] });
+  }
+
+  /**
+   * Records a circuit breaker's new state. Its signature is that of a breaker's state change
+   * callback, so it can be passed as one: `onStateChange: metrics.recordBreakerState`.
+   */
+  readonly recordBreakerState = (downstream: string, state: CircuitState): void => {
+    for (const [value, label] of Object.entries(BREAKER_STATES)) {
+      this.breakerState.set({ downstream, state: label }, Number(value) === state ? 1 : 0);
+    }
+  };
+
+  /**
+   * Adds `outbox_messages{status}`, the messages waiting (`pending`) and set aside (`dead`)
+   * in `db`'s outbox, counted when scraped. A failed count is logged and leaves the last values.
+   */
+  observeOutbox(db: Database, log: Logger): void {
+    new Gauge({
+      name: 'outbox_messages',
+      help: 'Outbox messages waiting to be delivered (pending) and set aside (dead)',
+      labelNames: ['status'],
+      registers: [this.registry],
+      async collect() {
+        try {
+          const counts = await countOutboxMessages(db);
+          this.set({ status: 'pending' }, counts.pending);
+          this.set({ status: 'dead' }, counts.dead);
+        } catch (error) {
+          log.warn({ err: error }, 'could not count the outbox messages for /metrics');
+        }
+      },
+    });
+  }
+
+  /**
+   * Times every request once its answer is sent. The route label is the pattern of the
+   * route that answered (`/orders/:orderId`), never the path, so ids cannot multiply label
+   * values; a request no route matched is {@link UNMATCHED_ROUTE}.
+   */
+  timeRequests(): RequestHandler {
+    return (req, res, next) => {
+      const stop = this.requestDuration.startTimer();
+      res.once('finish', () => {
+        const route = req.route ? `${req.baseUrl}${String(req.route.path)}` : UNMATCHED_ROUTE;
+        stop({ method: req.method, route, status: String(res.statusCode) });
+      });
+      next();
+    };
+  }
+
+  /** `GET /metrics`: the registry in the Prometheus text format. */
+  exposition(): RequestHandler {
+    return async (_req, res) => {
+      const body = await this.registry.metrics();
+      res.set('content-type', this.registry.contentType).send(body);
+    };
+  }
+}

@@ -1,0 +1,50 @@
+import { opsApi } from '@cheesecake/contracts';
+import { Router } from 'express';
+import type { FaultInjection } from './faults.js';
+import { handle } from './handle.js';
+import { type Caller, requireService, requireUser } from './internal-auth.js';
+import type { DeadLetters } from './outbox.js';
+
+/** What a service offers its operators; each part mounts its routes only when given. */
+export interface OpsRoutesOptions {
+  /** `PUT /ops/faults`. */
+  faults?: FaultInjection | undefined;
+  /** `GET /ops/dead-letters` and `POST /ops/dead-letters/:messageId/retry`. */
+  deadLetters?: DeadLetters | undefined;
+}
+
+// Operators reach these routes only through the gateway's admin routes, so the credential
+// must be the gateway's, acting for an admin.
+function requireAdminThroughGateway(caller: Caller): void {
+  requireService(caller, ['gateway']);
+  requireUser(caller, ['admin']);
+}
+
+/** A service's own operations API (`opsApi`): its dead letters and its injected faults. */
+export function opsRoutes(options: OpsRoutesOptions): Router {
+  const { faults, deadLetters } = options;
+  const router = Router();
+
+  if (deadLetters) {
+    handle(router, opsApi.listDeadLetters, async (_request, { caller }) => {
+      requireAdminThroughGateway(caller);
+      return { status: 200, body: { items: await deadLetters.list() } };
+    });
+
+    handle(router, opsApi.retryDeadLetter, async ({ params }, { caller, log }) => {
+      requireAdminThroughGateway(caller);
+      const deadLetter = await deadLetters.retry(params.messageId);
+      log.warn({ messageId: params.messageId }, 'dead letter put back in the outbox');
+      return { status: 200, body: deadLetter };
+    });
+  }
+
+  if (faults) {
+    handle(router, opsApi.setFaults, async ({ body }, { caller }) => {
+      requireAdminThroughGateway(caller);
+      return { status: 200, body: faults.set(body) };
+    });
+  }
+
+  return router;
+}

@@ -1,0 +1,152 @@
+import { DeadLetter, DeadLetterList, type Role } from '@cheesecake/contracts';
+import request from 'supertest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import {
+  createServiceApp,
+  type Database,
+  enqueue,
+  OUTBOX_MIGRATIONS,
+  requireInternalCredential,
+} from '../src/index.js';
+import {
+  expectProblem,
+  internalAuthorization,
+  openTestDatabase,
+  silentLogger,
+  TEST_INTERNAL_SECRET,
+} from '../src/testing.js';
+
+// One database for the file: each test works on messages of its own.
+let db: Database;
+let wakes: number;
+
+beforeAll(async () => {
+  db = await openTestDatabase([OUTBOX_MIGRATIONS]);
+});
+afterAll(() => db.close());
+beforeEach(() => {
+  wakes = 0;
+});
+
+function kitchenApp() {
+  return createServiceApp({
+    log: silentLogger(),
+    bodyLimit: '1kb',
+    authenticate: requireInternalCredential({ secret: TEST_INTERNAL_SECRET, service: 'kitchen' }),
+    readiness: async () => ({}),
+    routes: [],
+    outbox: { service: 'kitchen', db, relay: { wake: () => void wakes++ } },
+  });
+}
+
+const asGatewayFor = (role: Role) =>
+  internalAuthorization({
+    issuer: 'gateway',
+    audience: 'kitchen',
+    user: { id: `usr_${role}`, role },
+  });
+
+/** Enqueues a message and sets it aside as dead after `attempts`, as the relay would. */
+async function givenDeadMessage(payload: unknown, attempts = 100): Promise<string> {
+  const id = await db.transaction((tx) =>
+    enqueue(tx, { destination: 'order.ticket-status', payload, requestId: 'req-dead' }),
+  );
+  await db.query(
+    `update outbox set status = 'dead', attempts = $2, last_error = 'order answered 503' where id = $1`,
+    [id, attempts],
+  );
+  return id;
+}
+
+const rowOf = async (id: string) =>
+  (
+    await db.query<{ status: string; attempts: number; due: boolean }>(
+      'select status, attempts, next_attempt_at <= now() as due from outbox where id = $1',
+      [id],
+    )
+  )[0];
+
+describe('GET /ops/dead-letters', () => {
+  it('returns the dead messages oldest first, with public ids, and no other message', async () => {
+    const first = await givenDeadMessage({ ticketId: 'tkt_1' });
+    const pending = await db.transaction((tx) =>
+      enqueue(tx, { destination: 'order.ticket-status', payload: {} }),
+    );
+    const second = await givenDeadMessage({ ticketId: 'tkt_2' }, 3);
+    const mine = [first, pending, second].map((id) => `kitchen-${id}`);
+
+    const res = await request(kitchenApp())
+      .get('/ops/dead-letters')
+      .set('authorization', await asGatewayFor('admin'));
+
+    expect(res.status).toBe(200);
+    const items = DeadLetterList.parse(res.body).items.filter((item) => mine.includes(item.id));
+    expect(items.map((item) => item.id)).toEqual([`kitchen-${first}`, `kitchen-${second}`]);
+    expect(items[1]).toMatchObject({
+      service: 'kitchen',
+      messageId: second,
+      destination: 'order.ticket-status',
+      payload: { ticketId: 'tkt_2' },
+      attempts: 3,
+      lastError: 'order answered 503',
+      requestId: 'req-dead',
+    });
+  });
+
+  it('returns 403 to a kitchen user', async () => {
+    const res = await request(kitchenApp())
+      .get('/ops/dead-letters')
+      .set('authorization', await asGatewayFor('kitchen'));
+
+    expectProblem(res, 403, 'forbidden');
+  });
+});
+
+describe('POST /ops/dead-letters/:messageId/retry', () => {
+  it('puts the message back in the outbox, due now from its first attempt, and wakes the relay', async () => {
+    const id = await givenDeadMessage({ ticketId: 'tkt_1' });
+
+    const res = await request(kitchenApp())
+      .post(`/ops/dead-letters/${id}/retry`)
+      .set('authorization', await asGatewayFor('admin'));
+
+    expect(res.status).toBe(200);
+    expect(DeadLetter.parse(res.body)).toMatchObject({ id: `kitchen-${id}`, attempts: 0 });
+    expect(await rowOf(id)).toEqual({ status: 'pending', attempts: 0, due: true });
+    expect(wakes).toBe(1);
+  });
+
+  it('returns 409 for a message that is not dead, and changes nothing', async () => {
+    const id = await givenDeadMessage({});
+    const app = kitchenApp();
+    const authorization = await asGatewayFor('admin');
+    await request(app).post(`/ops/dead-letters/${id}/retry`).set('authorization', authorization);
+
+    const res = await request(app)
+      .post(`/ops/dead-letters/${id}/retry`)
+      .set('authorization', authorization);
+
+    expectProblem(res, 409, 'outbox-message-not-dead');
+    expect(await rowOf(id)).toEqual({ status: 'pending', attempts: 0, due: true });
+    expect(wakes).toBe(1);
+  });
+
+  it('returns 404 for an unknown message', async () => {
+    const res = await request(kitchenApp())
+      .post('/ops/dead-letters/msg_unknown/retry')
+      .set('authorization', await asGatewayFor('admin'));
+
+    expectProblem(res, 404, 'not-found');
+  });
+
+  it('returns 403 to a customer and leaves the message dead', async () => {
+    const id = await givenDeadMessage({});
+
+    const res = await request(kitchenApp())
+      .post(`/ops/dead-letters/${id}/retry`)
+      .set('authorization', await asGatewayFor('customer'));
+
+    expectProblem(res, 403, 'forbidden');
+    expect((await rowOf(id))?.status).toBe('dead');
+  });
+});

@@ -1,0 +1,31 @@
+/** The samples of a Prometheus text exposition, to read values by name and labels. */
+export interface Scrape {
+  /** The sum of the samples named `name` whose labels include `labels`. */
+  count(name: string, labels?: Record<string, string>): number;
+}
+
+const SAMPLE = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/;
+const LABEL = /(\w+)="((?:[^"\\]|\\.)*)"/g;
+
+/** Parses a `/metrics` answer. */
+export function scrape(text: string): Scrape {
+  const samples = text
+    .split('\n')
+    .map((line) => SAMPLE.exec(line))
+    .filter((match) => match !== null)
+    .map(([, name, labels = '', value]) => ({
+      name,
+      labels: Object.fromEntries([...labels.matchAll(LABEL)].map(([, key, v]) => [key, v])),
+      value: Number(value),
+    }));
+  return {
+    count: (name, labels = {}) =>
+      samples
+        .filter(
+          (sample) =>
+            sample.name === name &&
+            Object.entries(labels).every(([key, value]) => sample.labels[key] === value),
+        )
+        .reduce((sum, sample) => sum + sample.value, 0),
+  };
+}
