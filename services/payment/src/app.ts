@@ -2,11 +2,13 @@ import {
   createServiceApp,
   type Database,
   databaseReadiness,
+  FaultInjection,
   type Logger,
   requireInternalCredential,
+  ServiceMetrics,
 } from '@cheesecake/service-kit';
 import type { Express } from 'express';
-import { Payments } from './payments.js';
+import { Payments, paymentOutcomeCounter } from './payments.js';
 import { paymentRoutes } from './routes.js';
 
 export interface AppDeps {
@@ -19,7 +21,8 @@ export interface AppDeps {
 }
 
 export function createApp(deps: AppDeps): Express {
-  const payments = new Payments(deps.db);
+  const metrics = new ServiceMetrics();
+  const payments = new Payments(deps.db, paymentOutcomeCounter(metrics));
   return createServiceApp({
     log: deps.log,
     bodyLimit: deps.bodyLimit,
@@ -29,5 +32,7 @@ export function createApp(deps: AppDeps): Express {
     }),
     readiness: databaseReadiness(deps.db),
     routes: [paymentRoutes(payments)],
+    metrics,
+    faults: new FaultInjection({ service: 'payment', log: deps.log, metrics }),
   });
 }

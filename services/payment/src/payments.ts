@@ -1,6 +1,12 @@
 import { createHash } from 'node:crypto';
 import type { ChargeRequest, DeclineCode, Payment, PaymentMethod } from '@cheesecake/contracts';
-import { type Database, newId, type Queryable } from '@cheesecake/service-kit';
+import {
+  type Counter,
+  type Database,
+  newId,
+  type Queryable,
+  type ServiceMetrics,
+} from '@cheesecake/service-kit';
 import {
   IdempotencyKeyReusedError,
   PaymentNotFoundError,
@@ -47,12 +53,33 @@ export function fingerprintOf(request: ChargeRequest): string {
   return createHash('sha256').update(canonical).digest('hex');
 }
 
+/** What became of a charge or a refund, as `payment_outcomes_total` counts it. */
+export type PaymentOutcome = 'captured' | 'declined' | 'refunded';
+
+/**
+ * `payment_outcomes_total{outcome}`: charges captured and declined, payments refunded. A
+ * replayed answer is not counted again. Every outcome starts at 0, so it is there to graph.
+ */
+export function paymentOutcomeCounter(metrics: ServiceMetrics): Counter<'outcome'> {
+  const counter = metrics.counter({
+    name: 'payment_outcomes_total',
+    help: 'Charges captured and declined, and payments refunded, each counted once',
+    labelNames: ['outcome'],
+  });
+  for (const outcome of ['captured', 'declined', 'refunded'] satisfies PaymentOutcome[]) {
+    counter.inc({ outcome }, 0);
+  }
+  return counter;
+}
+
 /** Charges and refunds: each order is captured at most once, however often it is charged. */
 export class Payments {
   readonly #db: Database;
+  readonly #outcomes: Counter<'outcome'> | undefined;
 
-  constructor(db: Database) {
+  constructor(db: Database, outcomes?: Counter<'outcome'>) {
     this.#db = db;
+    this.#outcomes = outcomes;
   }
 
   /**
@@ -61,6 +88,14 @@ export class Payments {
    * Declines are recorded too, so the order may be charged again with another key.
    */
   async charge(request: ChargeRequest, idempotencyKey: string): Promise<ChargeOutcome> {
+    const outcome = await this.#settle(request, idempotencyKey);
+    // Counted once committed, and only by the request that made the payment.
+    if (outcome.created)
+      this.#count(outcome.payment.status === 'CAPTURED' ? 'captured' : 'declined');
+    return outcome;
+  }
+
+  async #settle(request: ChargeRequest, idempotencyKey: string): Promise<ChargeOutcome> {
     const requestFingerprint = fingerprintOf(request);
     return this.#db.transaction(async (tx) => {
       const earlier = await findEarlierAnswer(tx, request, idempotencyKey, requestFingerprint);
@@ -89,13 +124,19 @@ export class Payments {
 
   /** Refunds a captured payment; refunding it again answers the same refund. */
   async refund(paymentId: string): Promise<Payment> {
-    return this.#db.transaction(async (tx) => {
-      const payment = await findPaymentForUpdate(tx, paymentId);
-      if (!payment) throw new PaymentNotFoundError(paymentId);
-      if (payment.status === 'REFUNDED') return payment;
-      if (payment.status === 'DECLINED') throw new PaymentNotRefundableError(payment);
-      return markPaymentRefunded(tx, paymentId);
+    const { payment, refunded } = await this.#db.transaction(async (tx) => {
+      const found = await findPaymentForUpdate(tx, paymentId);
+      if (!found) throw new PaymentNotFoundError(paymentId);
+      if (found.status === 'REFUNDED') return { payment: found, refunded: false };
+      if (found.status === 'DECLINED') throw new PaymentNotRefundableError(found);
+      return { payment: await markPaymentRefunded(tx, paymentId), refunded: true };
     });
+    if (refunded) this.#count('refunded');
+    return payment;
+  }
+
+  #count(outcome: PaymentOutcome): void {
+    this.#outcomes?.inc({ outcome });
   }
 
   async get(paymentId: string): Promise<Payment> {

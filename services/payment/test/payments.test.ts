@@ -55,8 +55,8 @@ async function charge(body: unknown, idempotencyKey = newId('key'), target = app
     .send(body as object);
 }
 
-async function refund(paymentId: string) {
-  return request(app)
+async function refund(paymentId: string, target = app) {
+  return request(target)
     .post(`/payments/${paymentId}/refund`)
     .set('authorization', await fromOrderService());
 }
@@ -481,5 +481,49 @@ describe('GET /payments', () => {
 
     const problem = expectProblem(res, 400, 'validation');
     expect(problem.errors?.map((issue) => issue.path)).toEqual(['query.orderId']);
+  });
+});
+
+describe('GET /metrics', () => {
+  it('counts each captured, declined and refunded payment once, however often it is replayed', async () => {
+    const counted = appOn(db);
+    const captureKey = newId('key');
+    const capture = chargeFor();
+    const captured = await charge(capture, captureKey, counted);
+    await charge(capture, captureKey, counted);
+    await charge(chargeFor({ paymentMethod: 'tok_chargeDeclined' }), newId('key'), counted);
+    await refund(captured.body.id, counted);
+    await refund(captured.body.id, counted);
+
+    const res = await request(counted).get('/metrics');
+
+    expect(res.status).toBe(200);
+    expect(res.text).toContain('payment_outcomes_total{outcome="captured"} 1\n');
+    expect(res.text).toContain('payment_outcomes_total{outcome="declined"} 1\n');
+    expect(res.text).toContain('payment_outcomes_total{outcome="refunded"} 1\n');
+  });
+});
+
+describe('PUT /ops/faults', () => {
+  it('makes every charge fail with 503 at a failure rate of 1, storing nothing, until switched off', async () => {
+    const faulty = appOn(db);
+    const admin = await fromGateway({ id: 'usr_ada', role: 'admin' });
+    const body = chargeFor();
+    await request(faulty)
+      .put('/ops/faults')
+      .set('authorization', admin)
+      .send({ failureRate: 1, latencyMs: 0 });
+
+    const failed = await charge(body, newId('key'), faulty);
+    const storedWhileFaulty = await storedPayments(body.orderId);
+    await request(faulty)
+      .put('/ops/faults')
+      .set('authorization', admin)
+      .send({ failureRate: 0, latencyMs: 0 });
+    const charged = await charge(body, newId('key'), faulty);
+
+    expectProblem(failed, 503, 'service-unavailable');
+    expect(storedWhileFaulty).toEqual([]);
+    expect(charged.status).toBe(201);
   });
 });
