@@ -3,6 +3,7 @@ import {
   createServiceApp,
   type Database,
   databaseReadiness,
+  IdempotencyKeys,
   type Logger,
   requireInternalCredential,
 } from '@cheesecake/service-kit';
@@ -44,6 +45,6 @@ export function createApp(deps: AppDeps): Express {
     bodyLimit: deps.bodyLimit,
     authenticate: requireInternalCredential({ secret: deps.internalTokenSecret, service: 'order' }),
     readiness: databaseReadiness(db),
-    routes: [orderRoutes(menu, orders, feed)],
+    routes: [orderRoutes(menu, orders, feed, new IdempotencyKeys({ db }))],
   });
 }

@@ -2,6 +2,7 @@ import { kitchenApi, paymentApi } from '@cheesecake/contracts';
 import {
   createLogger,
   createServiceClient,
+  IDEMPOTENCY_MIGRATIONS,
   OUTBOX_MIGRATIONS,
   OutboxRelay,
   openDatabase,
@@ -18,7 +19,7 @@ const config = loadOrderConfig();
 const log = createLogger('order', config.LOG_LEVEL);
 
 const db = await openDatabase({ url: config.DATABASE_URL, dataDir: config.DATA_DIR, log });
-await runMigrations(db, [OUTBOX_MIGRATIONS, ORDER_MIGRATIONS], log);
+await runMigrations(db, [OUTBOX_MIGRATIONS, IDEMPOTENCY_MIGRATIONS, ORDER_MIGRATIONS], log);
 
 const fromOrder = {
   from: 'order',

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   type CallContext,
   type Client,
@@ -121,12 +122,14 @@ export class Orders {
   /**
    * Charges the order. Captured: the order is PAID and the kitchen is told to prepare it.
    * Declined: the order stays payable and the next attempt gets a new idempotency key.
+   * `clientKey`, the customer's Idempotency-Key, keys the charge when given.
    */
   async payOrder(
     customer: EndUser,
     orderId: string,
     paymentMethod: PaymentMethod,
     call: CallContext,
+    clientKey?: string,
   ): Promise<Order> {
     const order = await this.getOrder(customer, orderId);
     // A PAID order is charged again on purpose: the payment service answers with the payment
@@ -136,7 +139,12 @@ export class Orders {
     }
 
     const declinedBefore = await store.countDeclinedPayments(this.deps.db, order.id);
-    const payment = await this.charge(order, paymentMethod, declinedBefore, call);
+    const payment = await this.charge(
+      order,
+      paymentMethod,
+      chargeKey(order.id, paymentMethod, { declinedBefore, customer, clientKey }),
+      call,
+    );
 
     switch (payment.status) {
       case 'CAPTURED':
@@ -234,15 +242,12 @@ export class Orders {
   private async charge(
     order: Order,
     paymentMethod: PaymentMethod,
-    declinedBefore: number,
+    idempotencyKey: string,
     call: CallContext,
   ): Promise<Payment> {
     const answer = await this.deps.payments.charge(
       {
-        // Stable until a decline is recorded, so a retry after a timeout is never charged twice.
-        headers: {
-          'idempotency-key': `${order.id}:attempt-${declinedBefore + 1}:${paymentMethod}`,
-        },
+        headers: { 'idempotency-key': idempotencyKey },
         body: {
           orderId: order.id,
           amountCents: order.totalCents,
@@ -326,6 +331,29 @@ export class Orders {
     this.deps.outbox.wake();
     return cancelled;
   }
+}
+
+/**
+ * The payment service's idempotency key for a charge (decision 0003). Without a key from the
+ * customer it is the attempt, stable until a decline is recorded, so a retry after a timeout is
+ * never charged twice. With one it is the customer's key: their retry is the same charge even
+ * when the attempt count has moved meanwhile (another request's decline recorded), and their
+ * new key is a new attempt. Hashed with the customer's id, since the key is the customer's own
+ * text: up to 255 characters of anything, not to be passed on as it is, and theirs alone.
+ */
+function chargeKey(
+  orderId: string,
+  paymentMethod: PaymentMethod,
+  attempt: { declinedBefore: number; customer: EndUser; clientKey: string | undefined },
+): string {
+  if (attempt.clientKey === undefined) {
+    return `${orderId}:attempt-${attempt.declinedBefore + 1}:${paymentMethod}`;
+  }
+  const hashed = createHash('sha256')
+    .update(JSON.stringify([attempt.customer.id, attempt.clientKey]))
+    .digest('hex')
+    .slice(0, 32);
+  return `${orderId}:key-${hashed}:${paymentMethod}`;
 }
 
 /** A service refused a request of ours: nothing the customer can change, answered as 502. */

@@ -2,6 +2,7 @@ import { orderApi } from '@cheesecake/contracts';
 import {
   handle,
   handleEventStream,
+  type IdempotencyKeys,
   openEventStream,
   requireService,
   requireUser,
@@ -11,20 +12,31 @@ import type { MenuCatalog } from './menu.js';
 import type { Orders } from './orders.js';
 import type { OrderStatusFeed } from './status-feed.js';
 
-/** The order service's routes, one per record of its contract. */
-export function orderRoutes(menu: MenuCatalog, orders: Orders, feed: OrderStatusFeed): Router {
+/**
+ * The order service's routes, one per record of its contract. The three that change an order
+ * run once per customer and Idempotency-Key.
+ */
+export function orderRoutes(
+  menu: MenuCatalog,
+  orders: Orders,
+  feed: OrderStatusFeed,
+  idempotencyKeys: IdempotencyKeys,
+): Router {
   const router = Router();
 
   handle(router, orderApi.getMenu, async () => ({ status: 200, body: await menu.getMenu() }));
 
-  handle(router, orderApi.createOrder, async ({ body }, { caller, requestId }) => {
-    const customer = requireUser(caller, ['customer']);
-    const order = await orders.placeOrder(customer, body, requestId);
-    return {
-      status: 201,
-      body: order,
-      headers: { location: `/orders/${encodeURIComponent(order.id)}` },
-    };
+  handle(router, orderApi.createOrder, async ({ body, headers }, context) => {
+    const customer = requireUser(context.caller, ['customer']);
+    const key = headers['idempotency-key'];
+    return idempotencyKeys.run(context, { scope: customer.id, key }, async () => {
+      const order = await orders.placeOrder(customer, body, context.requestId);
+      return {
+        status: 201,
+        body: order,
+        headers: { location: `/orders/${encodeURIComponent(order.id)}` },
+      };
+    });
   });
 
   handle(router, orderApi.listOrders, async ({ query }, { caller }) => {
@@ -70,22 +82,31 @@ export function orderRoutes(menu: MenuCatalog, orders: Orders, feed: OrderStatus
     },
   );
 
-  handle(router, orderApi.payOrder, async ({ params, body }, { caller, requestId }) => {
-    const customer = requireUser(caller, ['customer']);
-    const order = await orders.payOrder(customer, params.orderId, body.paymentMethod, {
-      requestId,
-      user: customer,
+  handle(router, orderApi.payOrder, async ({ params, body, headers }, context) => {
+    const customer = requireUser(context.caller, ['customer']);
+    const key = headers['idempotency-key'];
+    return idempotencyKeys.run(context, { scope: customer.id, key }, async () => {
+      const order = await orders.payOrder(
+        customer,
+        params.orderId,
+        body.paymentMethod,
+        { requestId: context.requestId, user: customer },
+        key,
+      );
+      return { status: 200, body: order };
     });
-    return { status: 200, body: order };
   });
 
-  handle(router, orderApi.cancelOrder, async ({ params }, { caller, requestId }) => {
-    const customer = requireUser(caller, ['customer']);
-    const order = await orders.cancelOrder(customer, params.orderId, {
-      requestId,
-      user: customer,
+  handle(router, orderApi.cancelOrder, async ({ params, headers }, context) => {
+    const customer = requireUser(context.caller, ['customer']);
+    const key = headers['idempotency-key'];
+    return idempotencyKeys.run(context, { scope: customer.id, key }, async () => {
+      const order = await orders.cancelOrder(customer, params.orderId, {
+        requestId: context.requestId,
+        user: customer,
+      });
+      return { status: 200, body: order };
     });
-    return { status: 200, body: order };
   });
 
   handle(router, orderApi.reportTicketStatus, async ({ body }, { caller, requestId }) => {

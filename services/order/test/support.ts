@@ -9,6 +9,7 @@ import {
 import {
   createServiceClient,
   type Database,
+  IDEMPOTENCY_MIGRATIONS,
   newId,
   OUTBOX_MIGRATIONS,
   OutboxRelay,
@@ -29,7 +30,8 @@ import { findOrder, ORDER_MIGRATIONS } from '../src/order-store.js';
 const log = silentLogger();
 
 /** A fresh in-memory database with the order service's schema and menu. */
-export const openOrderDatabase = () => openTestDatabase([OUTBOX_MIGRATIONS, ORDER_MIGRATIONS]);
+export const openOrderDatabase = () =>
+  openTestDatabase([OUTBOX_MIGRATIONS, IDEMPOTENCY_MIGRATIONS, ORDER_MIGRATIONS]);
 
 /** Nothing listens on port 1, so a call there fails at once; for tests that call no downstream. */
 const NO_SERVICE = 'http://127.0.0.1:1';
