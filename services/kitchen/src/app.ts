@@ -3,8 +3,10 @@ import {
   createServiceApp,
   type Database,
   databaseReadiness,
+  FaultInjection,
   type Logger,
   requireInternalCredential,
+  ServiceMetrics,
 } from '@cheesecake/service-kit';
 import type { Express } from 'express';
 import { kitchenRoutes } from './routes.js';
@@ -24,11 +26,15 @@ export interface AppDeps {
   bodyLimit: string;
 }
 
-/** The kitchen service's HTTP app: tickets and stock, behind internal credentials. */
+/**
+ * The kitchen service's HTTP app: tickets and stock, behind internal credentials; its
+ * metrics, injected faults and the dead letters of its outbox for operators.
+ */
 export function createApp(deps: AppDeps): Express {
   const { db, log, reports } = deps;
   const tickets = new Tickets(db, reports);
   const stock = new Stock(db);
+  const metrics = new ServiceMetrics();
   return createServiceApp({
     log,
     bodyLimit: deps.bodyLimit,
@@ -38,5 +44,8 @@ export function createApp(deps: AppDeps): Express {
     }),
     readiness: databaseReadiness(db),
     routes: [kitchenRoutes({ tickets, stock })],
+    metrics,
+    faults: new FaultInjection({ service: 'kitchen', log, metrics }),
+    outbox: { service: 'kitchen', db, relay: reports },
   });
 }

@@ -19,9 +19,12 @@ export function kitchenRoutes(domain: { tickets: Tickets; stock: Stock }): Route
   const { tickets, stock } = domain;
   const router = Router();
 
-  handle(router, kitchenApi.createTicket, async ({ body }, { caller, requestId }) => {
+  handle(router, kitchenApi.createTicket, async ({ body }, { caller, requestId, log }) => {
     requireService(caller, ['order']);
     const { ticket, created } = await tickets.create(body, requestId);
+    // A redelivered message (its X-Message-Id is on this request's log lines) finds the
+    // order's ticket and changes nothing.
+    if (!created) log.info({ orderId: body.orderId, ticketId: ticket.id }, 'ticket already there');
     return { status: created ? 201 : 200, body: ticket };
   });
 

@@ -1,0 +1,84 @@
+import { DeadLetter, DeadLetterList } from '@cheesecake/contracts';
+import type { Database } from '@cheesecake/service-kit';
+import { expectProblem } from '@cheesecake/service-kit/testing';
+import type { Express } from 'express';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  asOrderService,
+  asUser,
+  kitchenApp,
+  openKitchenDatabase,
+  ticketRequest,
+} from './helpers.js';
+
+let db: Database;
+let app: Express;
+
+beforeAll(async () => {
+  db = await openKitchenDatabase();
+  app = kitchenApp(db);
+});
+afterAll(() => db.close());
+
+const outboxGauge = async (status: 'pending' | 'dead') => {
+  const res = await request(app).get('/metrics');
+  const sample = new RegExp(`^outbox_messages\\{status="${status}"\\} (\\d+)$`, 'm').exec(res.text);
+  return Number(sample?.[1]);
+};
+
+/** Creates a ticket, whose status report waits in the outbox, and sets the report aside as dead. */
+async function givenDeadReport(): Promise<string> {
+  const ticket = ticketRequest('no-such-dish');
+  await request(app)
+    .post('/tickets')
+    .set('authorization', await asOrderService())
+    .send(ticket);
+  const [row] = await db.query<{ id: string }>(
+    `update outbox set status = 'dead', last_error = 'order answered 503'
+     where payload->>'orderId' = $1 returning id`,
+    [ticket.orderId],
+  );
+  if (!row) throw new Error('the ticket left no status report in the outbox');
+  return row.id;
+}
+
+describe('GET /metrics', () => {
+  it('returns the status reports waiting in the outbox', async () => {
+    const before = await outboxGauge('pending');
+
+    await request(app)
+      .post('/tickets')
+      .set('authorization', await asOrderService())
+      .send(ticketRequest('no-such-dish'));
+
+    expect(await outboxGauge('pending')).toBe(before + 1);
+  });
+});
+
+describe('the dead letters of the outbox', () => {
+  it('lists a dead status report to the gateway acting for an admin, and puts it back', async () => {
+    const messageId = await givenDeadReport();
+    const admin = await asUser('admin');
+
+    const listed = await request(app).get('/ops/dead-letters').set('authorization', admin);
+    const retried = await request(app)
+      .post(`/ops/dead-letters/${messageId}/retry`)
+      .set('authorization', admin);
+
+    expect(DeadLetterList.parse(listed.body).items).toContainEqual(
+      expect.objectContaining({ id: `kitchen-${messageId}`, lastError: 'order answered 503' }),
+    );
+    expect(DeadLetter.parse(retried.body)).toMatchObject({ messageId, attempts: 0 });
+    const [row] = await db.query('select status from outbox where id = $1', [messageId]);
+    expect(row).toEqual({ status: 'pending' });
+  });
+
+  it('returns 403 to kitchen staff', async () => {
+    const res = await request(app)
+      .get('/ops/dead-letters')
+      .set('authorization', await asUser('kitchen'));
+
+    expectProblem(res, 403, 'forbidden');
+  });
+});
