@@ -1,4 +1,3 @@
-import { CircuitState } from 'cockatiel';
 import type { RequestHandler } from 'express';
 import {
   type Counter,
@@ -17,13 +16,8 @@ export type { Counter } from 'prom-client';
 /** The `route` label of a request no route matched, so unknown paths cannot add label values. */
 export const UNMATCHED_ROUTE = '(unmatched)';
 
-/** The `state` label of each circuit breaker state. */
-const BREAKER_STATES: Record<CircuitState, string> = {
-  [CircuitState.Closed]: 'closed',
-  [CircuitState.Open]: 'open',
-  [CircuitState.HalfOpen]: 'half-open',
-  [CircuitState.Isolated]: 'isolated',
-};
+/** The states a circuit breaker can be in, as the `state` label names them. */
+const BREAKER_STATES = ['closed', 'open', 'half-open', 'isolated'] as const;
 
 /**
  * The Prometheus metrics of one app, in a registry of its own (never prom-client's global
@@ -91,9 +85,12 @@ export class ServiceMetrics {
    * Records a circuit breaker's new state. Its signature is that of a breaker's state change
    * callback, so it can be passed as one: `onStateChange: metrics.recordBreakerState`.
    */
-  readonly recordBreakerState = (downstream: string, state: CircuitState): void => {
-    for (const [value, label] of Object.entries(BREAKER_STATES)) {
-      this.breakerState.set({ downstream, state: label }, Number(value) === state ? 1 : 0);
+  readonly recordBreakerState = (
+    downstream: string,
+    state: (typeof BREAKER_STATES)[number],
+  ): void => {
+    for (const each of BREAKER_STATES) {
+      this.breakerState.set({ downstream, state: each }, each === state ? 1 : 0);
     }
   };
 

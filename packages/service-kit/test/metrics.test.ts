@@ -1,4 +1,3 @@
-import { CircuitState } from 'cockatiel';
 import { Router } from 'express';
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -91,8 +90,8 @@ describe('GET /metrics', () => {
   it('returns each circuit breaker in its current state', async () => {
     const metrics = new ServiceMetrics();
     const app = notesApp({ metrics });
-    metrics.recordBreakerState('payment', CircuitState.Open);
-    metrics.recordBreakerState('payment', CircuitState.HalfOpen);
+    metrics.recordBreakerState('payment', 'open');
+    metrics.recordBreakerState('payment', 'half-open');
 
     const res = scrape((await request(app).get('/metrics')).text);
 
