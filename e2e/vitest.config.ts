@@ -1,7 +1,9 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
+    // The fault scenarios take minutes; they run on their own with `pnpm test:faults`.
+    exclude: [...configDefaults.exclude, 'test/faults/**'],
     // Each file starts its own four-process stack; running them one at a time keeps a
     // two-core machine responsive.
     fileParallelism: false,

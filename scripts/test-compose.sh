@@ -3,6 +3,7 @@
 # run the e2e suite against http://localhost:8080, and tear the stack down, also on failure.
 #   pnpm test:compose                  one replica of each service
 #   pnpm test:compose:scaled           order and kitchen with two replicas each
+#   pnpm test:compose:faults           the fault scenarios (pnpm test:faults) instead
 # Uses its own compose project, so a stack you run yourself keeps its data (but not port 8080).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,4 +24,4 @@ trap cleanup EXIT
 
 pnpm turbo run build --filter=@cheesecake/contracts
 docker compose up --build --detach "${scale_flags[@]}"
-pnpm --filter @cheesecake/e2e test
+pnpm --filter @cheesecake/e2e "${E2E_SUITE:-test}"

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { Answer } from './client.js';
-import { SERVICES, type ServiceName, type Stack } from './stack.js';
+import { fetchInit, SERVICES, type ServiceName, type Stack } from './stack.js';
 
 const exec = promisify(execFile);
 const GATEWAY_URL =
@@ -74,9 +74,9 @@ export async function startComposeStack(env: Record<string, string> = {}): Promi
 
   return {
     gatewayUrl: GATEWAY_URL,
-    async callService(service, path, headers = {}): Promise<Answer> {
+    async callService(service, path, headers = {}, request = { method: 'GET' }): Promise<Answer> {
       // Service ports are not published, so the call is made from inside the network.
-      const script = `fetch(${JSON.stringify(`http://${service}:${PORTS[service]}${path}`)}, { headers: ${JSON.stringify(headers)} })
+      const script = `fetch(${JSON.stringify(`http://${service}:${PORTS[service]}${path}`)}, ${JSON.stringify(fetchInit(headers, request))})
         .then(async (res) => console.log(JSON.stringify({ status: res.status, headers: Object.fromEntries(res.headers), text: await res.text() })))`;
       const out = JSON.parse(
         await compose(['exec', '-T', 'gateway', 'node', '-e', script], env),

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Answer } from './client.js';
-import { SERVICES, type ServiceName, type Stack } from './stack.js';
+import { fetchInit, SERVICES, type ServiceName, type Stack } from './stack.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -109,8 +109,8 @@ export async function startProcessStack(env: Record<string, string> = {}): Promi
 
   const stack: Stack = {
     gatewayUrl: urls.gateway,
-    async callService(service, path, headers = {}): Promise<Answer> {
-      const res = await fetch(`${urls[service]}${path}`, { headers });
+    async callService(service, path, headers = {}, request = { method: 'GET' }): Promise<Answer> {
+      const res = await fetch(`${urls[service]}${path}`, fetchInit(headers, request));
       const text = await res.text();
       return {
         status: res.status,

@@ -9,11 +9,15 @@ export type ServiceName = (typeof SERVICES)[number];
 /** The running system under test, and the levers the tests pull on it. */
 export interface Stack {
   gatewayUrl: string;
-  /** Calls a service directly, bypassing the gateway, as something inside the network could. */
+  /**
+   * Calls a service directly, bypassing the gateway, as something inside the network could:
+   * a GET unless `request` says otherwise (a body is sent as JSON).
+   */
   callService(
     service: ServiceName,
     path: string,
     headers?: Record<string, string>,
+    request?: { method: string; body?: unknown },
   ): Promise<Answer>;
   /** Kills a service with SIGKILL: no graceful shutdown, mid-flow. */
   kill(service: ServiceName): Promise<void>;
@@ -40,4 +44,18 @@ export function startStack(env: Record<string, string> = {}): Promise<Stack> {
   return process.env.E2E_STACK === 'compose'
     ? startComposeStack(withDefaults)
     : startProcessStack(withDefaults);
+}
+
+/** The fetch options of a {@link Stack.callService} call. */
+export function fetchInit(
+  headers: Record<string, string>,
+  request: { method: string; body?: unknown },
+): { method: string; headers: Record<string, string>; body?: string } {
+  return request.body === undefined
+    ? { method: request.method, headers }
+    : {
+        method: request.method,
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify(request.body),
+      };
 }
