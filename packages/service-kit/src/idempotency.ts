@@ -144,7 +144,8 @@ export class IdempotencyKeys {
     };
 
     const earlier = await this.begin(claim);
-    // It is the answer this route gave to this very request before.
+    // The answer this route gave this very request before: one of the route's declared
+    // responses, though not necessarily of `work`'s type (a 4xx problem that work threw).
     if (earlier) return replay(earlier) as A;
 
     let answer: A;
