@@ -1,5 +1,5 @@
 import { gatewayApi } from '@cheesecake/contracts';
-import { createServiceApp, type Logger } from '@cheesecake/service-kit';
+import { createServiceApp, type Logger, ServiceMetrics } from '@cheesecake/service-kit';
 import { type Express, type RequestHandler, Router } from 'express';
 import { AccessTokens } from './access-tokens.js';
 import { authenticateUsers } from './authentication.js';
@@ -10,6 +10,7 @@ import { crossOriginAccess, securityHeaders } from './hardening.js';
 import { LiveUpdates } from './live-updates.js';
 import { Login } from './login.js';
 import { serveMenuFromCache } from './menu-cache.js';
+import { createOpsClients, opsRoutes } from './ops.js';
 import { OrderEventFeed } from './order-event-feed.js';
 import { OrderView } from './order-view.js';
 import { ServiceProxy } from './proxy.js';
@@ -22,10 +23,15 @@ export interface AppDeps {
   config: GatewayConfig;
   log: Logger;
   downstreams: Downstreams;
+  /**
+   * The gateway's Prometheus metrics, served at `/metrics`; pass them in to record the
+   * downstreams' breaker states with `metrics.recordBreakerState`. Made here when omitted.
+   */
+  metrics?: ServiceMetrics;
 }
 
 /** The routes that act for a signed-in user; the token and menu routes stay anonymous. */
-const USER_ROUTES = ['/api/orders', '/api/kitchen'];
+const USER_ROUTES = ['/api/orders', '/api/kitchen', '/api/ops'];
 
 // Answers on these routes are about one user's orders, so no cache may keep them,
 // including the 401s, the 429s and the errors.
@@ -108,6 +114,9 @@ export function createApp(deps: AppDeps): Express {
     streamingRoutes: [streaming],
     authenticate,
     readiness: () => probeDownstreams(urls),
-    routes: [gatewayRoutes({ login, orderView, tokens })],
+    routes: [gatewayRoutes({ login, orderView, tokens }), opsRoutes(createOpsClients(config))],
+    // Served on the public port, like /healthz: it holds counts and durations by route
+    // pattern, never an id or a user, and Prometheus scrapes it without a token.
+    metrics: deps.metrics ?? new ServiceMetrics(),
   });
 }

@@ -1,0 +1,99 @@
+import {
+  type CallContext,
+  type Client,
+  type DeadLetter,
+  type FaultyService,
+  gatewayApi,
+  opsApi,
+  ProblemError,
+  problemTypes,
+  ServiceWithOutbox,
+} from '@cheesecake/contracts';
+import { createServiceClient, handle, requireUser } from '@cheesecake/service-kit';
+import { Router } from 'express';
+import type { GatewayConfig } from './config.js';
+import { downstreamUrls, passThrough } from './downstreams.js';
+
+/** Typed clients of each service's own operations API (`/ops/...`). */
+export type OpsClients = Record<FaultyService, Client<typeof opsApi>>;
+
+/** Clients that call each service's operations API as the gateway, for the signed-in admin. */
+export function createOpsClients(config: GatewayConfig): OpsClients {
+  const urls = downstreamUrls(config);
+  const clientOf = (service: FaultyService) =>
+    createServiceClient(opsApi, {
+      from: 'gateway',
+      to: service,
+      baseUrl: urls[service],
+      secret: config.INTERNAL_TOKEN_SECRET,
+      timeoutMs: config.DOWNSTREAM_TIMEOUT_MS,
+    });
+  return { order: clientOf('order'), payment: clientOf('payment'), kitchen: clientOf('kitchen') };
+}
+
+class DeadLetterNotFoundError extends ProblemError {
+  constructor(deadLetterId: string) {
+    super(problemTypes.notFound, `No dead letter ${deadLetterId}`);
+  }
+}
+
+/** The service and message a public dead letter id such as `order-msg_01…` names. */
+function locate(deadLetterId: string): { service: ServiceWithOutbox; messageId: string } {
+  const separator = deadLetterId.indexOf('-');
+  const service = ServiceWithOutbox.safeParse(deadLetterId.slice(0, separator));
+  const messageId = deadLetterId.slice(separator + 1);
+  if (separator < 0 || !service.success || !messageId) {
+    throw new DeadLetterNotFoundError(deadLetterId);
+  }
+  return { service: service.data, messageId };
+}
+
+const oldestFirst = (a: DeadLetter, b: DeadLetter) =>
+  a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id);
+
+/**
+ * The admin routes: the dead letters of every outbox, merged oldest first, retried by their
+ * public id; and the faults injected into a service. Each asks the services' own operations
+ * API as the admin, so the services check the role again.
+ */
+export function opsRoutes(clients: OpsClients): Router {
+  const router = Router();
+
+  handle(router, gatewayApi.listDeadLetters, async (_request, { caller, requestId }) => {
+    const context: CallContext = {
+      user: requireUser(caller, gatewayApi.listDeadLetters.access),
+      requestId,
+    };
+    const answers = await Promise.all(
+      ServiceWithOutbox.options.map(async (service) =>
+        passThrough(service, await clients[service].listDeadLetters({}, context)),
+      ),
+    );
+    const items: DeadLetter[] = [];
+    for (const answer of answers) {
+      if (answer.status !== 200) return answer;
+      items.push(...answer.body.items);
+    }
+    return { status: 200, body: { items: items.sort(oldestFirst) } };
+  });
+
+  handle(router, gatewayApi.retryDeadLetter, async ({ params }, { caller, requestId }) => {
+    const user = requireUser(caller, gatewayApi.retryDeadLetter.access);
+    const { service, messageId } = locate(params.deadLetterId);
+    const answer = await clients[service].retryDeadLetter(
+      { params: { messageId } },
+      { user, requestId },
+    );
+    // The service names the message by its own id; the client knows only the public one.
+    if (answer.status === 404) throw new DeadLetterNotFoundError(params.deadLetterId);
+    return passThrough(service, answer);
+  });
+
+  handle(router, gatewayApi.setFaults, async ({ params, body }, { caller, requestId }) => {
+    const user = requireUser(caller, gatewayApi.setFaults.access);
+    const answer = await clients[params.service].setFaults({ body }, { user, requestId });
+    return passThrough(params.service, answer);
+  });
+
+  return router;
+}
