@@ -1,9 +1,12 @@
+import type http from 'node:http';
 import {
   type CallPolicy,
   UpstreamTimeoutError,
   UpstreamUnavailableError,
 } from '@cheesecake/contracts';
 import {
+  BrokenCircuitError,
+  BulkheadRejectedError,
   bulkhead,
   CircuitState,
   ConsecutiveBreaker,
@@ -15,10 +18,8 @@ import {
   type IBackoff,
   type IPolicy,
   type IRetryBackoffContext,
-  isBrokenCircuitError,
-  isBulkheadRejectedError,
-  isTaskCancelledError,
   retry,
+  TaskCancelledError,
   TimeoutStrategy,
   timeout,
   wrap,
@@ -223,7 +224,7 @@ export class DownstreamPolicy {
       );
       return outcome.answer;
     } catch (error) {
-      throw this.#asProblem(error, traits.signal);
+      throw this.#asProblem(error);
     }
   }
 
@@ -263,21 +264,22 @@ export class DownstreamPolicy {
     return outcome;
   }
 
-  #asProblem(error: unknown, signal: AbortSignal | undefined): unknown {
-    if (signal?.aborted) return error;
-    if (isBrokenCircuitError(error)) {
+  #asProblem(error: unknown): unknown {
+    if (error instanceof BrokenCircuitError) {
       const seconds = Math.max(1, Math.ceil((this.#trialAt - Date.now()) / 1_000));
       return new UpstreamUnavailableError(this.#service, 'its circuit is open', seconds);
     }
-    if (isBulkheadRejectedError(error)) {
+    if (error instanceof BulkheadRejectedError) {
       return new UpstreamUnavailableError(
         this.#service,
         'too many calls in progress',
         BULKHEAD_RETRY_AFTER_SECONDS,
       );
     }
-    if (isTaskCancelledError(error))
+    // Not cockatiel's isTaskCancelledError, which (in 3.2.1) tests for a bulkhead rejection.
+    if (error instanceof TaskCancelledError) {
       return new UpstreamTimeoutError(this.#service, this.#timeoutMs);
+    }
     return error;
   }
 
@@ -294,6 +296,35 @@ export class DownstreamPolicy {
       return { delay: asked?.retryAfterMs ?? jitter.duration, state: jitter };
     });
   }
+}
+
+/**
+ * The answer to a `node:http` request, as one attempt of a {@link DownstreamPolicy}: resolves
+ * with its response, rejects with `failure(error)` when it fails before one, and destroys it
+ * and rejects with the signal's reason once `signal` aborts. It settles in every case, which
+ * the policies wait for to give the call's place to another.
+ */
+export function responseOf(
+  request: http.ClientRequest,
+  signal: AbortSignal,
+  failure: (error: Error) => unknown,
+): Promise<http.IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    const giveUp = () => {
+      request.destroy();
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', giveUp, { once: true });
+    request.once('response', (response) => {
+      signal.removeEventListener('abort', giveUp);
+      resolve(response);
+    });
+    // Stays attached once answered: a later error belongs to the response, and must not crash.
+    request.on('error', (error) => {
+      signal.removeEventListener('abort', giveUp);
+      reject(failure(error));
+    });
+  });
 }
 
 function withoutUndefined<T extends object>(settings: T): Partial<T> {

@@ -1,6 +1,7 @@
 import {
   defineEndpoint,
   IdempotencyHeaders,
+  UpstreamTimeoutError,
   UpstreamUnavailableError,
 } from '@cheesecake/contracts';
 import express, { type Response } from 'express';
@@ -170,6 +171,26 @@ describe('retries', () => {
     const call = getWidget(client);
 
     await expect(call).rejects.toMatchObject({ upstreamStatus: 503 });
+    expect(widgets.calls()).toBe(1);
+  });
+});
+
+describe('timeout', () => {
+  it('fails with 504 once the budget is spent, and counts it against the downstream', async () => {
+    const widgets = await startWidgets(() => {});
+    const client = createServiceClient(widgetApi, {
+      from: 'test',
+      to: 'widgets',
+      baseUrl: widgets.url,
+      secret: TEST_INTERNAL_SECRET,
+      timeoutMs: 50,
+      resilience: { breakerThreshold: 1, retries: 0 },
+    });
+    await expect(getWidget(client)).rejects.toBeInstanceOf(UpstreamTimeoutError);
+
+    const call = getWidget(client);
+
+    await expect(call).rejects.toBeInstanceOf(UpstreamUnavailableError);
     expect(widgets.calls()).toBe(1);
   });
 });
