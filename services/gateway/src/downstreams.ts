@@ -6,7 +6,12 @@ import {
   paymentApi,
   UnexpectedResponseError,
 } from '@cheesecake/contracts';
-import { createServiceClient } from '@cheesecake/service-kit';
+import {
+  type BreakerState,
+  createServiceClient,
+  DownstreamPolicy,
+  type Logger,
+} from '@cheesecake/service-kit';
 import type { GatewayConfig } from './config.js';
 
 /** Typed clients of the three services behind the gateway. */
@@ -28,8 +33,38 @@ export function downstreamUrls(config: GatewayConfig): Record<DownstreamName, st
   };
 }
 
-/** Clients that call each service as the gateway, with an internal credential carrying the user. */
-export function createDownstreams(config: GatewayConfig): Downstreams {
+/** Where the gateway tells of its circuit breakers' state changes. */
+export interface PolicyHooks {
+  log?: Logger;
+  onStateChange?: (service: DownstreamName, state: BreakerState) => void;
+}
+
+/**
+ * One set of resilience policies per service (timeout, bulkhead, retries, circuit breaker),
+ * for everything in the gateway that calls it to share.
+ */
+export function createDownstreamPolicies(
+  config: GatewayConfig,
+  hooks: PolicyHooks = {},
+): Record<DownstreamName, DownstreamPolicy> {
+  const policy = (service: DownstreamName) =>
+    new DownstreamPolicy({
+      service,
+      timeoutMs: config.DOWNSTREAM_TIMEOUT_MS,
+      log: hooks.log,
+      onStateChange: (_service, state) => hooks.onStateChange?.(service, state),
+    });
+  return { order: policy('order'), payment: policy('payment'), kitchen: policy('kitchen') };
+}
+
+/**
+ * Clients that call each service as the gateway, with an internal credential carrying the
+ * user, through that service's policies.
+ */
+export function createDownstreams(
+  config: GatewayConfig,
+  policies: Record<DownstreamName, DownstreamPolicy> = createDownstreamPolicies(config),
+): Downstreams {
   const urls = downstreamUrls(config);
   const options = (service: DownstreamName) => ({
     from: 'gateway',
@@ -37,6 +72,7 @@ export function createDownstreams(config: GatewayConfig): Downstreams {
     baseUrl: urls[service],
     secret: config.INTERNAL_TOKEN_SECRET,
     timeoutMs: config.DOWNSTREAM_TIMEOUT_MS,
+    policy: policies[service],
   });
   return {
     order: createServiceClient(orderApi, options('order')),

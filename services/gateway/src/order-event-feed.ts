@@ -7,11 +7,18 @@ import {
   OrderStatusEvent,
   orderApi,
   Problem,
+  ProblemError,
   ReplicaBalancer,
   type SubscriptionTarget,
   UpstreamUnavailableError,
 } from '@cheesecake/contracts';
-import { correlationHeaders, type Logger, signInternalToken } from '@cheesecake/service-kit';
+import {
+  correlationHeaders,
+  DownstreamPolicy,
+  type Logger,
+  responseOf,
+  signInternalToken,
+} from '@cheesecake/service-kit';
 import { createParser } from 'eventsource-parser';
 
 /** What a followed order stream reports. */
@@ -30,9 +37,14 @@ export interface FeedListener {
 export interface OrderEventFeedOptions {
   baseUrl: string;
   secret: string;
-  /** How long the order service may take to start answering a stream. */
+  /** How long the order service may take to start answering a stream, retries included. */
   timeoutMs: number;
   log: Logger;
+  /**
+   * The resilience policies opening a stream goes through, to share them with the gateway's
+   * other callers of the order service; by default the feed makes its own.
+   */
+  policy?: DownstreamPolicy;
   /** The first pause before reconnecting a dropped stream; doubled up to ten times as long. */
   reconnectDelayMs?: number;
 }
@@ -45,13 +57,20 @@ const MAX_PROBLEM_BYTES = 16 * 1024;
  * the user may see. A stream that drops (a replica stopping, a restart) is opened again with
  * `Last-Event-ID`, so no change is lost or repeated; the order service's LISTEN/NOTIFY brings
  * each change to whichever replica holds the stream.
+ *
+ * Opening a stream goes through the order service's {@link DownstreamPolicy} (timeout,
+ * bulkhead, retries, circuit breaker); an open stream holds none of them.
  */
 export class OrderEventFeed {
   readonly #options: OrderEventFeedOptions;
+  readonly #policy: DownstreamPolicy;
   readonly #balancer = new ReplicaBalancer();
 
   constructor(options: OrderEventFeedOptions) {
     this.#options = options;
+    this.#policy =
+      options.policy ??
+      new DownstreamPolicy({ service: 'order', timeoutMs: options.timeoutMs, log: options.log });
   }
 
   /** Follows `target` as `user` until the returned function is called or the stream is over. */
@@ -70,8 +89,10 @@ export class OrderEventFeed {
     let current: http.ClientRequest | undefined;
     let retryTimer: NodeJS.Timeout | undefined;
 
+    const stopping = new AbortController();
     const stop = () => {
       stopped = true;
+      stopping.abort();
       clearTimeout(retryTimer);
       current?.destroy();
     };
@@ -96,14 +117,15 @@ export class OrderEventFeed {
       retryTimer = setTimeout(connect, delayMs);
     };
 
-    const connect = async () => {
-      if (stopped) return;
+    const open = async (signal: AbortSignal) => {
       const authorization = `Bearer ${await signInternalToken({
         secret: this.#options.secret,
         issuer: 'gateway',
         audience: 'order',
         user,
       })}`;
+      const agent = await this.#balancer.agentFor(url);
+      if (signal.aborted) throw signal.reason;
       const request = http.request(url, {
         headers: {
           accept: 'text/event-stream',
@@ -111,61 +133,78 @@ export class OrderEventFeed {
           ...correlation,
           ...(lastEventId !== undefined && { 'last-event-id': lastEventId }),
         },
-        agent: await this.#balancer.agentFor(url),
+        agent,
       });
       current = request;
-      const timer = setTimeout(
-        () => request.destroy(new Error(`no answer within ${this.#options.timeoutMs} ms`)),
-        this.#options.timeoutMs,
-      );
-      request.on('error', (error) => {
-        clearTimeout(timer);
+      const answer = responseOf(request, signal, (error) => {
         this.#balancer.forget(url.hostname);
-        reconnect(error.message);
-      });
-      request.on('response', (response) => {
-        clearTimeout(timer);
-        if (response.statusCode !== 200) {
-          readProblem(response).then((problem) =>
-            // A refusal (404, 403, 400) is final; a failing service may recover.
-            problem && problem.status < 500
-              ? refuse(problem)
-              : reconnect(`status ${response.statusCode}`),
-          );
-          return;
-        }
-        failures = 0;
-        if (!opened) {
-          opened = true;
-          listener.opened();
-        }
-        let finished = false;
-        const parser = createParser({
-          onEvent: (message) => {
-            if (message.event !== ORDER_STATUS_EVENT) return;
-            const event = OrderStatusEvent.safeParse(safeJson(message.data));
-            if (!event.success) {
-              this.#options.log.warn({ target }, 'an order event that does not match the contract');
-              return;
-            }
-            if (message.id !== undefined) lastEventId = message.id;
-            listener.event(event.data);
-            finished = target !== '*' && FINAL_ORDER_STATUSES.includes(event.data.status);
-          },
-        });
-        response.setEncoding('utf8');
-        response.on('data', (chunk: string) => parser.feed(chunk));
-        response.on('close', () => {
-          if (stopped) return;
-          if (finished) {
-            stop();
-            listener.finished();
-          } else {
-            reconnect('the stream ended');
-          }
-        });
+        return new UpstreamUnavailableError('order', error.message);
       });
       request.end();
+      return answer;
+    };
+
+    const connect = async () => {
+      if (stopped) return;
+      let response: http.IncomingMessage;
+      try {
+        response = await this.#policy.execute(open, {
+          retriable: true,
+          read: (answer) => ({
+            status: answer.statusCode ?? 502,
+            retryAfter: answer.headers['retry-after'],
+          }),
+          discard: (answer) => answer.resume(),
+          signal: stopping.signal,
+        });
+      } catch (error) {
+        // Such as an open circuit: the subscriber hears the same problem a call would get.
+        if (!opened && error instanceof ProblemError) {
+          refuse(error.toProblem(correlation['x-request-id'] ?? ''));
+          return;
+        }
+        reconnect(error instanceof Error ? error.message : String(error));
+        return;
+      }
+      if (response.statusCode !== 200) {
+        readProblem(response).then((problem) =>
+          // A refusal (404, 403, 400) is final; a failing service may recover.
+          problem && problem.status < 500
+            ? refuse(problem)
+            : reconnect(`status ${response.statusCode}`),
+        );
+        return;
+      }
+      failures = 0;
+      if (!opened) {
+        opened = true;
+        listener.opened();
+      }
+      let finished = false;
+      const parser = createParser({
+        onEvent: (message) => {
+          if (message.event !== ORDER_STATUS_EVENT) return;
+          const event = OrderStatusEvent.safeParse(safeJson(message.data));
+          if (!event.success) {
+            this.#options.log.warn({ target }, 'an order event that does not match the contract');
+            return;
+          }
+          if (message.id !== undefined) lastEventId = message.id;
+          listener.event(event.data);
+          finished = target !== '*' && FINAL_ORDER_STATUSES.includes(event.data.status);
+        },
+      });
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => parser.feed(chunk));
+      response.on('close', () => {
+        if (stopped) return;
+        if (finished) {
+          stop();
+          listener.finished();
+        } else {
+          reconnect('the stream ended');
+        }
+      });
     };
 
     connect().catch((error: unknown) => reconnect(String(error)));

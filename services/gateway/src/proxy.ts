@@ -11,15 +11,17 @@ import {
   ReplicaBalancer,
   type Role,
   UnexpectedResponseError,
-  UpstreamTimeoutError,
   UpstreamUnavailableError,
 } from '@cheesecake/contracts';
 import {
   type Caller,
   correlationHeaders,
+  DownstreamPolicy,
   endOnShutdown,
+  isRetriable,
   parseRequest,
   requireUser,
+  responseOf,
   signInternalToken,
 } from '@cheesecake/service-kit';
 import type { Request, RequestHandler, Response } from 'express';
@@ -31,13 +33,18 @@ export interface ProxyTarget {
   baseUrl: string;
   /** Where the service's paths sit in the public API: `/api` for `/orders`, `/api/kitchen` for `/tickets`. */
   publicPrefix: string;
+  /**
+   * The resilience policies calls to the service go through, to share them with the
+   * gateway's other callers of it; by default the proxy makes its own.
+   */
+  policy?: DownstreamPolicy;
 }
 
 /** What every forwarded call shares. */
 export interface ProxyOptions {
   /** The secret internal credentials are signed with. */
   secret: string;
-  /** How long a service may take to start answering. */
+  /** How long a service may take to start answering, waiting for a place and retries included. */
   timeoutMs: number;
   /** The largest request body passed on, in bytes. */
   bodyLimitBytes: number;
@@ -71,15 +78,24 @@ const FORWARDED_RESPONSE_HEADERS = [
  * replica), streaming both bodies: the gateway checks who may call and validates the path,
  * query and headers, but never parses or re-serializes a body; the service validates it
  * against the same contract. An event stream passes through as it is written.
+ *
+ * Every call goes through the service's {@link DownstreamPolicy} until the answer starts: a
+ * timeout, a bulkhead, the circuit breaker, and retries for a call that may be repeated and
+ * has no body, since a streamed body cannot be sent twice. An event stream is held by
+ * nothing once it is open.
  */
 export class ServiceProxy {
   readonly #target: ProxyTarget;
   readonly #options: ProxyOptions;
+  readonly #policy: DownstreamPolicy;
   readonly #balancer = new ReplicaBalancer();
 
   constructor(target: ProxyTarget, options: ProxyOptions) {
     this.#target = target;
     this.#options = options;
+    this.#policy =
+      target.policy ??
+      new DownstreamPolicy({ service: target.service, timeoutMs: options.timeoutMs });
   }
 
   /** The handler of a public route for signed-in users that the service answers with `route`. */
@@ -98,7 +114,7 @@ export class ServiceProxy {
 
   async #send(req: Request, res: Response, path: string, user: EndUser): Promise<void> {
     const { service } = this.#target;
-    const { bodyLimitBytes, timeoutMs } = this.#options;
+    const { bodyLimitBytes } = this.#options;
     const declaredLength = Number(req.headers['content-length'] ?? 0);
     if (declaredLength > bodyLimitBytes) throw tooLarge(bodyLimitBytes);
 
@@ -113,37 +129,46 @@ export class ServiceProxy {
         user,
       })}`,
     };
-    const upstream = http.request(url, {
-      method: req.method,
-      headers,
-      agent: await this.#balancer.agentFor(url),
-    });
+    const withoutBody = !hasBody(req);
 
     // Why the request body could not be passed on (over the limit, or the client went away).
     let bodyFailure: unknown;
-    const answer = await new Promise<http.IncomingMessage>((resolve, reject) => {
-      const timer = setTimeout(
-        () => upstream.destroy(new UpstreamTimeoutError(service, timeoutMs)),
-        timeoutMs,
+    let current: http.ClientRequest | undefined;
+    const clientGone = new AbortController();
+    res.once('close', () => {
+      if (res.writableFinished) return;
+      clientGone.abort();
+      current?.destroy();
+    });
+    const attempt = async (signal: AbortSignal) => {
+      const agent = await this.#balancer.agentFor(url);
+      if (signal.aborted) throw signal.reason;
+      const upstream = http.request(url, { method: req.method, headers, agent });
+      current = upstream;
+      const answer = responseOf(
+        upstream,
+        signal,
+        (error) => bodyFailure ?? this.#failure(url, error),
       );
-      upstream.once('response', (response) => {
-        clearTimeout(timer);
-        resolve(response);
-      });
-      upstream.once('error', (error) => {
-        clearTimeout(timer);
-        reject(error);
-      });
-      // The client's body streams on as it arrives, counted against the limit.
-      pipeline(req, limitTo(bodyLimitBytes), upstream).catch((error: unknown) => {
-        bodyFailure = error;
-        upstream.destroy();
-      });
-      res.once('close', () => {
-        if (!res.writableFinished) upstream.destroy();
-      });
-    }).catch((error: unknown) => {
-      throw this.#failure(url, bodyFailure ?? error);
+      if (withoutBody) {
+        upstream.end();
+      } else {
+        // The client's body streams on as it arrives, counted against the limit.
+        pipeline(req, limitTo(bodyLimitBytes), upstream).catch((error: unknown) => {
+          bodyFailure = error;
+          upstream.destroy();
+        });
+      }
+      return answer;
+    };
+    const answer = await this.#policy.execute(attempt, {
+      retriable: withoutBody && isRetriable(req.method, req.headers),
+      read: (response) => ({
+        status: response.statusCode ?? 502,
+        retryAfter: firstValue(response.headers['retry-after']),
+      }),
+      discard: (response) => response.resume(),
+      signal: clientGone.signal,
     });
 
     if (answer.statusCode === 401) {
@@ -187,6 +212,15 @@ function callerOf(res: Response): Caller {
   const caller = res.locals.caller as Caller | undefined;
   if (!caller) throw new ProblemError(problemTypes.unauthenticated, 'This route needs a token');
   return caller;
+}
+
+function hasBody(req: Request): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
+function firstValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
 }
 
 function queryStringOf(url: string): string {

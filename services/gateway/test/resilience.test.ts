@@ -1,0 +1,84 @@
+import { Menu, OrderDetails } from '@cheesecake/contracts';
+import { expectProblem, type RunningServer, startServer } from '@cheesecake/service-kit/testing';
+import request from 'supertest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { aMenu, anOrder, signIn } from './samples.js';
+import { startSystem, type TestSystem } from './system.js';
+
+let system: TestSystem;
+let gateway: RunningServer | undefined;
+
+afterEach(async () => {
+  await gateway?.close();
+  gateway = undefined;
+  await system.close();
+});
+
+describe('a service that keeps failing', () => {
+  it('returns 503 with Retry-After at once, without calling the service, once its circuit opened', async () => {
+    system = await startSystem({
+      order: {
+        listOrders: async () => {
+          throw new Error('the order database is down');
+        },
+      },
+    });
+    const alice = await signIn(system.gateway, 'alice');
+    // The default breaker opens after five failures in a row.
+    for (let failure = 0; failure < 5; failure += 1) {
+      const res = await request(system.gateway).get('/api/orders').set('authorization', alice);
+      expect(res.status).toBe(500);
+    }
+
+    const res = await request(system.gateway).get('/api/orders').set('authorization', alice);
+
+    const problem = expectProblem(res, 503, 'service-unavailable');
+    expect(problem.detail).toMatch(/order service/);
+    expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
+    expect(system.order.calls).toHaveLength(5);
+  });
+});
+
+describe('a payment service that stops answering', () => {
+  it('does not hold up the menu, and refuses further payment calls at once once its bulkhead is full', async () => {
+    const held: (() => void)[] = [];
+    let answering = false;
+    system = await startSystem(
+      {
+        order: {
+          getMenu: async () => ({ status: 200, body: aMenu() }),
+          getOrder: async () => ({ status: 200, body: anOrder() }),
+        },
+        payment: {
+          listPayments: async () => {
+            if (!answering) await new Promise<void>((resolve) => held.push(resolve));
+            return { status: 200, body: { items: [] } };
+          },
+        },
+        kitchen: { listTickets: async () => ({ status: 200, body: { items: [] } }) },
+      },
+      { MENU_CACHE_TTL_SECONDS: '0', RATE_LIMIT_PER_MINUTE: '1000' },
+    );
+    gateway = await startServer(system.gateway);
+    const { url } = gateway;
+    const alice = await signIn(system.gateway, 'alice');
+    const orderDetails = () => request(url).get('/api/orders/ord_1').set('authorization', alice);
+    // 20 calls in progress and 20 waiting for a place fill the default bulkhead.
+    const blocked = Array.from({ length: 40 }, () => orderDetails().then((res) => res));
+    await vi.waitFor(() => expect(held).toHaveLength(20));
+
+    const menu = await request(url).get('/api/menu');
+    const refused = await orderDetails();
+
+    expect(menu.status).toBe(200);
+    expect(Menu.parse(menu.body)).toEqual(aMenu());
+    expect(refused.status).toBe(200);
+    expect(OrderDetails.parse(refused.body).payment).toBeNull();
+    expect(system.payment.calls).toHaveLength(20);
+    answering = true;
+    for (const release of held.splice(0)) release();
+    const answers = await Promise.all(blocked);
+    expect(answers.map((res) => res.status)).toEqual(Array(40).fill(200));
+    expect(system.payment.calls).toHaveLength(40);
+  });
+});
