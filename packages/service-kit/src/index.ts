@@ -16,5 +16,6 @@ export * from './migrations.js';
 export * from './ops-routes.js';
 export * from './outbox.js';
 export * from './problems.js';
+export * from './resilience.js';
 export * from './service-client.js';
 export * from './trace-context.js';
