@@ -1,6 +1,7 @@
 import { type Client, type Contract, createClient } from '@cheesecake/contracts';
 import { correlationHeaders } from './correlation.js';
 import { internalHeaders } from './internal-auth.js';
+import { deliveryHeaders } from './outbox.js';
 import { DownstreamPolicy, type ResilienceOptions } from './resilience.js';
 
 /** Where a service calls another one, and with which credential. */
@@ -26,7 +27,8 @@ export interface ServiceClientOptions {
 /**
  * A typed client from one service to another: every call carries a fresh internal
  * credential from `from` to `to`, with the end user of the call when there is one, and
- * the correlation of the request or delivery it is made for (request id and trace). Every
+ * the correlation of the request or delivery it is made for (request id and trace, and the
+ * message id of an outbox delivery). Every
  * call goes through the {@link DownstreamPolicy} of `to`: a timeout, a bulkhead, retries
  * when the call is safe to repeat, and a circuit breaker.
  */
@@ -53,6 +55,8 @@ export function createServiceClient<const C extends Contract>(
     policy: policy.forClient,
     prepareHeaders: async (context) => ({
       ...correlationHeaders(),
+      // X-Message-Id when the call delivers an outbox message, so the receiver can tell a copy.
+      ...deliveryHeaders(),
       ...(await credential(context)),
     }),
   });
