@@ -5,7 +5,13 @@ import { AccessTokens } from './access-tokens.js';
 import { authenticateUsers } from './authentication.js';
 import { bodyLimitInBytes, type GatewayConfig } from './config.js';
 import { docsRoutes } from './docs.js';
-import { type Downstreams, downstreamUrls, probeDownstreams } from './downstreams.js';
+import {
+  createDownstreamPolicies,
+  type DownstreamPolicies,
+  type Downstreams,
+  downstreamUrls,
+  probeDownstreams,
+} from './downstreams.js';
 import { crossOriginAccess, securityHeaders } from './hardening.js';
 import { LiveUpdates } from './live-updates.js';
 import { Login } from './login.js';
@@ -28,6 +34,11 @@ export interface AppDeps {
    * downstreams' breaker states with `metrics.recordBreakerState`. Made here when omitted.
    */
   metrics?: ServiceMetrics;
+  /**
+   * Each downstream's resilience policies (breaker, bulkhead, retries), to share with the
+   * typed clients of `downstreams` so that one breaker guards each service; made here when omitted.
+   */
+  policies?: DownstreamPolicies;
 }
 
 /** The routes that act for a signed-in user; the token and menu routes stay anonymous. */
@@ -50,6 +61,7 @@ export function createLiveUpdates(deps: AppDeps): LiveUpdates {
       secret: config.INTERNAL_TOKEN_SECRET,
       timeoutMs: config.DOWNSTREAM_TIMEOUT_MS,
       log,
+      ...(deps.policies && { policy: deps.policies.order }),
     }),
     log,
   });
@@ -62,6 +74,10 @@ function accessTokensOf(config: GatewayConfig): AccessTokens {
 /** The gateway as an express app: no listening, no globals. */
 export function createApp(deps: AppDeps): Express {
   const { config, log, downstreams } = deps;
+  const metrics = deps.metrics ?? new ServiceMetrics();
+  const policies =
+    deps.policies ??
+    createDownstreamPolicies(config, { log, onStateChange: metrics.recordBreakerState });
   const tokens = accessTokensOf(config);
   const login = new Login({ users: new DemoUsers(config.DEMO_PASSWORD), tokens });
   const orderView = new OrderView(downstreams);
@@ -90,11 +106,16 @@ export function createApp(deps: AppDeps): Express {
   streaming.use(
     proxiedRoutes({
       order: new ServiceProxy(
-        { service: 'order', baseUrl: urls.order, publicPrefix: '/api' },
+        { service: 'order', baseUrl: urls.order, publicPrefix: '/api', policy: policies.order },
         proxyOptions,
       ),
       kitchen: new ServiceProxy(
-        { service: 'kitchen', baseUrl: urls.kitchen, publicPrefix: '/api/kitchen' },
+        {
+          service: 'kitchen',
+          baseUrl: urls.kitchen,
+          publicPrefix: '/api/kitchen',
+          policy: policies.kitchen,
+        },
         proxyOptions,
       ),
     }),
@@ -117,6 +138,6 @@ export function createApp(deps: AppDeps): Express {
     routes: [gatewayRoutes({ login, orderView, tokens }), opsRoutes(createOpsClients(config))],
     // Served on the public port, like /healthz: it holds counts and durations by route
     // pattern, never an id or a user, and Prometheus scrapes it without a token.
-    metrics: deps.metrics ?? new ServiceMetrics(),
+    metrics,
   });
 }

@@ -39,6 +39,9 @@ export interface PolicyHooks {
   onStateChange?: (service: DownstreamName, state: BreakerState) => void;
 }
 
+/** One set of resilience policies per service behind the gateway. */
+export type DownstreamPolicies = Record<DownstreamName, DownstreamPolicy>;
+
 /**
  * One set of resilience policies per service (timeout, bulkhead, retries, circuit breaker),
  * for everything in the gateway that calls it to share.
@@ -46,7 +49,7 @@ export interface PolicyHooks {
 export function createDownstreamPolicies(
   config: GatewayConfig,
   hooks: PolicyHooks = {},
-): Record<DownstreamName, DownstreamPolicy> {
+): DownstreamPolicies {
   const policy = (service: DownstreamName) =>
     new DownstreamPolicy({
       service,
@@ -63,7 +66,7 @@ export function createDownstreamPolicies(
  */
 export function createDownstreams(
   config: GatewayConfig,
-  policies: Record<DownstreamName, DownstreamPolicy> = createDownstreamPolicies(config),
+  policies: DownstreamPolicies = createDownstreamPolicies(config),
 ): Downstreams {
   const urls = downstreamUrls(config);
   const options = (service: DownstreamName) => ({

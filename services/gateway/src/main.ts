@@ -1,13 +1,20 @@
-import { createLogger, endOnShutdown, runService } from '@cheesecake/service-kit';
+import { createLogger, endOnShutdown, runService, ServiceMetrics } from '@cheesecake/service-kit';
 import { createApp, createLiveUpdates } from './app.js';
 import { loadGatewayConfig } from './config.js';
-import { createDownstreams } from './downstreams.js';
+import { createDownstreamPolicies, createDownstreams } from './downstreams.js';
 
 const config = loadGatewayConfig();
 const log = createLogger('gateway', config.LOG_LEVEL);
-const downstreams = createDownstreams(config);
-const app = createApp({ config, log, downstreams });
-const liveUpdates = createLiveUpdates({ config, log, downstreams });
+const metrics = new ServiceMetrics();
+// One breaker, bulkhead and retry policy per service, shared by every way the gateway calls it.
+const policies = createDownstreamPolicies(config, {
+  log,
+  onStateChange: metrics.recordBreakerState,
+});
+const downstreams = createDownstreams(config, policies);
+const deps = { config, log, downstreams, metrics, policies };
+const app = createApp(deps);
+const liveUpdates = createLiveUpdates(deps);
 // The gateway holds no database or workers: once in-flight requests finish there is nothing to stop.
 const server = await runService({ app, port: config.PORT, host: config.HOST, log });
 server.on('upgrade', liveUpdates.handleUpgrade);

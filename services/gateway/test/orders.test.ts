@@ -115,6 +115,7 @@ describe('POST /api/orders', () => {
         endpoint: 'createOrder',
         caller: { service: 'gateway', user: { id: 'usr_alice', role: 'customer' } },
         request: {
+          headers: {},
           body: {
             items: [{ menuItemId: 'new-york-cheesecake', quantity: 2 }],
             notes: 'No candles',
@@ -330,19 +331,21 @@ describe('GET /api/orders/:orderId', () => {
 });
 
 describe('POST /api/orders/:orderId/payment', () => {
-  it('returns the paid order the order service answers', async () => {
+  it('returns the paid order the order service answers, the Idempotency-Key passed on', async () => {
     const order = givenOrder();
     const alice = await signIn(system.gateway, 'alice');
 
     const res = await request(system.gateway)
       .post(`/api/orders/${order.id}/payment`)
       .set('authorization', alice)
+      .set('idempotency-key', 'pay-once')
       .send({ paymentMethod: 'tok_visa' });
 
     expect(res.status).toBe(200);
     expect(Order.parse(res.body)).toMatchObject({ id: order.id, status: 'PAID' });
     expect(system.order.calls[0]?.request).toEqual({
       params: { orderId: order.id },
+      headers: { 'idempotency-key': 'pay-once' },
       body: { paymentMethod: 'tok_visa' },
     });
   });
