@@ -24,6 +24,8 @@ export interface AppDeps {
   reports: ReportSender;
   internalTokenSecret: string;
   bodyLimit: string;
+  /** Served at `/metrics`; main.ts shares them with its client's breaker. Made here when omitted. */
+  metrics?: ServiceMetrics;
 }
 
 /**
@@ -34,7 +36,7 @@ export function createApp(deps: AppDeps): Express {
   const { db, log, reports } = deps;
   const tickets = new Tickets(db, reports);
   const stock = new Stock(db);
-  const metrics = new ServiceMetrics();
+  const metrics = deps.metrics ?? new ServiceMetrics();
   return createServiceApp({
     log,
     bodyLimit: deps.bodyLimit,

@@ -7,6 +7,7 @@ import {
   openDatabase,
   runMigrations,
   runService,
+  ServiceMetrics,
 } from '@cheesecake/service-kit';
 import { createApp, KITCHEN_MIGRATIONS } from './app.js';
 import { loadKitchenConfig } from './config.js';
@@ -18,12 +19,14 @@ const log = createLogger('kitchen', config.LOG_LEVEL);
 const db = await openDatabase({ url: config.DATABASE_URL, dataDir: config.DATA_DIR, log });
 await runMigrations(db, [OUTBOX_MIGRATIONS, KITCHEN_MIGRATIONS], log);
 
+const metrics = new ServiceMetrics();
 const orders = createServiceClient(orderApi, {
   from: 'kitchen',
   to: 'order',
   baseUrl: config.ORDER_SERVICE_URL,
   secret: config.INTERNAL_TOKEN_SECRET,
   timeoutMs: config.DOWNSTREAM_TIMEOUT_MS,
+  resilience: { log, onStateChange: metrics.recordBreakerState },
 });
 const relay = new OutboxRelay({
   db,
@@ -49,6 +52,7 @@ const app = createApp({
   reports: relay,
   internalTokenSecret: config.INTERNAL_TOKEN_SECRET,
   bodyLimit: config.BODY_LIMIT,
+  metrics,
 });
 // Preparation wakes the relay, so it comes after it: started later, stopped first.
 const workers = preparation ? [relay, preparation] : [relay];

@@ -3,9 +3,12 @@ import {
   createServiceApp,
   type Database,
   databaseReadiness,
+  FaultInjection,
   IdempotencyKeys,
   type Logger,
+  type OutboxRelay,
   requireInternalCredential,
+  ServiceMetrics,
 } from '@cheesecake/service-kit';
 import type { Express } from 'express';
 import type { LiveOrderStatus } from './live-status.js';
@@ -21,14 +24,19 @@ export interface AppDeps {
   payments: Client<typeof paymentApi>;
   kitchen: Client<typeof kitchenApi>;
   /** The outbox relay, woken after a commit that enqueued a message. */
-  outbox: { wake(): void };
+  outbox: OutboxRelay;
   /** Status changes as any replica commits them; whoever made it starts and stops it. */
   liveStatus: LiveOrderStatus;
   internalTokenSecret: string;
   bodyLimit: string;
+  /** Served at `/metrics`; main.ts shares them with its clients' breakers. Made here when omitted. */
+  metrics?: ServiceMetrics;
 }
 
-/** The order service's HTTP app, not listening. */
+/**
+ * The order service's HTTP app, not listening: the menu, orders and their live status behind
+ * internal credentials; its metrics, injected faults and the dead letters of its outbox.
+ */
 export function createApp(deps: AppDeps): Express {
   const { db } = deps;
   const menu = new MenuCatalog(db);
@@ -40,11 +48,15 @@ export function createApp(deps: AppDeps): Express {
     outbox: deps.outbox,
   });
   const feed = new OrderStatusFeed({ db, live: deps.liveStatus, log: deps.log });
+  const metrics = deps.metrics ?? new ServiceMetrics();
   return createServiceApp({
     log: deps.log,
     bodyLimit: deps.bodyLimit,
     authenticate: requireInternalCredential({ secret: deps.internalTokenSecret, service: 'order' }),
     readiness: databaseReadiness(db),
     routes: [orderRoutes(menu, orders, feed, new IdempotencyKeys({ db }))],
+    metrics,
+    faults: new FaultInjection({ service: 'order', log: deps.log, metrics }),
+    outbox: { service: 'order', db, relay: deps.outbox },
   });
 }

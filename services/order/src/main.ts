@@ -8,6 +8,7 @@ import {
   openDatabase,
   runMigrations,
   runService,
+  ServiceMetrics,
 } from '@cheesecake/service-kit';
 import { createApp } from './app.js';
 import { loadOrderConfig } from './config.js';
@@ -21,10 +22,12 @@ const log = createLogger('order', config.LOG_LEVEL);
 const db = await openDatabase({ url: config.DATABASE_URL, dataDir: config.DATA_DIR, log });
 await runMigrations(db, [OUTBOX_MIGRATIONS, IDEMPOTENCY_MIGRATIONS, ORDER_MIGRATIONS], log);
 
+const metrics = new ServiceMetrics();
 const fromOrder = {
   from: 'order',
   secret: config.INTERNAL_TOKEN_SECRET,
   timeoutMs: config.DOWNSTREAM_TIMEOUT_MS,
+  resilience: { log, onStateChange: metrics.recordBreakerState },
 };
 const payments = createServiceClient(paymentApi, {
   ...fromOrder,
@@ -57,6 +60,7 @@ const app = createApp({
   liveStatus,
   internalTokenSecret: config.INTERNAL_TOKEN_SECRET,
   bodyLimit: config.BODY_LIMIT,
+  metrics,
 });
 await runService({
   app,
