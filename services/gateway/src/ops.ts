@@ -9,7 +9,7 @@ import {
   problemTypes,
   ServiceWithOutbox,
 } from '@cheesecake/contracts';
-import { createServiceClient, handle, requireUser } from '@cheesecake/service-kit';
+import { type Caller, createServiceClient, handle, requireUser } from '@cheesecake/service-kit';
 import { Router } from 'express';
 import type { GatewayConfig } from './config.js';
 import { downstreamUrls, passThrough } from './downstreams.js';
@@ -58,6 +58,12 @@ const oldestFirst = (a: DeadLetter, b: DeadLetter) =>
  */
 export function opsRoutes(clients: OpsClients): Router {
   const router = Router();
+  // The three routes share their access (admins only): checked before any body is validated,
+  // so another role learns nothing from a 400.
+  router.use('/api/ops', (_req, res, next) => {
+    requireUser(res.locals.caller as Caller, gatewayApi.setFaults.access);
+    next();
+  });
 
   handle(router, gatewayApi.listDeadLetters, async (_request, { caller, requestId }) => {
     const context: CallContext = {
