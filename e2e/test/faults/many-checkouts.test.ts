@@ -1,0 +1,74 @@
+import { type Order, OrderPage } from '@cheesecake/contracts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually, expectBody, GatewayClient } from '../support/client.js';
+import { type Stack, startStack } from '../support/stack.js';
+import { checkout, paymentsOf, ticketsOf } from './support.js';
+
+let stack: Stack;
+let customers: GatewayClient[];
+let kai: GatewayClient;
+
+beforeAll(async () => {
+  // Quick preparation and many stations: the kitchen is not what this measures.
+  stack = await startStack({
+    KITCHEN_START_DELAY_MS: '0',
+    KITCHEN_PREPARATION_MS: '100',
+    KITCHEN_STATIONS: '50',
+  });
+  const anonymous = new GatewayClient(stack.gatewayUrl);
+  customers = await Promise.all([anonymous.as('alice'), anonymous.as('bob')]);
+  kai = await anonymous.as('kai');
+});
+afterAll(() => stack?.stop());
+
+const CHECKOUTS = 1_000;
+
+/** The ids of every order in `status`, read page by page as the kitchen sees them. */
+async function idsInStatus(status: string): Promise<Set<string>> {
+  const ids = new Set<string>();
+  let cursor: string | null = null;
+  do {
+    const query: string = `status=${status}&limit=100${cursor ? `&cursor=${cursor}` : ''}`;
+    const page = expectBody(await kai.get(`/api/orders?${query}`), 200, OrderPage);
+    for (const order of page.items) ids.add(order.id);
+    cursor = page.nextCursor;
+  } while (cursor);
+  return ids;
+}
+
+/** Runs `check` over `items`, `width` at a time. */
+async function inBatches<T>(items: T[], width: number, check: (item: T) => Promise<void>) {
+  for (let start = 0; start < items.length; start += width) {
+    await Promise.all(items.slice(start, start + width).map(check));
+  }
+}
+
+describe(`${CHECKOUTS} checkouts at once`, () => {
+  it('accounts for every one: each order READY, charged once, with one ticket', async () => {
+    // Enough cheesecakes that none is rejected as sold out.
+    const stocked = await kai.put('/api/kitchen/stock/new-york-cheesecake', {
+      quantity: CHECKOUTS * 2,
+    });
+    expect(stocked.status).toBe(200);
+
+    const orders: Order[] = await Promise.all(
+      Array.from({ length: CHECKOUTS }, (_, n) =>
+        checkout(customers[n % customers.length] as GatewayClient),
+      ),
+    );
+
+    const ids = orders.map((order) => order.id);
+    expect(new Set(ids).size).toBe(CHECKOUTS);
+    await eventually(
+      () => idsInStatus('READY'),
+      (ready) => ids.every((id) => ready.has(id)),
+      120_000,
+    );
+    await inBatches(orders, 50, async (order) => {
+      const payments = await paymentsOf(stack, order.id);
+      expect(payments.map((payment) => payment.status)).toEqual(['CAPTURED']);
+      expect(payments[0]?.amountCents).toBe(order.totalCents);
+      expect((await ticketsOf(stack, order.id)).map((ticket) => ticket.status)).toEqual(['READY']);
+    });
+  });
+});
