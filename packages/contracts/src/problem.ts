@@ -22,6 +22,13 @@ export const Problem = z.looseObject({
 });
 export type Problem = z.infer<typeof Problem>;
 
+/**
+ * Set on a 5xx answer that reports another service's failure (a downstream that timed out or
+ * was unreachable), naming that service. A caller's circuit breaker counts such an answer
+ * against the service it names, not against the healthy service that passed it on.
+ */
+export const FAILED_SERVICE_HEADER = 'x-failed-service';
+
 /** The media type of problem details documents. */
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 

@@ -1,4 +1,5 @@
 import {
+  FAILED_SERVICE_HEADER,
   PROBLEM_CONTENT_TYPE,
   ProblemError,
   type ProblemType,
@@ -69,6 +70,11 @@ export function problemErrorHandler(log: Logger): ErrorRequestHandler {
       // Such as a downstream's open circuit breaker, which knows when it will try again.
       const { retryAfterSeconds } = error as { retryAfterSeconds?: unknown };
       if (typeof retryAfterSeconds === 'number') res.set('retry-after', String(retryAfterSeconds));
+      // A downstream's failure passed on: callers must not blame this service for it.
+      const failedService = error.extensions.service;
+      if (error.status >= 500 && typeof failedService === 'string') {
+        res.set(FAILED_SERVICE_HEADER, failedService);
+      }
       sendProblem(res, error.problemType, error.message, error.extensions);
       return;
     }

@@ -1,6 +1,7 @@
 import type http from 'node:http';
 import {
   type CallPolicy,
+  FAILED_SERVICE_HEADER,
   UpstreamTimeoutError,
   UpstreamUnavailableError,
 } from '@cheesecake/contracts';
@@ -74,8 +75,11 @@ export const DEFAULT_RESILIENCE: Readonly<ResilienceSettings> = {
 export interface CallTraits<T> {
   /** Whether the call may be sent again: safe or keyed, and with a body that can be resent. */
   retriable: boolean;
-  /** The status of an answer and its `Retry-After` header, if any. */
-  read(answer: T): { status: number; retryAfter?: string };
+  /**
+   * The status of an answer, its `Retry-After` header, and the service its
+   * `X-Failed-Service` header blames for a 5xx, if any.
+   */
+  read(answer: T): { status: number; retryAfter?: string; failedService?: string };
   /** Releases an answer that is dropped for a retry, such as an unread stream. */
   discard?(answer: T): void;
   /** Ends the call when whoever waits for it gives up, such as a client going away. */
@@ -87,6 +91,8 @@ interface Outcome<T> {
   answer: T;
   status: number;
   retryAfterMs: number | undefined;
+  /** The service a 5xx answer blames, when it passes on a failure of its own downstream. */
+  failedService: string | undefined;
   discard(): void;
 }
 
@@ -150,7 +156,14 @@ export class DownstreamPolicy {
     const breaker = circuitBreaker(
       handleType(UpstreamUnavailableError)
         .orType(UpstreamTimeoutError)
-        .orWhenResult((outcome) => (outcome as Outcome<unknown>).status >= 500),
+        // A 5xx that blames another service (this one's own downstream) says this one is up.
+        .orWhenResult((result) => {
+          const outcome = result as Outcome<unknown>;
+          return (
+            outcome.status >= 500 &&
+            (outcome.failedService === undefined || outcome.failedService === service)
+          );
+        }),
       { halfOpenAfter: halfOpenAfterMs, breaker: new ConsecutiveBreaker(breakerThreshold) },
     );
     breaker.onBreak(() => {
@@ -232,7 +245,11 @@ export class DownstreamPolicy {
   readonly forClient: CallPolicy = (call, send) =>
     this.execute(send, {
       retriable: isRetriable(call.method, call.headers),
-      read: (answer) => ({ status: answer.status, retryAfter: answer.headers['retry-after'] }),
+      read: (answer) => ({
+        status: answer.status,
+        retryAfter: answer.headers['retry-after'],
+        failedService: answer.headers[FAILED_SERVICE_HEADER],
+      }),
     });
 
   async #attempt<T>(
@@ -249,11 +266,12 @@ export class DownstreamPolicy {
       if (timedOut()) throw new UpstreamTimeoutError(this.#service, this.#timeoutMs);
       throw error;
     }
-    const { status, retryAfter } = traits.read(answer);
+    const { status, retryAfter, failedService } = traits.read(answer);
     const outcome = {
       answer,
       status,
       retryAfterMs: retryAfterMs(retryAfter),
+      failedService,
       discard: () => traits.discard?.(answer),
     };
     if (signal.aborted) {

@@ -1,5 +1,6 @@
 import {
   defineEndpoint,
+  FAILED_SERVICE_HEADER,
   IdempotencyHeaders,
   UpstreamTimeoutError,
   UpstreamUnavailableError,
@@ -238,6 +239,28 @@ describe('circuit breaker', () => {
     await getWidget(client).catch(() => undefined);
 
     expect(widgets.calls()).toBe(3);
+  });
+
+  it('never opens for 5xx answers that blame another service, passed on by this one', async () => {
+    const widgets = await startWidgets(failing(504, { [FAILED_SERVICE_HEADER]: 'payment' }));
+    const client = widgetsClient(widgets.url, breakerSettings);
+    await getWidget(client).catch(() => undefined);
+    await getWidget(client).catch(() => undefined);
+
+    await getWidget(client).catch(() => undefined);
+
+    expect(widgets.calls()).toBe(3);
+  });
+
+  it('opens for 5xx answers that blame the service itself', async () => {
+    const widgets = await startWidgets(failing(500, { [FAILED_SERVICE_HEADER]: 'widgets' }));
+    const client = widgetsClient(widgets.url, breakerSettings);
+    await getWidget(client).catch(() => undefined);
+    await getWidget(client).catch(() => undefined);
+
+    await getWidget(client).catch(() => undefined);
+
+    expect(widgets.calls()).toBe(2);
   });
 
   it('lets a trial call through once the pause is over, and closes when it succeeds', async () => {

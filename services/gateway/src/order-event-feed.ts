@@ -1,6 +1,7 @@
 import http from 'node:http';
 import {
   type EndUser,
+  FAILED_SERVICE_HEADER,
   FINAL_ORDER_STATUSES,
   fillPath,
   ORDER_STATUS_EVENT,
@@ -153,6 +154,7 @@ export class OrderEventFeed {
           read: (answer) => ({
             status: answer.statusCode ?? 502,
             retryAfter: answer.headers['retry-after'],
+            failedService: [answer.headers[FAILED_SERVICE_HEADER]].flat()[0],
           }),
           discard: (answer) => answer.resume(),
           signal: stopping.signal,

@@ -4,6 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import {
   type Endpoint,
   type EndUser,
+  FAILED_SERVICE_HEADER,
   fillPath,
   ProblemError,
   type PublicEndpoint,
@@ -166,6 +167,7 @@ export class ServiceProxy {
       read: (response) => ({
         status: response.statusCode ?? 502,
         retryAfter: firstValue(response.headers['retry-after']),
+        failedService: firstValue(response.headers[FAILED_SERVICE_HEADER]),
       }),
       discard: (response) => response.resume(),
       signal: clientGone.signal,
