@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { Answer } from './client.js';
-import { fetchInit, SERVICES, type ServiceName, type Stack } from './stack.js';
+import { bodyOf, fetchInit, SERVICES, type ServiceName, type Stack } from './stack.js';
 
 const exec = promisify(execFile);
 const GATEWAY_URL =
@@ -88,7 +88,7 @@ export async function startComposeStack(env: Record<string, string> = {}): Promi
       return {
         status: out.status,
         headers: new Headers(out.headers),
-        body: out.text ? JSON.parse(out.text) : undefined,
+        body: bodyOf(out.text),
       };
     },
     async replicasThatLogged(service, text) {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Answer } from './client.js';
-import { fetchInit, SERVICES, type ServiceName, type Stack } from './stack.js';
+import { bodyOf, fetchInit, SERVICES, type ServiceName, type Stack } from './stack.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -115,7 +115,7 @@ export async function startProcessStack(env: Record<string, string> = {}): Promi
       return {
         status: res.status,
         headers: res.headers,
-        body: text ? JSON.parse(text) : undefined,
+        body: bodyOf(text),
       };
     },
     replicasThatLogged: async (service, text) => (logs(service).includes(text) ? [service] : []),

@@ -59,3 +59,13 @@ export function fetchInit(
         body: JSON.stringify(request.body),
       };
 }
+
+/** An answer's body: parsed when it is JSON, as text otherwise (such as `/metrics`). */
+export function bodyOf(text: string): unknown {
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
