@@ -91,6 +91,29 @@ export async function startComposeStack(env: Record<string, string> = {}): Promi
         body: bodyOf(out.text),
       };
     },
+    async readService(service, paths, headers = {}): Promise<Answer[]> {
+      const urls = paths.map((path) => `http://${service}:${PORTS[service]}${path}`);
+      // Fifty at a time, so a thousand reads do not flood the service.
+      const script = `(async () => {
+        const urls = ${JSON.stringify(urls)};
+        const answers = [];
+        for (let start = 0; start < urls.length; start += 50) {
+          answers.push(...(await Promise.all(urls.slice(start, start + 50).map(async (url) => {
+            const res = await fetch(url, { headers: ${JSON.stringify(headers)} });
+            return { status: res.status, headers: Object.fromEntries(res.headers), text: await res.text() };
+          }))));
+        }
+        console.log(JSON.stringify(answers));
+      })()`;
+      const out = JSON.parse(
+        await compose(['exec', '-T', 'gateway', 'node', '-e', script], env),
+      ) as Array<{ status: number; headers: Record<string, string>; text: string }>;
+      return out.map((answer) => ({
+        status: answer.status,
+        headers: new Headers(answer.headers),
+        body: bodyOf(answer.text),
+      }));
+    },
     async replicasThatLogged(service, text) {
       const lines = (await compose(['logs', '--no-color', service])).split('\n');
       const replicas = lines

@@ -118,6 +118,9 @@ export async function startProcessStack(env: Record<string, string> = {}): Promi
         body: bodyOf(text),
       };
     },
+    readService(service, paths, headers = {}) {
+      return Promise.all(paths.map((path) => this.callService(service, path, headers)));
+    },
     replicasThatLogged: async (service, text) => (logs(service).includes(text) ? [service] : []),
     kill: async (service) => {
       await stopProcess(service, 'SIGKILL');

@@ -19,6 +19,15 @@ export interface Stack {
     headers?: Record<string, string>,
     request?: { method: string; body?: unknown },
   ): Promise<Answer>;
+  /**
+   * GETs many paths of a service directly, as {@link callService} does, in one go: with
+   * compose, one command inside the network rather than one per path.
+   */
+  readService(
+    service: ServiceName,
+    paths: string[],
+    headers?: Record<string, string>,
+  ): Promise<Answer[]>;
   /** Kills a service with SIGKILL: no graceful shutdown, mid-flow. */
   kill(service: ServiceName): Promise<void>;
   /** Stops a service with SIGTERM and resolves to its exit code. */
