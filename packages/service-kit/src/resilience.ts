@@ -42,9 +42,9 @@ export interface ResilienceSettings {
   breakerThreshold: number;
   /** How long an open circuit fails calls at once before letting one trial call through; default 5 s. */
   halfOpenAfterMs: number;
-  /** Calls in progress at once; default 20. */
+  /** Calls in progress at once; default 100. */
   maxConcurrent: number;
-  /** Calls waiting for one of those places; further calls fail at once. Default 20. */
+  /** Calls waiting for one of those places; further calls fail at once. Default 100. */
   maxQueued: number;
 }
 
@@ -67,8 +67,10 @@ export const DEFAULT_RESILIENCE: Readonly<ResilienceSettings> = {
   maxRetryAfterMs: 2_000,
   breakerThreshold: 5,
   halfOpenAfterMs: 5_000,
-  maxConcurrent: 20,
-  maxQueued: 20,
+  // Wide enough for a busy shop (the 50-client checkout of `pnpm bench` never fills it),
+  // narrow enough that a downstream that stops answering holds only so many calls.
+  maxConcurrent: 100,
+  maxQueued: 100,
 };
 
 /** What the policies need to know about one call. */

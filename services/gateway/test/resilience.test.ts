@@ -1,4 +1,5 @@
 import { Menu, OrderDetails } from '@cheesecake/contracts';
+import { DEFAULT_RESILIENCE } from '@cheesecake/service-kit';
 import { expectProblem, type RunningServer, startServer } from '@cheesecake/service-kit/testing';
 import request from 'supertest';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -63,9 +64,12 @@ describe('a payment service that stops answering', () => {
     const { url } = gateway;
     const alice = await signIn(system.gateway, 'alice');
     const orderDetails = () => request(url).get('/api/orders/ord_1').set('authorization', alice);
-    // 20 calls in progress and 20 waiting for a place fill the default bulkhead.
-    const blocked = Array.from({ length: 40 }, () => orderDetails().then((res) => res));
-    await vi.waitFor(() => expect(held).toHaveLength(20));
+    // Calls in progress and calls waiting for a place fill the default bulkhead.
+    const { maxConcurrent, maxQueued } = DEFAULT_RESILIENCE;
+    const blocked = Array.from({ length: maxConcurrent + maxQueued }, () =>
+      orderDetails().then((res) => res),
+    );
+    await vi.waitFor(() => expect(held).toHaveLength(maxConcurrent));
 
     const menu = await request(url).get('/api/menu');
     const refused = await orderDetails();
@@ -74,11 +78,11 @@ describe('a payment service that stops answering', () => {
     expect(Menu.parse(menu.body)).toEqual(aMenu());
     expect(refused.status).toBe(200);
     expect(OrderDetails.parse(refused.body).payment).toBeNull();
-    expect(system.payment.calls).toHaveLength(20);
+    expect(system.payment.calls).toHaveLength(maxConcurrent);
     answering = true;
     for (const release of held.splice(0)) release();
     const answers = await Promise.all(blocked);
-    expect(answers.map((res) => res.status)).toEqual(Array(40).fill(200));
-    expect(system.payment.calls).toHaveLength(40);
+    expect(answers.map((res) => res.status)).toEqual(Array(maxConcurrent + maxQueued).fill(200));
+    expect(system.payment.calls).toHaveLength(maxConcurrent + maxQueued);
   });
 });
