@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import {
   FAILED_SERVICE_HEADER,
   PROBLEM_CONTENT_TYPE,
@@ -101,12 +102,15 @@ export function problemErrorHandler(log: Logger): ErrorRequestHandler {
 
 /** Answers 415 to a request that carries a body that is not JSON. */
 export const requireJsonBody: RequestHandler = (req, res, next) => {
-  const length = req.headers['content-length'];
-  const hasBody =
-    req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
-  if (hasBody && !req.is(['application/json', 'application/*+json'])) {
+  if (hasRequestBody(req) && !req.is(['application/json', 'application/*+json'])) {
     sendProblem(res, problemTypes.unsupportedMediaType, 'Send the body as application/json');
     return;
   }
   next();
 };
+
+/** Whether a request comes with a body: a chunked one, or a Content-Length above zero. */
+export function hasRequestBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}

@@ -319,6 +319,24 @@ export class DownstreamPolicy {
 }
 
 /**
+ * How the policies judge a `node:http` answer (status, `Retry-After`, `X-Failed-Service`),
+ * and free one dropped for a retry: the {@link CallTraits} of calls made with
+ * {@link responseOf}.
+ */
+export const incomingMessageTraits: Pick<CallTraits<http.IncomingMessage>, 'read' | 'discard'> = {
+  read: (answer) => ({
+    status: answer.statusCode ?? 502,
+    retryAfter: firstHeader(answer.headers['retry-after']),
+    failedService: firstHeader(answer.headers[FAILED_SERVICE_HEADER]),
+  }),
+  discard: (answer) => answer.resume(),
+};
+
+function firstHeader(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/**
  * The answer to a `node:http` request, as one attempt of a {@link DownstreamPolicy}: resolves
  * with its response, rejects with `failure(error)` when it fails before one, and destroys it
  * and rejects with the signal's reason once `signal` aborts. It settles in every case, which

@@ -9,7 +9,7 @@ import {
   problemTypes,
   ServiceWithOutbox,
 } from '@cheesecake/contracts';
-import { type Caller, createServiceClient, handle, requireUser } from '@cheesecake/service-kit';
+import { createServiceClient, handle, handlerContext, requireUser } from '@cheesecake/service-kit';
 import { Router } from 'express';
 import type { GatewayConfig } from './config.js';
 import { downstreamUrls, passThrough } from './downstreams.js';
@@ -60,8 +60,8 @@ export function opsRoutes(clients: OpsClients): Router {
   const router = Router();
   // The three routes share their access (admins only): checked before any body is validated,
   // so another role learns nothing from a 400.
-  router.use('/api/ops', (_req, res, next) => {
-    requireUser(res.locals.caller as Caller, gatewayApi.setFaults.access);
+  router.use('/api/ops', (req, res, next) => {
+    requireUser(handlerContext(req, res).caller, gatewayApi.setFaults.access);
     next();
   });
 

@@ -1,7 +1,6 @@
 import http from 'node:http';
 import {
   type EndUser,
-  FAILED_SERVICE_HEADER,
   FINAL_ORDER_STATUSES,
   fillPath,
   ORDER_STATUS_EVENT,
@@ -16,9 +15,10 @@ import {
 import {
   correlationHeaders,
   DownstreamPolicy,
+  incomingMessageTraits,
+  internalHeaders,
   type Logger,
   responseOf,
-  signInternalToken,
 } from '@cheesecake/service-kit';
 import { createParser } from 'eventsource-parser';
 
@@ -65,10 +65,16 @@ const MAX_PROBLEM_BYTES = 16 * 1024;
 export class OrderEventFeed {
   readonly #options: OrderEventFeedOptions;
   readonly #policy: DownstreamPolicy;
+  readonly #credential: ReturnType<typeof internalHeaders>;
   readonly #balancer = new ReplicaBalancer();
 
   constructor(options: OrderEventFeedOptions) {
     this.#options = options;
+    this.#credential = internalHeaders({
+      secret: options.secret,
+      issuer: 'gateway',
+      audience: 'order',
+    });
     this.#policy =
       options.policy ??
       new DownstreamPolicy({ service: 'order', timeoutMs: options.timeoutMs, log: options.log });
@@ -119,18 +125,13 @@ export class OrderEventFeed {
     };
 
     const open = async (signal: AbortSignal) => {
-      const authorization = `Bearer ${await signInternalToken({
-        secret: this.#options.secret,
-        issuer: 'gateway',
-        audience: 'order',
-        user,
-      })}`;
+      const credential = await this.#credential({ user });
       const agent = await this.#balancer.agentFor(url);
       if (signal.aborted) throw signal.reason;
       const request = http.request(url, {
         headers: {
           accept: 'text/event-stream',
-          authorization,
+          ...credential,
           ...correlation,
           ...(lastEventId !== undefined && { 'last-event-id': lastEventId }),
         },
@@ -150,13 +151,8 @@ export class OrderEventFeed {
       let response: http.IncomingMessage;
       try {
         response = await this.#policy.execute(open, {
+          ...incomingMessageTraits,
           retriable: true,
-          read: (answer) => ({
-            status: answer.statusCode ?? 502,
-            retryAfter: answer.headers['retry-after'],
-            failedService: [answer.headers[FAILED_SERVICE_HEADER]].flat()[0],
-          }),
-          discard: (answer) => answer.resume(),
           signal: stopping.signal,
         });
       } catch (error) {

@@ -4,7 +4,6 @@ import { pipeline } from 'node:stream/promises';
 import {
   type Endpoint,
   type EndUser,
-  FAILED_SERVICE_HEADER,
   fillPath,
   ProblemError,
   type PublicEndpoint,
@@ -15,15 +14,17 @@ import {
   UpstreamUnavailableError,
 } from '@cheesecake/contracts';
 import {
-  type Caller,
   correlationHeaders,
   DownstreamPolicy,
   endOnShutdown,
+  handlerContext,
+  hasRequestBody,
+  incomingMessageTraits,
+  internalHeaders,
   isRetriable,
   parseRequest,
   requireUser,
   responseOf,
-  signInternalToken,
 } from '@cheesecake/service-kit';
 import type { Request, RequestHandler, Response } from 'express';
 import type { DownstreamName } from './downstreams.js';
@@ -89,11 +90,17 @@ export class ServiceProxy {
   readonly #target: ProxyTarget;
   readonly #options: ProxyOptions;
   readonly #policy: DownstreamPolicy;
+  readonly #credential: ReturnType<typeof internalHeaders>;
   readonly #balancer = new ReplicaBalancer();
 
   constructor(target: ProxyTarget, options: ProxyOptions) {
     this.#target = target;
     this.#options = options;
+    this.#credential = internalHeaders({
+      secret: options.secret,
+      issuer: 'gateway',
+      audience: target.service,
+    });
     this.#policy =
       target.policy ??
       new DownstreamPolicy({ service: target.service, timeoutMs: options.timeoutMs });
@@ -106,7 +113,7 @@ export class ServiceProxy {
   ): RequestHandler {
     const { body: _body, ...withoutBody } = publicRoute;
     return async (req, res) => {
-      const user = requireUser(callerOf(res), publicRoute.access);
+      const user = requireUser(handlerContext(req, res).caller, publicRoute.access);
       parseRequest(withoutBody, req);
       const path = fillPath(route.path, req.params) + queryStringOf(req.originalUrl);
       await this.#send(req, res, path, user);
@@ -123,14 +130,9 @@ export class ServiceProxy {
     const headers: Record<string, string> = {
       ...pick(req.headers, FORWARDED_REQUEST_HEADERS),
       ...correlationHeaders(),
-      authorization: `Bearer ${await signInternalToken({
-        secret: this.#options.secret,
-        issuer: 'gateway',
-        audience: service,
-        user,
-      })}`,
+      ...(await this.#credential({ user })),
     };
-    const withoutBody = !hasBody(req);
+    const withoutBody = !hasRequestBody(req);
 
     // Why the request body could not be passed on (over the limit, or the client went away).
     let bodyFailure: unknown;
@@ -163,13 +165,8 @@ export class ServiceProxy {
       return answer;
     };
     const answer = await this.#policy.execute(attempt, {
+      ...incomingMessageTraits,
       retriable: withoutBody && isRetriable(req.method, req.headers),
-      read: (response) => ({
-        status: response.statusCode ?? 502,
-        retryAfter: firstValue(response.headers['retry-after']),
-        failedService: firstValue(response.headers[FAILED_SERVICE_HEADER]),
-      }),
-      discard: (response) => response.resume(),
       signal: clientGone.signal,
     });
 
@@ -208,21 +205,6 @@ export class ServiceProxy {
       typeof code === 'string' ? code : error instanceof Error ? error.message : String(error);
     return new UpstreamUnavailableError(this.#target.service, reason);
   }
-}
-
-function callerOf(res: Response): Caller {
-  const caller = res.locals.caller as Caller | undefined;
-  if (!caller) throw new ProblemError(problemTypes.unauthenticated, 'This route needs a token');
-  return caller;
-}
-
-function hasBody(req: Request): boolean {
-  const length = req.headers['content-length'];
-  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
-}
-
-function firstValue(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
 }
 
 function queryStringOf(url: string): string {
