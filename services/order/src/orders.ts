@@ -205,23 +205,23 @@ export class Orders {
 
       const move = orderStatusAfterTicket[report.status];
       const nextStatus = move?.from.includes(order.status) ? move.to : undefined;
-      if (nextStatus === undefined && order.ticketId !== null) {
-        // Late (QUEUED after PREPARING, say) or repeated: the order stays as it is, but the
-        // timeline shows each status the kitchen reported, once.
-        if (!(await hasKitchenStatus(tx, order.id, report.status))) {
-          await recordOrderEvent(tx, sagaSteps.kitchenStatus(report, false, requestId));
-        }
-        return { applied: false, refunding: false };
+      // A late (QUEUED after PREPARING, say) or repeated report leaves the order as it is.
+      const applied = nextStatus !== undefined || order.ticketId === null;
+      const saved = applied
+        ? await store.saveTicketProgress(tx, order.id, {
+            status: nextStatus ?? order.status,
+            ticketId: order.ticketId ?? report.ticketId,
+          })
+        : order;
+      // The timeline shows each status the kitchen reported once, a late one too.
+      if (!(await hasKitchenStatus(tx, order.id, report.status))) {
+        await recordOrderEvent(
+          tx,
+          sagaSteps.kitchenStatus(report, nextStatus !== undefined, requestId),
+        );
       }
+      if (!applied) return { applied: false, refunding: false };
 
-      const saved = await store.saveTicketProgress(tx, order.id, {
-        status: nextStatus ?? order.status,
-        ticketId: order.ticketId ?? report.ticketId,
-      });
-      await recordOrderEvent(
-        tx,
-        sagaSteps.kitchenStatus(report, nextStatus !== undefined, requestId),
-      );
       const refunding = nextStatus !== undefined && REFUNDED_STATUSES.includes(nextStatus);
       if (refunding) await requestRefund(tx, saved, requestId);
       return { applied: true, refunding };
