@@ -85,6 +85,11 @@ export const problemTypes = define({
     status: 409,
     title: 'The payment is not in a state that allows this',
   },
+  outboxMessageNotDead: {
+    code: 'outbox-message-not-dead',
+    status: 409,
+    title: 'The message is not a dead letter',
+  },
   menuItemUnavailable: {
     code: 'menu-item-unavailable',
     status: 409,

@@ -2,7 +2,6 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import {
   type DeadLetter,
   ProblemError,
-  type ProblemType,
   problemTypes,
   type ServiceWithOutbox,
 } from '@cheesecake/contracts';
@@ -291,19 +290,11 @@ export class OutboxMessageNotFoundError extends ProblemError {
   }
 }
 
-// Not among the contracts' problem types yet, which have a 409 for orders, tickets and
-// payments but none for outbox messages.
-const messageNotDead: ProblemType = {
-  code: 'outbox-message-not-dead',
-  status: 409,
-  title: 'The message is not a dead letter',
-};
-
 /** The message is pending or delivered, so there is nothing to retry. */
 export class OutboxMessageNotDeadError extends ProblemError {
   constructor(messageId: string, status: string) {
     super(
-      messageNotDead,
+      problemTypes.outboxMessageNotDead,
       `Outbox message ${messageId} is ${status}; only a dead one can be retried`,
     );
   }
