@@ -20,14 +20,14 @@ export const paymentApi = {
     path: '/payments',
     summary: 'The payments of an order, oldest first',
     query: z.strictObject({ orderId: ResourceId }),
-    responses: { 200: PaymentList, ...problemResponses(400, 401) },
+    responses: { 200: PaymentList, ...problemResponses(400, 401, 403) },
   }),
   getPayment: defineEndpoint({
     method: 'GET',
     path: '/payments/:paymentId',
     summary: 'One payment',
     params: z.strictObject({ paymentId: ResourceId }),
-    responses: { 200: Payment, ...problemResponses(400, 401, 404) },
+    responses: { 200: Payment, ...problemResponses(400, 401, 403, 404) },
   }),
   refundPayment: defineEndpoint({
     method: 'POST',

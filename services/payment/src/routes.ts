@@ -3,6 +3,14 @@ import { handle, requireService } from '@cheesecake/service-kit';
 import { Router } from 'express';
 import type { Payments } from './payments.js';
 
+/**
+ * Who may read payments: the gateway, which adds an order's payment to the order view once the
+ * order service has let the user see the order, and the order service, which looks for a
+ * captured charge before cancelling (and is handed a payment's path by each charge). No other
+ * service has a reason to see what happened to a customer's card.
+ */
+const READERS = ['gateway', 'order'];
+
 export function paymentRoutes(payments: Payments): Router {
   const router = Router();
 
@@ -14,15 +22,15 @@ export function paymentRoutes(payments: Payments): Router {
       : { status: 200, body: payment };
   });
 
-  handle(router, paymentApi.listPayments, async ({ query }) => ({
-    status: 200,
-    body: { items: await payments.listForOrder(query.orderId) },
-  }));
+  handle(router, paymentApi.listPayments, async ({ query }, { caller }) => {
+    requireService(caller, READERS);
+    return { status: 200, body: { items: await payments.listForOrder(query.orderId) } };
+  });
 
-  handle(router, paymentApi.getPayment, async ({ params }) => ({
-    status: 200,
-    body: await payments.get(params.paymentId),
-  }));
+  handle(router, paymentApi.getPayment, async ({ params }, { caller }) => {
+    requireService(caller, READERS);
+    return { status: 200, body: await payments.get(params.paymentId) };
+  });
 
   handle(router, paymentApi.refundPayment, async ({ params }, { caller }) => {
     requireService(caller, ['order']);

@@ -33,7 +33,10 @@ function appOn(database: Database): Express {
   });
 }
 
-const fromOrderService = () => internalAuthorization({ issuer: 'order', audience: 'payment' });
+const fromOrderService = (user?: EndUser) =>
+  internalAuthorization({ issuer: 'order', audience: 'payment', ...(user ? { user } : {}) });
+const fromKitchenService = (user?: EndUser) =>
+  internalAuthorization({ issuer: 'kitchen', audience: 'payment', ...(user ? { user } : {}) });
 const fromGateway = (user?: EndUser) =>
   internalAuthorization({ issuer: 'gateway', audience: 'payment', ...(user ? { user } : {}) });
 
@@ -59,6 +62,17 @@ async function refund(paymentId: string, target = app) {
   return request(target)
     .post(`/payments/${paymentId}/refund`)
     .set('authorization', await fromOrderService());
+}
+
+const KAI: EndUser = { id: 'usr_kai', role: 'kitchen' };
+
+/** Fails if a refusal carries any part of the payment, or mentions it. */
+function expectNothingOf(payment: Payment, res: { text: string; body: object }) {
+  for (const field of ['items', 'id', 'orderId', 'amountCents']) {
+    expect(res.body).not.toHaveProperty(field);
+  }
+  expect(res.text).not.toContain(payment.id);
+  expect(res.text).not.toContain(payment.status);
 }
 
 async function storedPayments(orderId: string) {
@@ -427,6 +441,42 @@ describe('GET /payments/:paymentId', () => {
     expect(Payment.parse(withoutUser.body)).toEqual(captured);
   });
 
+  it('returns 200 with the payment to the order service', async () => {
+    const captured = Payment.parse((await charge(chargeFor())).body);
+
+    const res = await request(app)
+      .get(`/payments/${captured.id}`)
+      .set('authorization', await fromOrderService());
+
+    expect(res.status).toBe(200);
+    expect(Payment.parse(res.body)).toEqual(captured);
+  });
+
+  it.each([
+    ['the kitchen service', () => fromKitchenService()],
+    ['the kitchen service acting for kitchen staff', () => fromKitchenService(KAI)],
+  ])(
+    'returns 403 to %s, which has no business reading payments',
+    async (_caller, authorization) => {
+      const captured = Payment.parse((await charge(chargeFor())).body);
+
+      const res = await request(app)
+        .get(`/payments/${captured.id}`)
+        .set('authorization', await authorization());
+
+      expectProblem(res, 403, 'forbidden');
+      expectNothingOf(captured, res);
+    },
+  );
+
+  it('returns 403, not 404, to the kitchen service for an unknown payment', async () => {
+    const res = await request(app)
+      .get(`/payments/${newId('pay')}`)
+      .set('authorization', await fromKitchenService());
+
+    expectProblem(res, 403, 'forbidden');
+  });
+
   it('returns 404 for an unknown payment', async () => {
     const res = await request(app)
       .get(`/payments/${newId('pay')}`)
@@ -473,6 +523,36 @@ describe('GET /payments', () => {
     expect(res.status).toBe(200);
     expect(PaymentList.parse(res.body)).toEqual({ items: [] });
   });
+
+  it('returns the payments of an order to the order service acting for its customer', async () => {
+    const captured = Payment.parse((await charge(chargeFor())).body);
+
+    const res = await request(app)
+      .get('/payments')
+      .query({ orderId: captured.orderId })
+      .set('authorization', await fromOrderService({ id: 'usr_alice', role: 'customer' }));
+
+    expect(res.status).toBe(200);
+    expect(PaymentList.parse(res.body)).toEqual({ items: [captured] });
+  });
+
+  it.each([
+    ['the kitchen service', () => fromKitchenService()],
+    ['the kitchen service acting for kitchen staff', () => fromKitchenService(KAI)],
+  ])(
+    'returns 403 to %s, which has no business reading payments',
+    async (_caller, authorization) => {
+      const captured = Payment.parse((await charge(chargeFor())).body);
+
+      const res = await request(app)
+        .get('/payments')
+        .query({ orderId: captured.orderId })
+        .set('authorization', await authorization());
+
+      expectProblem(res, 403, 'forbidden');
+      expectNothingOf(captured, res);
+    },
+  );
 
   it('returns 400 without an orderId', async () => {
     const res = await request(app)
