@@ -55,14 +55,15 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     return openPostgres(options.url, options.log);
   }
   if (options.url === 'memory://') {
-    return openPglite(await PGlite.create());
+    return pgliteDatabase(await PGlite.create());
   }
   mkdirSync(options.dataDir, { recursive: true });
   options.log.info({ dataDir: options.dataDir }, 'using embedded PostgreSQL (PGlite)');
-  return openPglite(await PGlite.create(options.dataDir));
+  return pgliteDatabase(await PGlite.create(options.dataDir));
 }
 
-function openPglite(db: PGlite): Database {
+/** A {@link Database} on an open PGlite instance, embedded in this process. */
+export function pgliteDatabase(db: PGlite): Database {
   const wrap = (target: Pick<PGlite, 'query' | 'exec'>): Queryable => ({
     query: async <Row>(sql: string, params?: unknown[]) =>
       (await target.query<Row>(sql, params)).rows,

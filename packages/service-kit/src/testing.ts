@@ -1,14 +1,18 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type EndUser, Problem } from '@cheesecake/contracts';
+import { PGlite } from '@electric-sql/pglite';
 import { type Express, Router } from 'express';
-import { expect } from 'vitest';
+import { expect, inject } from 'vitest';
 import { createServiceApp } from './app.js';
 import { DEVELOPMENT_INTERNAL_TOKEN_SECRET } from './config.js';
-import { type Database, openDatabase } from './database.js';
+import { type Database, openDatabase, pgliteDatabase } from './database.js';
 import { requireInternalCredential, signInternalToken } from './internal-auth.js';
 import { createLogger, type Logger } from './logger.js';
 import { runMigrations } from './migrations.js';
+import type {} from './postgres-global-setup.js';
+import { createTestDatabase } from './test-postgres.js';
+import type { TestDatabaseEngine } from './vitest-projects.js';
 
 /** The internal secret tests sign with (the development default). */
 export const TEST_INTERNAL_SECRET = DEVELOPMENT_INTERNAL_TOKEN_SECRET;
@@ -52,12 +56,50 @@ export async function startServer(app: Express): Promise<RunningServer> {
   };
 }
 
-/** A throwaway in-memory database with the given migrations applied. */
+/** The engine this run's database tests use: set per vitest project (see `databaseProjects`). */
+export function testDatabaseEngine(): TestDatabaseEngine {
+  return process.env.TEST_DATABASE === 'postgres' ? 'postgres' : 'pglite';
+}
+
+/**
+ * The URL of a new, empty database on the run's PostgreSQL server, for tests that open
+ * it more than once (two replicas of a service); only in the `postgres` project.
+ */
+export function newTestDatabaseUrl(): Promise<string> {
+  if (testDatabaseEngine() !== 'postgres') {
+    throw new Error('newTestDatabaseUrl needs the postgres project (TEST_DATABASE=postgres)');
+  }
+  return createTestDatabase(inject('postgresAdminUrl'));
+}
+
+// A migrated PGlite, kept as a data directory image per set of migrations: starting PGlite
+// from one skips its initdb and the migrations, which cost seconds per database otherwise.
+const migratedImages = new Map<string, Promise<File | Blob>>();
+
+/**
+ * A throwaway database with the given migrations applied: in memory on PGlite, or a new
+ * database on the run's PostgreSQL server in the `postgres` project.
+ */
 export async function openTestDatabase(migrationDirectories: string[]): Promise<Database> {
   const log = silentLogger();
-  const db = await openDatabase({ url: 'memory://', dataDir: '', log });
-  await runMigrations(db, migrationDirectories, log);
-  return db;
+  if (testDatabaseEngine() === 'postgres') {
+    const db = await openDatabase({ url: await newTestDatabaseUrl(), dataDir: '', log });
+    await runMigrations(db, migrationDirectories, log);
+    return db;
+  }
+  const key = migrationDirectories.join('\n');
+  let image = migratedImages.get(key);
+  if (!image) {
+    image = (async () => {
+      const pglite = await PGlite.create();
+      await runMigrations(pgliteDatabase(pglite), migrationDirectories, log);
+      const dump = await pglite.dumpDataDir('none');
+      await pglite.close();
+      return dump;
+    })();
+    migratedImages.set(key, image);
+  }
+  return pgliteDatabase(await PGlite.create({ loadDataDir: await image }));
 }
 
 /**

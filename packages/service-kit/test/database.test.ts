@@ -4,14 +4,18 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type Database, openDatabase, runMigrations } from '../src/index.js';
-import { silentLogger } from '../src/testing.js';
+import { newTestDatabaseUrl, silentLogger, testDatabaseEngine } from '../src/testing.js';
 
 const log = silentLogger();
 const WIDGET_MIGRATIONS = fileURLToPath(new URL('./fixtures/migrations/widgets', import.meta.url));
 const dataDir = mkdtempSync(join(tmpdir(), 'cheesecake-db-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
-describe('openDatabase with PGlite on disk', () => {
+const engine = testDatabaseEngine();
+/** A URL of a new database of this project's engine. */
+const newDatabaseUrl = async () => (engine === 'postgres' ? newTestDatabaseUrl() : 'memory://');
+
+describe.runIf(engine === 'pglite')('openDatabase with PGlite on disk', () => {
   it('keeps data and applied migrations across a restart, and runs each migration once', async () => {
     const first = await openDatabase({ dataDir, log });
     await runMigrations(first, [WIDGET_MIGRATIONS], log);
@@ -27,9 +31,11 @@ describe('openDatabase with PGlite on disk', () => {
     expect(widgets.map((row) => row.id)).toEqual(['seeded', 'w1']);
     expect(applied.map((row) => row.name)).toEqual(['widgets/0001-create-widgets.sql']);
   });
+});
 
+describe(`Database.transaction on ${engine}`, () => {
   it('rolls back every statement of a failed transaction', async () => {
-    const db = await openDatabase({ url: 'memory://', dataDir: '', log });
+    const db = await openDatabase({ url: await newDatabaseUrl(), dataDir: '', log });
     await runMigrations(db, [WIDGET_MIGRATIONS], log);
 
     await expect(
@@ -81,14 +87,9 @@ async function listenTo(db: Database, channel: string) {
 const notify = (db: Pick<Database, 'query'>, channel: string, payload: string) =>
   db.query('select pg_notify($1, $2)', [channel, payload]);
 
-describe.each([
-  { engine: 'PGlite', url: 'memory://' },
-  ...(process.env.TEST_POSTGRES_URL
-    ? [{ engine: 'PostgreSQL', url: process.env.TEST_POSTGRES_URL }]
-    : []),
-])('Database.listen with $engine', ({ url }) => {
+describe(`Database.listen on ${engine}`, () => {
   it('hears a notification sent in a transaction once it commits, and none of a rolled-back one', async () => {
-    const db = await openDatabase({ url, dataDir: '', log });
+    const db = await openDatabase({ url: await newDatabaseUrl(), dataDir: '', log });
     const events = await listenTo(db, 'widget_events');
     let heardBeforeCommit = -1;
 
@@ -111,7 +112,7 @@ describe.each([
   });
 
   it('stops hearing a channel once unlistened, while another listener of it goes on', async () => {
-    const db = await openDatabase({ url, dataDir: '', log });
+    const db = await openDatabase({ url: await newDatabaseUrl(), dataDir: '', log });
     const stopping = await listenTo(db, 'widget_events');
     const staying = await listenTo(db, 'widget_events');
     await notify(db, 'widget_events', 'first');
@@ -127,11 +128,23 @@ describe.each([
   });
 });
 
-// PostgreSQL on its own, as the reconnection needs a server to drop the connection. Run with
-// TEST_POSTGRES_URL=postgres://user:password@host:port/database.
-describe.skipIf(!process.env.TEST_POSTGRES_URL)('Database.listen with PostgreSQL', () => {
+// PostgreSQL on its own: notifications cross connections, and a server can drop one.
+describe.runIf(engine === 'postgres')('Database.listen across connections', () => {
+  it('hears what another process sharing the database notifies, as replicas of a service do', async () => {
+    const url = await newDatabaseUrl();
+    const listening = await openDatabase({ url, dataDir: '', log });
+    const notifying = await openDatabase({ url, dataDir: '', log });
+    const events = await listenTo(listening, 'widget_events');
+
+    await notifying.transaction((tx) => notify(tx, 'widget_events', 'from the other replica'));
+    await events.heard('from the other replica');
+    await Promise.all([listening.close(), notifying.close()]);
+
+    expect(events.payloads).toEqual(['from the other replica']);
+  });
+
   it('listens again after its connection is dropped, and says so', async () => {
-    const db = await openDatabase({ url: process.env.TEST_POSTGRES_URL, dataDir: '', log });
+    const db = await openDatabase({ url: await newDatabaseUrl(), dataDir: '', log });
     const events = await listenTo(db, 'widget_events');
     await notify(db, 'widget_events', 'before');
     await events.heard('before');

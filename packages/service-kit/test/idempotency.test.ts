@@ -17,15 +17,19 @@ import {
   handle,
   IDEMPOTENCY_MIGRATIONS,
   IdempotencyKeys,
+  openDatabase,
   requireInternalCredential,
   requireUser,
+  runMigrations,
 } from '../src/index.js';
 import {
   expectProblem,
   internalAuthorization,
+  newTestDatabaseUrl,
   openTestDatabase,
   silentLogger,
   TEST_INTERNAL_SECRET,
+  testDatabaseEngine,
 } from '../src/testing.js';
 
 const Note = z.object({ id: z.string(), text: z.string(), author: z.string() });
@@ -42,6 +46,8 @@ const writeNote = defineEndpoint({
 /** What the handler did, and a way to hold it until the test lets it answer. */
 interface Board {
   written: string[];
+  /** Whether each run of the work, in the order they started, resumed an abandoned key. */
+  resumed: boolean[];
   /** Resolves once the handler has started on the first request whose text is `hold`. */
   holding: Promise<void>;
   release(): void;
@@ -55,6 +61,7 @@ function boardApp(db: Database) {
   });
   const board: Board = {
     written: [],
+    resumed: [],
     holding: new Promise((resolve) => {
       started = resolve;
     }),
@@ -66,27 +73,32 @@ function boardApp(db: Database) {
   const router = Router();
   handle(router, writeNote, async ({ params, headers, body }, context) => {
     const user = requireUser(context.caller, ['customer']);
-    return keys.run(context, { scope: user.id, key: headers['idempotency-key'] }, async () => {
-      if (body.text === 'hold' && !held) {
-        held = true;
-        started();
-        await gate;
-      }
-      if (body.text === 'declined') {
-        throw new ProblemError(problemTypes.paymentDeclined, 'The card was declined');
-      }
-      if (body.text === 'unavailable') {
-        throw new ProblemError(problemTypes.serviceUnavailable, 'The board is down');
-      }
-      if (body.text === 'crash') throw new Error('the handler failed');
-      const id = `note-${board.written.length + 1}`;
-      board.written.push(id);
-      return {
-        status: 201,
-        body: { id, text: body.text, author: user.id },
-        headers: { location: `/boards/${params.boardId}/notes/${id}` },
-      };
-    });
+    return keys.run(
+      context,
+      { scope: user.id, key: headers['idempotency-key'] },
+      async (attempt) => {
+        board.resumed.push(attempt.resumed);
+        if (body.text === 'hold' && !held) {
+          held = true;
+          started();
+          await gate;
+        }
+        if (body.text === 'declined') {
+          throw new ProblemError(problemTypes.paymentDeclined, 'The card was declined');
+        }
+        if (body.text === 'unavailable') {
+          throw new ProblemError(problemTypes.serviceUnavailable, 'The board is down');
+        }
+        if (body.text === 'crash') throw new Error('the handler failed');
+        const id = `note-${board.written.length + 1}`;
+        board.written.push(id);
+        return {
+          status: 201,
+          body: { id, text: body.text, author: user.id },
+          headers: { location: `/boards/${params.boardId}/notes/${id}` },
+        };
+      },
+    );
   });
   const app = createServiceApp({
     log: silentLogger(),
@@ -105,6 +117,18 @@ const as = (userId: string) =>
     user: { id: userId, role: 'customer' },
   });
 
+/** Writes a note on a board of `app`, as `user` (alice by default), with `key` if given. */
+const write = async (
+  app: ReturnType<typeof boardApp>['app'],
+  options: { key?: string; user?: string; board?: string; body?: unknown },
+) => {
+  const call = request(app)
+    .post(`/boards/${options.board ?? 'b1'}/notes`)
+    .set('authorization', await as(options.user ?? 'usr_alice'));
+  if (options.key !== undefined) call.set('idempotency-key', options.key);
+  return call.send((options.body ?? { text: 'hello' }) as object);
+};
+
 describe('IdempotencyKeys', () => {
   let db: Database;
 
@@ -112,17 +136,6 @@ describe('IdempotencyKeys', () => {
     db = await openTestDatabase([IDEMPOTENCY_MIGRATIONS]);
   });
   afterAll(() => db.close());
-
-  const write = async (
-    app: ReturnType<typeof boardApp>['app'],
-    options: { key?: string; user?: string; board?: string; body?: unknown },
-  ) => {
-    const call = request(app)
-      .post(`/boards/${options.board ?? 'b1'}/notes`)
-      .set('authorization', await as(options.user ?? 'usr_alice'));
-    if (options.key !== undefined) call.set('idempotency-key', options.key);
-    return call.send((options.body ?? { text: 'hello' }) as object);
-  };
 
   const keyRows = (key: string) =>
     db.query<{ scope: string; state: string }>(
@@ -244,6 +257,7 @@ describe('IdempotencyKeys', () => {
     expect(retry.headers['idempotent-replayed']).toBeUndefined();
     expect(Note.parse(late.body).id).toBe('note-2');
     expect(board.written).toEqual(['note-1', 'note-2']);
+    expect(board.resumed).toEqual([false, true]);
     expect(again.headers['idempotent-replayed']).toBe('true');
     expect(again.body).toEqual(retry.body);
   });
@@ -293,6 +307,7 @@ describe('IdempotencyKeys', () => {
     expect(res.status).toBe(201);
     expect(res.headers['idempotent-replayed']).toBeUndefined();
     expect(board.written).toEqual(['note-1', 'note-2', 'note-3']);
+    expect(board.resumed).toEqual([false, false, false]);
     expect(await keyRows(forgotten)).toEqual([]);
     expect(await keyRows(expiring)).toMatchObject([{ state: 'completed' }]);
   });
@@ -316,5 +331,60 @@ describe('IdempotencyKeys', () => {
 
     expectProblem(res, 400, 'validation');
     expect(board.written).toEqual([]);
+  });
+});
+
+// PGlite runs one statement at a time; only a server shows requests racing for a key.
+describe.runIf(testDatabaseEngine() === 'postgres')('IdempotencyKeys on two replicas', () => {
+  const REQUESTS = 40;
+  let replicas: [Database, Database];
+
+  beforeAll(async () => {
+    const url = await newTestDatabaseUrl();
+    const log = silentLogger();
+    replicas = [
+      await openDatabase({ url, dataDir: '', log }),
+      await openDatabase({ url, dataDir: '', log }),
+    ];
+    await runMigrations(replicas[0], [IDEMPOTENCY_MIGRATIONS], log);
+  });
+  afterAll(() => Promise.all(replicas.map((db) => db.close())));
+
+  it('runs the handler once for many concurrent requests with one key, the rest replayed or 409', async () => {
+    const boards = replicas.map((db) => boardApp(db));
+    const key = randomUUID();
+
+    const answers = await Promise.all(
+      Array.from({ length: REQUESTS }, (_, n) =>
+        write((boards[n % 2] as ReturnType<typeof boardApp>).app, { key }),
+      ),
+    );
+
+    const written = boards.flatMap(({ board }) => board.written);
+    const created = answers.filter((res) => res.status === 201);
+    expect(written).toHaveLength(1);
+    expect(answers.filter((res) => res.status !== 201 && res.status !== 409)).toEqual([]);
+    expect(created.filter((res) => res.headers['idempotent-replayed'] !== 'true')).toHaveLength(1);
+    for (const res of created) expect(Note.parse(res.body)).toEqual(Note.parse(created[0]?.body));
+    for (const res of answers.filter((answer) => answer.status === 409)) {
+      expectProblem(res, 409, 'idempotency-request-in-flight');
+    }
+  });
+
+  it('runs each of many concurrent requests with its own key once', async () => {
+    const boards = replicas.map((db) => boardApp(db));
+    const keys = Array.from({ length: REQUESTS }, () => randomUUID());
+
+    const answers = await Promise.all(
+      keys.map((key, n) => write((boards[n % 2] as ReturnType<typeof boardApp>).app, { key })),
+    );
+
+    const states = await replicas[0].query<{ state: string }>(
+      'select state from idempotency_keys where key = any($1)',
+      [keys],
+    );
+    expect(answers.map((res) => res.status)).toEqual(keys.map(() => 201));
+    expect(boards.flatMap(({ board }) => board.written)).toHaveLength(REQUESTS);
+    expect(states.map((row) => row.state)).toEqual(keys.map(() => 'completed'));
   });
 });

@@ -8,13 +8,29 @@ import {
   OUTBOX_MIGRATIONS,
   type OutboxMessage,
   OutboxRelay,
+  openDatabase,
   PermanentDeliveryError,
   refusedDelivery,
+  runMigrations,
   runWithCorrelation,
 } from '../src/index.js';
-import { openTestDatabase, silentLogger } from '../src/testing.js';
+import {
+  newTestDatabaseUrl,
+  openTestDatabase,
+  silentLogger,
+  testDatabaseEngine,
+} from '../src/testing.js';
 
 const log = silentLogger();
+
+/** An event a test waits for: `happened` resolves once `happen` is called. */
+function signal() {
+  let happen = () => {};
+  const happened = new Promise<void>((resolve) => {
+    happen = resolve;
+  });
+  return { happen, happened };
+}
 
 /** A relay whose `kitchen` receiver is unreachable on the first attempt, retried at once. */
 function relayFailingFirstAttempt(db: Database, observe: () => void): OutboxRelay {
@@ -22,8 +38,8 @@ function relayFailingFirstAttempt(db: Database, observe: () => void): OutboxRela
   return new OutboxRelay({
     db,
     log,
-    baseDelayMs: 1,
-    maxDelayMs: 1,
+    baseDelayMs: 0,
+    maxDelayMs: 0,
     deliverers: {
       kitchen: async () => {
         observe();
@@ -91,8 +107,9 @@ describe('OutboxRelay', () => {
     const relay = new OutboxRelay({
       db,
       log,
-      baseDelayMs: 1,
-      maxDelayMs: 1,
+      // Retried at once: a retry is due again as soon as it is scheduled.
+      baseDelayMs: 0,
+      maxDelayMs: 0,
       deliverers: {
         kitchen: async () => {
           if (failuresLeft-- > 0) throw new Error('connect ECONNREFUSED');
@@ -103,7 +120,6 @@ describe('OutboxRelay', () => {
 
     await relay.deliverDueMessages();
     const afterFailure = await statusOf(id);
-    await new Promise((resolve) => setTimeout(resolve, 20));
     await relay.deliverDueMessages();
 
     expect(afterFailure).toEqual({ status: 'pending', attempts: 1 });
@@ -132,8 +148,9 @@ describe('OutboxRelay', () => {
       db,
       log,
       maxAttempts: 2,
-      baseDelayMs: 1,
-      maxDelayMs: 1,
+      // Retried at once: a retry is due again as soon as it is scheduled.
+      baseDelayMs: 0,
+      maxDelayMs: 0,
       deliverers: {
         kitchen: async () => {
           throw new Error('503');
@@ -143,7 +160,6 @@ describe('OutboxRelay', () => {
     const id = await db.transaction((tx) => enqueue(tx, { destination: 'kitchen', payload: {} }));
 
     await relay.deliverDueMessages();
-    await new Promise((resolve) => setTimeout(resolve, 20));
     await relay.deliverDueMessages();
 
     expect(await statusOf(id)).toEqual({ status: 'dead', attempts: 2 });
@@ -164,15 +180,18 @@ describe('OutboxRelay', () => {
 
   it('lets a failure change nothing once another relay has taken the message over and delivered it', async () => {
     let failFirstAttempt: () => void = () => {};
+    const started = signal();
+    // A lease of 0 ms has run out as soon as it is taken.
     const stale = new OutboxRelay({
       db,
       log,
-      leaseMs: 1,
+      leaseMs: 0,
       deliverers: {
         kitchen: () =>
           new Promise<void>((_, reject) => {
             failFirstAttempt = () =>
               reject(new PermanentDeliveryError('400 from a slow first try'));
+            started.happen();
           }),
       },
     });
@@ -180,7 +199,7 @@ describe('OutboxRelay', () => {
     const id = await db.transaction((tx) => enqueue(tx, { destination: 'kitchen', payload: {} }));
 
     const firstAttempt = stale.deliverDueMessages();
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await started.happened;
     await takeover.deliverDueMessages();
     failFirstAttempt();
     await firstAttempt;
@@ -190,6 +209,7 @@ describe('OutboxRelay', () => {
 
   it('does not hand a claimed message to a second relay while the first holds its lease', async () => {
     let release: () => void = () => {};
+    const started = signal();
     const deliveries: string[] = [];
     const slow = new OutboxRelay({
       db,
@@ -199,6 +219,7 @@ describe('OutboxRelay', () => {
           new Promise<void>((resolve) => {
             deliveries.push(`slow:${m.id}`);
             release = resolve;
+            started.happen();
           }),
       },
     });
@@ -210,7 +231,7 @@ describe('OutboxRelay', () => {
     const id = await db.transaction((tx) => enqueue(tx, { destination: 'kitchen', payload: {} }));
 
     const first = slow.deliverDueMessages();
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await started.happened;
     const claimedBySecond = await other.deliverDueMessages();
     release();
     await first;
@@ -255,7 +276,6 @@ describe('OutboxRelay', () => {
     const id = await db.transaction((tx) => enqueue(tx, { destination: 'kitchen', payload: {} }));
 
     await relay.deliverDueMessages();
-    await new Promise((resolve) => setTimeout(resolve, 20));
     await relay.deliverDueMessages();
 
     expect(seen).toEqual([{ 'x-message-id': id }, { 'x-message-id': id }]);
@@ -315,7 +335,6 @@ describe('OutboxRelay correlation', () => {
     );
 
     await relay.deliverDueMessages();
-    await new Promise((resolve) => setTimeout(resolve, 20));
     await relay.deliverDueMessages();
 
     expect(seen.map((correlation) => correlation?.requestId)).toEqual([
@@ -325,5 +344,69 @@ describe('OutboxRelay correlation', () => {
     expect(seen[0]?.trace.traceId).toMatch(/^[0-9a-f]{32}$/);
     expect(seen[1]?.trace.traceId).toBe(seen[0]?.trace.traceId);
     expect(seen[1]?.trace.spanId).not.toBe(seen[0]?.trace.spanId);
+  });
+});
+
+// PGlite runs one statement at a time; only a server shows two relays claiming at once.
+describe.runIf(testDatabaseEngine() === 'postgres')('two OutboxRelays on one outbox', () => {
+  const MESSAGES = 200;
+  let replicas: Database[];
+
+  beforeEach(async () => {
+    const url = await newTestDatabaseUrl();
+    replicas = [
+      await openDatabase({ url, dataDir: '', log }),
+      await openDatabase({ url, dataDir: '', log }),
+    ];
+    await runMigrations(replicas[0] as Database, [OUTBOX_MIGRATIONS], log);
+  });
+  afterEach(() => Promise.all(replicas.map((db) => db.close())));
+
+  it('deliver every message exactly once between them while both claim at once', async () => {
+    const [first, second] = replicas as [Database, Database];
+    const ids = await first.transaction(async (tx) => {
+      const enqueued: string[] = [];
+      for (let n = 0; n < MESSAGES; n += 1) {
+        enqueued.push(await enqueue(tx, { destination: 'kitchen', payload: { n } }));
+      }
+      return enqueued;
+    });
+    const deliveries: { relay: string; id: string }[] = [];
+    const inFlight = new Set<string>();
+    const deliveredTwiceAtOnce: string[] = [];
+    // Each relay's deliveries wait until the other relay has started one, so both hold
+    // claims at the same time however the two are scheduled.
+    const started = { first: signal(), second: signal() };
+    const relayOn = (db: Database, relay: 'first' | 'second') =>
+      new OutboxRelay({
+        db,
+        log,
+        deliverers: {
+          kitchen: async (message) => {
+            if (inFlight.has(message.id)) deliveredTwiceAtOnce.push(message.id);
+            inFlight.add(message.id);
+            started[relay].happen();
+            await started[relay === 'first' ? 'second' : 'first'].happened;
+            await new Promise((resolve) => setImmediate(resolve));
+            deliveries.push({ relay, id: message.id });
+            inFlight.delete(message.id);
+          },
+        },
+      });
+    const drain = async (relay: OutboxRelay) => {
+      while ((await relay.deliverDueMessages()) > 0) {}
+    };
+
+    await Promise.all([drain(relayOn(first, 'first')), drain(relayOn(second, 'second'))]);
+
+    const statuses = await first.query<{ status: string; count: number }>(
+      'select status, count(*)::int as count from outbox group by status',
+    );
+    expect(deliveredTwiceAtOnce).toEqual([]);
+    expect(deliveries.map((delivery) => delivery.id).sort()).toEqual([...ids].sort());
+    expect(new Set(deliveries.map((delivery) => delivery.relay))).toEqual(
+      new Set(['first', 'second']),
+    );
+    expect(statuses).toEqual([{ status: 'delivered', count: MESSAGES }]);
   });
 });

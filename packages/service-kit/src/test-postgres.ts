@@ -1,0 +1,174 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { promisify } from 'node:util';
+import pg from 'pg';
+
+const run = promisify(execFile);
+
+/** The variable that points the tests at a PostgreSQL server of one's own instead of a throwaway one. */
+export const TEST_POSTGRES_URL_VARIABLE = 'TEST_POSTGRES_URL';
+
+/** Why the PostgreSQL suites cannot run here, and how to make them run; undefined when they can. */
+export function postgresUnavailableReason(): string | undefined {
+  if (process.env[TEST_POSTGRES_URL_VARIABLE] || findPostgresBinaries()) return undefined;
+  return (
+    'no PostgreSQL server binaries (initdb, pg_ctl) on PATH or under /usr/lib/postgresql/*/bin; ' +
+    `install a PostgreSQL server (Debian: apt-get install postgresql) or set ${TEST_POSTGRES_URL_VARIABLE}` +
+    ' to a server where the user may create databases'
+  );
+}
+
+/** The directory holding `initdb` and `pg_ctl`: on PATH first, then the newest Debian install. */
+export function findPostgresBinaries(): string | undefined {
+  const onPath = (process.env.PATH ?? '').split(delimiter).filter(Boolean);
+  const debianRoot = '/usr/lib/postgresql';
+  const debian = existsSync(debianRoot)
+    ? readdirSync(debianRoot)
+        .filter((version) => /^\d+$/.test(version))
+        .sort((a, b) => Number(b) - Number(a))
+        .map((version) => join(debianRoot, version, 'bin'))
+    : [];
+  return [...onPath, ...debian].find(
+    (dir) => existsSync(join(dir, 'initdb')) && existsSync(join(dir, 'pg_ctl')),
+  );
+}
+
+/** A PostgreSQL server for a test run: where to reach it as a user who may create databases. */
+export interface TestPostgres {
+  /** `postgres://…/postgres` of a user who may create databases. */
+  adminUrl: string;
+  /** Stops the server and deletes its files; does nothing for a server given by URL. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The server named by `TEST_POSTGRES_URL`, or else a throwaway one: a new cluster in a
+ * temporary directory, listening on a free port of 127.0.0.1, with durability switched
+ * off (a test run needs none), run as an unprivileged user when this process is root,
+ * since PostgreSQL refuses to run as root.
+ */
+export async function startTestPostgres(): Promise<TestPostgres> {
+  const given = process.env[TEST_POSTGRES_URL_VARIABLE];
+  if (given) return { adminUrl: given, stop: async () => {} };
+  const binaries = findPostgresBinaries();
+  if (!binaries) throw new Error(`PostgreSQL is unavailable: ${postgresUnavailableReason()}`);
+
+  const dir = mkdtempSync(join(tmpdir(), 'cheesecake-postgres-'));
+  const owner = process.getuid?.() === 0 ? unprivilegedUser() : undefined;
+  if (owner) chownSync(dir, owner.uid, owner.gid);
+  const as = owner ? { uid: owner.uid, gid: owner.gid } : {};
+  const dataDir = join(dir, 'data');
+  const tool = (name: string, args: string[]) =>
+    run(join(binaries, name), args, { ...as, cwd: dir, env: { ...process.env, LC_ALL: 'C' } });
+
+  try {
+    await tool('initdb', [
+      '-D',
+      dataDir,
+      '-U',
+      'postgres',
+      '--auth=trust',
+      '--no-sync',
+      '-E',
+      'UTF8',
+    ]);
+    const port = await startOnFreePort((port) =>
+      tool('pg_ctl', [
+        '-D',
+        dataDir,
+        '-l',
+        join(dir, 'server.log'),
+        '-w',
+        '-t',
+        '120',
+        '-o',
+        [
+          '-c listen_addresses=127.0.0.1',
+          `-p ${port}`,
+          `-k ${dir}`,
+          '-c fsync=off',
+          '-c synchronous_commit=off',
+          '-c full_page_writes=off',
+          '-c max_connections=400',
+        ].join(' '),
+        'start',
+      ]),
+    );
+    return {
+      adminUrl: `postgres://postgres@127.0.0.1:${port}/postgres`,
+      stop: async () => {
+        await tool('pg_ctl', ['-D', dataDir, '-m', 'immediate', '-w', 'stop']).catch(() => {});
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    const log = join(dir, 'server.log');
+    const serverLog = existsSync(log) ? `\n${readFileSync(log, 'utf8')}` : '';
+    rmSync(dir, { recursive: true, force: true });
+    throw new Error(
+      `Could not start a throwaway PostgreSQL server: ${describe(error)}${serverLog}`,
+    );
+  }
+}
+
+/** Creates an empty database on the server and returns its URL. */
+export async function createTestDatabase(adminUrl: string, prefix = 'test'): Promise<string> {
+  const name = `${prefix}_${randomBytes(6).toString('hex')}`;
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    await client.query(`create database ${client.escapeIdentifier(name)}`);
+  } finally {
+    await client.end();
+  }
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+/** `postgres` when the system has that user (Debian's package makes it), else `nobody`. */
+function unprivilegedUser(): { uid: number; gid: number } {
+  const users = readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .map((line) => line.split(':'))
+    .filter((fields) => fields.length >= 4);
+  const user =
+    users.find(([name]) => name === 'postgres') ?? users.find(([name]) => name === 'nobody');
+  if (!user) throw new Error('Running as root, and neither a postgres nor a nobody user exists');
+  return { uid: Number(user[2]), gid: Number(user[3]) };
+}
+
+/** Starts the server on a port that was free a moment ago, trying again if another took it. */
+async function startOnFreePort(start: (port: number) => Promise<unknown>): Promise<number> {
+  for (let attempt = 1; ; attempt += 1) {
+    const port = await freePort();
+    try {
+      await start(port);
+      return port;
+    } catch (error) {
+      if (attempt === 3) throw error;
+    }
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function describe(error: unknown): string {
+  const stderr = (error as { stderr?: unknown }).stderr;
+  const message = error instanceof Error ? error.message : String(error);
+  return typeof stderr === 'string' && stderr ? `${message}\n${stderr}` : message;
+}

@@ -1,0 +1,11 @@
+import { defineConfig } from 'vitest/config';
+import { databaseProjects } from './src/vitest-projects.js';
+
+export default defineConfig({
+  test: {
+    // Ceilings that only bound a hang: a loaded two-core machine may be slow, never wrong.
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    projects: databaseProjects('@cheesecake/service-kit'),
+  },
+});
