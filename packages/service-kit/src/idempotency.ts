@@ -41,6 +41,18 @@ export interface IdempotentAnswer {
   headers?: Record<string, string>;
 }
 
+/** What the work under a key is told about the key. */
+export interface IdempotentAttempt {
+  /**
+   * True when an earlier request with the same key and the same request stopped (its process
+   * died, or keeping its answer failed) and this one took the key over after its lease: that
+   * request may have done the work already, and its answer was never kept. A handler whose
+   * work cannot simply run twice answers as that request would have. False for a key's first
+   * request, and for a key used again after it expired.
+   */
+  resumed: boolean;
+}
+
 /** Whose key it is, and the key. */
 export interface IdempotentRequest {
   /**
@@ -128,14 +140,14 @@ export class IdempotencyKeys {
   /**
    * Runs `work`, the body of a `handle()` handler, once per key: the request's answer, or
    * the one given under its key before. Call it once the caller is known, with the caller's
-   * id as the scope.
+   * id as the scope. `work` is told whether it resumes a request that stopped under the key.
    */
   async run<A extends IdempotentAnswer>(
     context: HandlerContext,
     request: IdempotentRequest,
-    work: () => Promise<A>,
+    work: (attempt: IdempotentAttempt) => Promise<A>,
   ): Promise<A> {
-    if (request.key === undefined) return work();
+    if (request.key === undefined) return work({ resumed: false });
     const claim: Claim = {
       scope: `${request.scope} ${context.req.method} ${routeOf(context.req)}`,
       key: request.key,
@@ -143,14 +155,14 @@ export class IdempotencyKeys {
       holder: randomUUID(),
     };
 
-    const earlier = await this.begin(claim);
+    const begun = await this.begin(claim);
     // The answer this route gave this very request before: one of the route's declared
     // responses, though not necessarily of `work`'s type (a 4xx problem that work threw).
-    if (earlier) return replay(earlier) as A;
+    if ('earlier' in begun) return replay(begun.earlier) as A;
 
     let answer: A;
     try {
-      answer = await work();
+      answer = await work(begun);
     } catch (error) {
       if (error instanceof ProblemError && error.status < 500) {
         await this.complete(claim, problemAnswer(error, context.requestId), context.log);
@@ -168,7 +180,7 @@ export class IdempotencyKeys {
   }
 
   /** Claims the key for this request, or finds the answer given under it; 422 and 409 throw. */
-  private async begin(claim: Claim): Promise<IdempotentAnswer | undefined> {
+  private async begin(claim: Claim): Promise<IdempotentAttempt | { earlier: IdempotentAnswer }> {
     await this.purgeExpired();
     const { db, leaseMs, retentionMs } = this.options;
     // A key can change hands between two statements: a failed first request released it, or
@@ -183,20 +195,23 @@ export class IdempotencyKeys {
         retentionMs,
       ]);
       if (!row) continue;
-      if (row.claimed) return undefined;
+      if (row.claimed) return { resumed: false };
 
       const abandoned =
         row.state === 'in_flight' && row.lease_over && row.fingerprint === claim.fingerprint;
       if (row.expired || abandoned) {
-        if (await this.takeOver(claim)) return undefined;
+        // An expired key starts afresh; an abandoned one continues its first request.
+        if (await this.takeOver(claim)) return { resumed: !row.expired };
         continue;
       }
       if (row.fingerprint !== claim.fingerprint) throw new IdempotencyKeyReusedError();
       if (row.state === 'in_flight') throw new IdempotencyRequestInFlightError();
       return {
-        status: row.response_status ?? 500,
-        body: row.response_body,
-        headers: row.response_headers ?? {},
+        earlier: {
+          status: row.response_status ?? 500,
+          body: row.response_body,
+          headers: row.response_headers ?? {},
+        },
       };
     }
     throw new IdempotencyRequestInFlightError();
