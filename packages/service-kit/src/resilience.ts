@@ -7,6 +7,7 @@ import {
 } from '@cheesecake/contracts';
 import {
   BrokenCircuitError,
+  type BulkheadPolicy,
   BulkheadRejectedError,
   bulkhead,
   CircuitState,
@@ -145,6 +146,7 @@ export class DownstreamPolicy {
   readonly #settings: ResilienceSettings;
   readonly #withRetries: IPolicy;
   readonly #once: IPolicy;
+  readonly #places: BulkheadPolicy;
   #state: BreakerState = 'closed';
   #trialAt = 0;
 
@@ -207,6 +209,7 @@ export class DownstreamPolicy {
       abortOnReturn: false,
     });
     const places = bulkhead(maxConcurrent, maxQueued);
+    this.#places = places;
     this.#withRetries = wrap(budget, places, retries, breaker);
     this.#once = wrap(budget, places, breaker);
   }
@@ -214,6 +217,15 @@ export class DownstreamPolicy {
   /** The downstream this policy protects. */
   get service(): string {
     return this.#service;
+  }
+
+  /** How many calls hold a place in the bulkhead, and how many wait for one. */
+  get load(): { inProgress: number; waiting: number } {
+    const { maxConcurrent, maxQueued } = this.#settings;
+    return {
+      inProgress: maxConcurrent - this.#places.executionSlots,
+      waiting: maxQueued - this.#places.queueSlots,
+    };
   }
 
   /** The circuit breaker's state. */

@@ -12,6 +12,7 @@ import { z } from 'zod';
 import {
   type BreakerState,
   createServiceClient,
+  DownstreamPolicy,
   problemErrorHandler,
   type ResilienceOptions,
 } from '../src/index.js';
@@ -77,13 +78,19 @@ async function startWidgets(...answers: Answer[]): Promise<{ url: string; calls:
   return { url: stub.url, calls: () => calls };
 }
 
-function widgetsClient(url: string, resilience: ResilienceOptions | object = {}) {
+/** A client of the stub with its own policies from `resilience`, or the `policy` given. */
+function widgetsClient(
+  url: string,
+  resilience: ResilienceOptions | object = {},
+  policy?: DownstreamPolicy,
+) {
   return createServiceClient(widgetApi, {
     from: 'test',
     to: 'widgets',
     baseUrl: url,
     secret: TEST_INTERNAL_SECRET,
     timeoutMs: 5_000,
+    policy,
     resilience: { retryDelayMs: 1, ...resilience },
   });
 }
@@ -290,16 +297,22 @@ describe('bulkhead', () => {
   it('refuses a call over its limit at once, while the others wait for the downstream', async () => {
     const held: Response[] = [];
     const widgets = await startWidgets((res) => held.push(res));
-    const client = widgetsClient(widgets.url, { maxConcurrent: 2, maxQueued: 1 });
+    const policy = new DownstreamPolicy({
+      service: 'widgets',
+      timeoutMs: 5_000,
+      maxConcurrent: 2,
+      maxQueued: 1,
+    });
+    const client = widgetsClient(widgets.url, {}, policy);
     const inProgress = [getWidget(client), getWidget(client), getWidget(client)];
-    await vi.waitFor(() => expect(held).toHaveLength(2));
+    await until(() => held.length === 2 && policy.load.waiting === 1);
 
     const refused = getWidget(client);
 
     await expect(refused).rejects.toBeInstanceOf(UpstreamUnavailableError);
     await expect(refused).rejects.toMatchObject({ retryAfterSeconds: 1 });
     for (const res of held.splice(0)) ok(200)(res);
-    await vi.waitFor(() => expect(held).toHaveLength(1));
+    await until(() => held.length === 1);
     for (const res of held.splice(0)) ok(200)(res);
     const answers = await Promise.all(inProgress);
     expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200]);
