@@ -2,6 +2,7 @@ import { createLogger, endOnShutdown, runService, ServiceMetrics } from '@cheese
 import { createApp, createLiveUpdates } from './app.js';
 import { loadGatewayConfig } from './config.js';
 import { createDownstreamPolicies, createDownstreams } from './downstreams.js';
+import { DemoUsers } from './users.js';
 
 const config = loadGatewayConfig();
 const log = createLogger('gateway', config.LOG_LEVEL);
@@ -12,7 +13,9 @@ const policies = createDownstreamPolicies(config, {
   onStateChange: metrics.recordBreakerState,
 });
 const downstreams = createDownstreams(config, policies);
-const deps = { config, log, downstreams, metrics, policies };
+// Hashing the passwords is slow on purpose, so it is done once, before the gateway listens.
+const users = await DemoUsers.create(config.DEMO_PASSWORD);
+const deps = { config, log, downstreams, metrics, policies, users };
 const app = createApp(deps);
 const liveUpdates = createLiveUpdates(deps);
 // The gateway holds no database or workers: once in-flight requests finish there is nothing to stop.
