@@ -100,6 +100,113 @@ describe('GET /api/menu', () => {
   });
 });
 
+describe('GET /api/menu with Cache-Control: no-cache', () => {
+  it('revalidates with the order service within the TTL and answers 304 when the ETag still matches', async () => {
+    freezeClock();
+    const first = await request(system.gateway).get('/api/menu');
+    const etag = String(first.headers.etag);
+    vi.advanceTimersByTime(10_000);
+
+    const res = await request(system.gateway)
+      .get('/api/menu')
+      .set('if-none-match', etag)
+      .set('cache-control', 'no-cache');
+
+    expect(res.status).toBe(304);
+    expect(res.text).toBe('');
+    expect(res.headers.etag).toBe(etag);
+    expect(res.headers['cache-control']).toBe('public, max-age=30');
+    expect(res.headers.age).toBe('0');
+    expect(system.order.calls).toHaveLength(2);
+  });
+
+  it('answers 200 with the new menu and its ETag when the menu changed within the TTL', async () => {
+    const first = await request(system.gateway).get('/api/menu');
+    const etag = String(first.headers.etag);
+    menu = aMenu({ available: false });
+
+    const res = await request(system.gateway)
+      .get('/api/menu')
+      .set('if-none-match', etag)
+      .set('cache-control', 'max-age=0, no-cache');
+
+    expect(res.status).toBe(200);
+    expect(Menu.parse(res.body)).toEqual(aMenu({ available: false }));
+    expect(res.headers.etag).toMatch(/^"[\w-]+"$/);
+    expect(res.headers.etag).not.toBe(etag);
+    expect(system.order.calls).toHaveLength(2);
+  });
+
+  it('keeps the revalidated menu for the requests after it', async () => {
+    await request(system.gateway).get('/api/menu');
+    menu = aMenu({ available: false });
+    const revalidated = await request(system.gateway)
+      .get('/api/menu')
+      .set('cache-control', 'no-cache');
+
+    const res = await request(system.gateway).get('/api/menu');
+
+    expect(Menu.parse(res.body)).toEqual(aMenu({ available: false }));
+    expect(res.headers.etag).toBe(revalidated.headers.etag);
+    expect(system.order.calls).toHaveLength(2);
+  });
+
+  it('answers from memory without it, even to an If-None-Match that no longer matches the menu', async () => {
+    const first = await request(system.gateway).get('/api/menu');
+    menu = aMenu({ available: false });
+
+    const res = await request(system.gateway)
+      .get('/api/menu')
+      .set('if-none-match', String(first.headers.etag));
+
+    expect(res.status).toBe(304);
+    expect(system.order.calls).toHaveLength(1);
+  });
+});
+
+describe('GET /api/menu with If-None-Match', () => {
+  const etagOfTheMenu = async () =>
+    String((await request(system.gateway).get('/api/menu')).headers.etag);
+
+  it.each([
+    ['the ETag itself', (etag: string) => etag],
+    ['the ETag marked weak', (etag: string) => `W/${etag}`],
+    ['a list holding it', (etag: string) => `"old", ${etag}`],
+    ['a list holding it weak, with empty elements', (etag: string) => `"old",, W/${etag} ,`],
+    ['*', () => '*'],
+  ])('answers 304 to %s', async (_, ifNoneMatch) => {
+    const etag = await etagOfTheMenu();
+
+    const res = await request(system.gateway)
+      .get('/api/menu')
+      .set('if-none-match', ifNoneMatch(etag))
+      .set('cache-control', 'no-cache');
+
+    expect(res.status).toBe(304);
+    expect(res.headers.etag).toBe(etag);
+  });
+
+  it.each([
+    ['another ETag', () => '"stale"'],
+    ['a list without it', () => '"old", W/"older"'],
+    ['the ETag without its quotes', (etag: string) => etag.slice(1, -1)],
+    ['the ETag glued to another', (etag: string) => `${etag}"old"`],
+    ['a list with * in it', (etag: string) => `*, ${etag}`],
+    ['an ETag whose opaque part has a comma', (etag: string) => `"${etag.slice(1, -1)},x"`],
+  ])('answers 200 with the menu to %s', async (_, ifNoneMatch) => {
+    const etag = await etagOfTheMenu();
+
+    const res = await request(system.gateway)
+      .get('/api/menu')
+      .set('if-none-match', ifNoneMatch(etag))
+      .set('cache-control', 'no-cache');
+
+    expect(res.status).toBe(200);
+    expect(Menu.parse(res.body)).toEqual(aMenu());
+    expect(res.headers.etag).toBe(etag);
+  });
+});
+
 describe('GET /api/menu with MENU_CACHE_TTL_SECONDS=0', () => {
   it('asks the order service every time and tells clients to revalidate', async () => {
     const uncached = await startWithMenu({ MENU_CACHE_TTL_SECONDS: '0' });

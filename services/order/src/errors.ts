@@ -1,4 +1,9 @@
-import { type DeclineCode, type OrderStatus, problemTypes } from '@cheesecake/contracts';
+import {
+  type DeclineCode,
+  type Order,
+  type OrderStatus,
+  problemTypes,
+} from '@cheesecake/contracts';
 import { ProblemError, ValidationError } from '@cheesecake/service-kit';
 
 /** The order does not exist, or belongs to someone else (which must not be revealed). */
@@ -17,7 +22,33 @@ export class InvalidOrderStateError extends ProblemError {
   }
 }
 
-/** Some dishes of a new order are not on the menu, or not available now. */
+/** The order has been paid already: nothing is charged again. */
+export class OrderAlreadyPaidError extends ProblemError {
+  constructor(order: Order) {
+    super(
+      problemTypes.invalidOrderState,
+      `Order #${order.number} is already ${order.status}; it was paid before, so nothing was charged`,
+      { orderStatus: order.status },
+    );
+  }
+}
+
+/**
+ * Some lines of a new order name a dish the menu does not have. That is bad input, like any
+ * other failed check of the request, so it is answered as one: 400, each line by its path.
+ */
+export class UnknownMenuItemError extends ValidationError {
+  constructor(lines: { index: number; menuItemId: string }[]) {
+    super(
+      lines.map(({ index, menuItemId }) => ({
+        path: `body.items.${index}.menuItemId`,
+        message: `the menu has no item "${menuItemId}"`,
+      })),
+    );
+  }
+}
+
+/** Some dishes of a new order are on the menu but not available now: 409, try again later. */
 export class MenuItemUnavailableError extends ProblemError {
   constructor(menuItemIds: string[]) {
     super(problemTypes.menuItemUnavailable, `Not available: ${menuItemIds.join(', ')}`, {

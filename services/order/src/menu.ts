@@ -1,6 +1,6 @@
 import type { Menu, OrderLine, OrderLineRequest } from '@cheesecake/contracts';
 import type { Queryable } from '@cheesecake/service-kit';
-import { MenuItemUnavailableError } from './errors.js';
+import { MenuItemUnavailableError, UnknownMenuItemError } from './errors.js';
 import { findMenuItems, listMenuItems } from './menu-store.js';
 
 /** The lines of a new order, priced from the menu, and their total. */
@@ -19,22 +19,25 @@ export class MenuCatalog {
     return { items: await listMenuItems(this.db) };
   }
 
-  /** Prices each requested line from the menu (never from the client); any dish not on sale fails it. */
+  /**
+   * Prices each requested line from the menu (never from the client). A dish the menu does not
+   * have fails it as invalid input; one it has but does not sell now, as unavailable.
+   */
   async priceLines(requested: OrderLineRequest[]): Promise<PricedLines> {
     const ids = [...new Set(requested.map((line) => line.menuItemId))];
-    const onSale = new Map(
-      (await findMenuItems(this.db, ids))
-        .filter((item) => item.available)
-        .map((item) => [item.id, item]),
-    );
+    const known = new Map((await findMenuItems(this.db, ids)).map((item) => [item.id, item]));
 
-    const unavailable = ids.filter((id) => !onSale.has(id));
+    const unknownLines = requested.flatMap(({ menuItemId }, index) =>
+      known.has(menuItemId) ? [] : [{ index, menuItemId }],
+    );
+    if (unknownLines.length > 0) throw new UnknownMenuItemError(unknownLines);
+    const unavailable = ids.filter((id) => !known.get(id)?.available);
     if (unavailable.length > 0) throw new MenuItemUnavailableError(unavailable);
 
     const lines: OrderLine[] = [];
     const currencies = new Set<string>();
     for (const { menuItemId, quantity } of requested) {
-      const item = onSale.get(menuItemId);
+      const item = known.get(menuItemId);
       if (!item) continue;
       currencies.add(item.currency);
       lines.push({

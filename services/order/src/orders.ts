@@ -25,6 +25,7 @@ import { destinations, type RefundPaymentMessage } from './deliverers.js';
 import {
   InvalidCursorError,
   InvalidOrderStateError,
+  OrderAlreadyPaidError,
   OrderNotFoundError,
   PaymentDeclinedError,
 } from './errors.js';
@@ -58,8 +59,18 @@ const orderStatusAfterTicket: Partial<
   CANCELLED: { from: ['PAID'], to: 'CANCELLED' },
 };
 
+/** Order statuses of an order whose payment was captured and kept. */
+const PAID_STATUSES: readonly OrderStatus[] = ['PAID', 'PREPARING', 'READY'];
+
 /** Order statuses reached by giving the money back. */
 const REFUNDED_STATUSES: readonly OrderStatus[] = ['REJECTED', 'CANCELLED'];
+
+/** The customer's Idempotency-Key of a request, as the order service's idempotency keys saw it. */
+export interface CustomerKey {
+  key: string;
+  /** Whether this request took the key over from an earlier one that stopped before answering. */
+  resumed: boolean;
+}
 
 /** The order saga: placing, paying and cancelling orders, and following the kitchen. */
 export class Orders {
@@ -122,27 +133,35 @@ export class Orders {
   /**
    * Charges the order. Captured: the order is PAID and the kitchen is told to prepare it.
    * Declined: the order stays payable and the next attempt gets a new idempotency key.
-   * `clientKey`, the customer's Idempotency-Key, keys the charge when given.
+   * An order no longer awaiting payment is refused (409) before anything is charged.
+   * `idempotency` is the customer's Idempotency-Key, which keys the charge, when given.
    */
   async payOrder(
     customer: EndUser,
     orderId: string,
     paymentMethod: PaymentMethod,
     call: CallContext,
-    clientKey?: string,
+    idempotency?: CustomerKey,
   ): Promise<Order> {
     const order = await this.getOrder(customer, orderId);
-    // A PAID order is charged again on purpose: the payment service answers with the payment
-    // it already captured, so a retry whose first answer was lost gets the same answer.
-    if (order.status !== 'PENDING_PAYMENT' && order.status !== 'PAID') {
-      throw new InvalidOrderStateError(order.id, order.status, 'it is no longer awaiting payment');
+    if (order.status !== 'PENDING_PAYMENT') {
+      // The request that held this key stopped before its answer was kept, perhaps after
+      // paying: its retry gets the answer that request would have given (decision 0014).
+      if (idempotency?.resumed && PAID_STATUSES.includes(order.status)) return order;
+      throw PAID_STATUSES.includes(order.status)
+        ? new OrderAlreadyPaidError(order)
+        : new InvalidOrderStateError(order.id, order.status, 'it is no longer awaiting payment');
     }
 
     const declinedBefore = await store.countDeclinedPayments(this.deps.db, order.id);
     const payment = await this.charge(
       order,
       paymentMethod,
-      chargeKey(order.id, paymentMethod, { declinedBefore, customer, clientKey }),
+      chargeKey(order.id, paymentMethod, {
+        declinedBefore,
+        customer,
+        clientKey: idempotency?.key,
+      }),
       call,
     );
 

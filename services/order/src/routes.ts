@@ -85,13 +85,13 @@ export function orderRoutes(
   handle(router, orderApi.payOrder, async ({ params, body, headers }, context) => {
     const customer = requireUser(context.caller, ['customer']);
     const key = headers['idempotency-key'];
-    return idempotencyKeys.run(context, { scope: customer.id, key }, async () => {
+    return idempotencyKeys.run(context, { scope: customer.id, key }, async ({ resumed }) => {
       const order = await orders.payOrder(
         customer,
         params.orderId,
         body.paymentMethod,
         { requestId: context.requestId, user: customer },
-        key,
+        key === undefined ? undefined : { key, resumed },
       );
       return { status: 200, body: order };
     });

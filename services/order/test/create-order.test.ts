@@ -139,7 +139,7 @@ describe('POST /orders', () => {
     expect(problem.errors?.map((issue) => issue.path)).toEqual(['params.orderId']);
   });
 
-  it('returns 409 naming the dish and stores nothing when a dish is not on the menu', async () => {
+  it('returns 400 naming body.items.1.menuItemId and stores nothing when the menu has no such item', async () => {
     const customerId = newCustomerId();
 
     const res = await request(app)
@@ -147,13 +147,43 @@ describe('POST /orders', () => {
       .set('authorization', await asCustomer(customerId))
       .send({ items: [...ONE_CHEESECAKE.items, { menuItemId: 'chocolate-cake', quantity: 1 }] });
 
-    const problem = expectProblem(res, 409, 'menu-item-unavailable');
+    const problem = expectProblem(res, 400, 'validation');
+    expect(problem.errors).toEqual([
+      { path: 'body.items.1.menuItemId', message: 'the menu has no item "chocolate-cake"' },
+    ]);
     expect(problem.detail).toContain('chocolate-cake');
-    expect(problem.menuItemIds).toEqual(['chocolate-cake']);
     expect(await ordersOf(customerId)).toBe(0);
   });
 
-  it('returns 409 when a dish is on the menu but unavailable', async () => {
+  it('returns 400 listing every line with an unknown item, even next to one that is unavailable', async () => {
+    const customerId = newCustomerId();
+    await db.query(`update menu_items set available = false where id = 'tiramisu'`);
+    onTestFinished(async () => {
+      await db.query(`update menu_items set available = true where id = 'tiramisu'`);
+    });
+
+    const res = await request(app)
+      .post('/orders')
+      .set('authorization', await asCustomer(customerId))
+      .send({
+        items: [
+          { menuItemId: 'carrot-cake', quantity: 1 },
+          { menuItemId: 'tiramisu', quantity: 1 },
+          { menuItemId: 'carrot-cake', quantity: 2 },
+          { menuItemId: 'sachertorte', quantity: 1 },
+        ],
+      });
+
+    const problem = expectProblem(res, 400, 'validation');
+    expect(problem.errors?.map((issue) => issue.path)).toEqual([
+      'body.items.0.menuItemId',
+      'body.items.2.menuItemId',
+      'body.items.3.menuItemId',
+    ]);
+    expect(await ordersOf(customerId)).toBe(0);
+  });
+
+  it('returns 409 menu-item-unavailable and stores nothing when a dish is on the menu but unavailable', async () => {
     const customerId = newCustomerId();
     await db.query(`update menu_items set available = false where id = 'lemon-tart'`);
     onTestFinished(async () => {
@@ -167,6 +197,7 @@ describe('POST /orders', () => {
 
     const problem = expectProblem(res, 409, 'menu-item-unavailable');
     expect(problem.detail).toContain('lemon-tart');
+    expect(problem.menuItemIds).toEqual(['lemon-tart']);
     expect(await ordersOf(customerId)).toBe(0);
   });
 

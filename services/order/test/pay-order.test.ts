@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Order, ProblemError, problemTypes } from '@cheesecake/contracts';
 import type { Database } from '@cheesecake/service-kit';
 import { expectProblem } from '@cheesecake/service-kit/testing';
@@ -45,6 +46,13 @@ describe('POST /orders/:orderId/payment', () => {
   });
 
   const chargesOf = (orderId: string) => payment.charges.filter((c) => c.body.orderId === orderId);
+
+  const payWithKey = async (customer: string, orderId: string, key: string) =>
+    request(app)
+      .post(`/orders/${orderId}/payment`)
+      .set('authorization', await asCustomer(customer))
+      .set('idempotency-key', key)
+      .send({ paymentMethod: 'tok_visa' });
 
   it('returns 200 with the order PAID and enqueues one ticket for the kitchen when the card is captured', async () => {
     const customer = newCustomerId();
@@ -172,20 +180,73 @@ describe('POST /orders/:orderId/payment', () => {
     ]);
   });
 
-  it('answers a retry after a capture with the same order, charging once and enqueueing one ticket', async () => {
+  it('returns 409 naming the order as already PAID to a second payment, charging nothing and changing nothing', async () => {
     const customer = newCustomerId();
     const placed = await placeOrder(app, customer);
-    const first = await payOrder(app, customer, placed.id, 'tok_visa');
+    const paid = Order.parse((await payOrder(app, customer, placed.id, 'tok_visa')).body);
 
-    const retry = await payOrder(app, customer, placed.id, 'tok_visa');
+    const again = await payOrder(app, customer, placed.id, 'tok_visa');
+
+    const problem = expectProblem(again, 409, 'invalid-order-state');
+    expect(problem.detail).toBe(
+      `Order #${placed.number} is already PAID; it was paid before, so nothing was charged`,
+    );
+    expect(problem.orderStatus).toBe('PAID');
+    expect(chargesOf(placed.id)).toHaveLength(1);
+    expect(payment.payments.filter((p) => p.orderId === placed.id)).toHaveLength(1);
+    expect(await storedOrder(db, placed.id)).toEqual(paid);
+    expect(await outboxMessages(db, placed.id)).toHaveLength(1);
+  });
+
+  it('returns 409 to a payment under a new Idempotency-Key once the order is READY, charging nothing', async () => {
+    const customer = newCustomerId();
+    const placed = await placeOrder(app, customer);
+    await payOrder(app, customer, placed.id, 'tok_visa');
+    await forceStatus(db, placed.id, 'READY');
+    const ready = await storedOrder(db, placed.id);
+
+    const res = await payWithKey(customer, placed.id, randomUUID());
+
+    const problem = expectProblem(res, 409, 'invalid-order-state');
+    expect(problem.detail).toContain(`#${placed.number} is already READY`);
+    expect(chargesOf(placed.id)).toHaveLength(1);
+    expect(await storedOrder(db, placed.id)).toEqual(ready);
+  });
+
+  it('replays the first 200 to a retry with the same Idempotency-Key, charging once', async () => {
+    const customer = newCustomerId();
+    const placed = await placeOrder(app, customer);
+    const key = randomUUID();
+    const first = await payWithKey(customer, placed.id, key);
+
+    const retry = await payWithKey(customer, placed.id, key);
 
     expect(retry.status).toBe(200);
+    expect(retry.headers['idempotent-replayed']).toBe('true');
     expect(Order.parse(retry.body)).toEqual(Order.parse(first.body));
-    expect(chargesOf(placed.id).map((c) => c.idempotencyKey)).toEqual([
-      `${placed.id}:attempt-1:tok_visa`,
-      `${placed.id}:attempt-1:tok_visa`,
-    ]);
-    expect(payment.payments.filter((p) => p.orderId === placed.id)).toHaveLength(1);
+    expect(chargesOf(placed.id)).toHaveLength(1);
+  });
+
+  it('returns 200 with the paid order to a retry that takes over the key of a request that stopped after paying', async () => {
+    const customer = newCustomerId();
+    const placed = await placeOrder(app, customer);
+    const key = randomUUID();
+    const first = await payWithKey(customer, placed.id, key);
+    // As a crash between recording the capture and keeping the answer leaves the key.
+    await db.query(
+      `update idempotency_keys set state = 'in_flight', holder = 'stopped',
+         locked_until = now() - interval '1 second', response_status = null,
+         response_headers = null, response_body = null
+       where key = $1`,
+      [key],
+    );
+
+    const retry = await payWithKey(customer, placed.id, key);
+
+    expect(retry.status).toBe(200);
+    expect(retry.headers['idempotent-replayed']).toBeUndefined();
+    expect(Order.parse(retry.body)).toEqual(Order.parse(first.body));
+    expect(chargesOf(placed.id)).toHaveLength(1);
     expect(await outboxMessages(db, placed.id)).toHaveLength(1);
   });
 
