@@ -1,4 +1,7 @@
+import { databaseProjects } from '@cheesecake/service-kit/vitest';
 import { configDefaults, defineConfig } from 'vitest/config';
+
+const onCompose = process.env.E2E_STACK === 'compose';
 
 export default defineConfig({
   test: {
@@ -8,7 +11,10 @@ export default defineConfig({
     // two-core machine responsive.
     fileParallelism: false,
     // Containers restart more slowly than local processes: compose waits for healthchecks.
-    testTimeout: process.env.E2E_STACK === 'compose' ? 240_000 : 60_000,
-    hookTimeout: process.env.E2E_STACK === 'compose' ? 240_000 : 60_000,
+    testTimeout: onCompose ? 240_000 : 60_000,
+    hookTimeout: onCompose ? 240_000 : 60_000,
+    // On processes, the suite runs twice: every service on PGlite, then every service on a
+    // PostgreSQL database of its own. The compose stack brings its own PostgreSQL.
+    ...(!onCompose && { projects: databaseProjects('@cheesecake/e2e') }),
   },
 });

@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { newTestDatabaseUrl, testDatabaseEngine } from '@cheesecake/service-kit/testing';
 import type { Answer } from './client.js';
 import { bodyOf, fetchInit, SERVICES, type ServiceName, type Stack } from './stack.js';
 
@@ -40,9 +41,25 @@ async function waitUntilReady(
 }
 
 /**
+ * A database of its own for each service on the run's PostgreSQL server in the `postgres`
+ * project, as compose gives each service; none in the `pglite` project.
+ */
+async function databasesFor(
+  services: ServiceName[],
+): Promise<Partial<Record<ServiceName, string>>> {
+  if (testDatabaseEngine() !== 'postgres') return {};
+  return Object.fromEntries(
+    await Promise.all(
+      services.map(async (service) => [service, await newTestDatabaseUrl(service)]),
+    ),
+  );
+}
+
+/**
  * Starts payment, kitchen, order and gateway as separate Node.js processes from their
- * built output, each on a free port and its own PGlite directory, wired to each other by
- * URL, and waits until each is ready. `env` adds variables to every process.
+ * built output, each on a free port and its own database (PGlite in a directory of its
+ * own, or in the `postgres` project a PostgreSQL database of its own), wired to each other
+ * by URL, and waits until each is ready. `env` adds variables to every process.
  */
 export async function startProcessStack(env: Record<string, string> = {}): Promise<Stack> {
   const workDir = mkdtempSync(join(tmpdir(), 'cheesecake-e2e-'));
@@ -52,6 +69,7 @@ export async function startProcessStack(env: Record<string, string> = {}): Promi
   const urls = Object.fromEntries(
     SERVICES.map((service) => [service, `http://127.0.0.1:${ports[service]}`]),
   ) as Record<ServiceName, string>;
+  const databaseUrls = await databasesFor(['order', 'payment', 'kitchen']);
   const processes = new Map<ServiceName, ChildProcess>();
   const logFile = (service: ServiceName) => join(workDir, `${service}.log`);
 
@@ -65,6 +83,7 @@ export async function startProcessStack(env: Record<string, string> = {}): Promi
           HOST: '127.0.0.1',
           PORT: String(ports[service]),
           DATA_DIR: join(workDir, service),
+          ...(databaseUrls[service] && { DATABASE_URL: databaseUrls[service] }),
           LOG_LEVEL: 'info',
           ORDER_SERVICE_URL: urls.order,
           PAYMENT_SERVICE_URL: urls.payment,

@@ -1,5 +1,17 @@
+import { createHash, randomUUID } from 'node:crypto';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  writeFileSync,
+} from 'node:fs';
 import type { Server } from 'node:http';
+import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { type EndUser, Problem } from '@cheesecake/contracts';
 import { PGlite } from '@electric-sql/pglite';
 import { type Express, Router } from 'express';
@@ -62,19 +74,16 @@ export function testDatabaseEngine(): TestDatabaseEngine {
 }
 
 /**
- * The URL of a new, empty database on the run's PostgreSQL server, for tests that open
- * it more than once (two replicas of a service); only in the `postgres` project.
+ * The URL of a new, empty database on the run's PostgreSQL server (its name starts with
+ * `name`), for tests that open it more than once (two replicas of a service) or hand it to
+ * a process; only in the `postgres` project.
  */
-export function newTestDatabaseUrl(): Promise<string> {
+export function newTestDatabaseUrl(name = 'test'): Promise<string> {
   if (testDatabaseEngine() !== 'postgres') {
     throw new Error('newTestDatabaseUrl needs the postgres project (TEST_DATABASE=postgres)');
   }
-  return createTestDatabase(inject('postgresAdminUrl'));
+  return createTestDatabase(inject('postgresAdminUrl'), name);
 }
-
-// A migrated PGlite, kept as a data directory image per set of migrations: starting PGlite
-// from one skips its initdb and the migrations, which cost seconds per database otherwise.
-const migratedImages = new Map<string, Promise<File | Blob>>();
 
 /**
  * A throwaway database with the given migrations applied: in memory on PGlite, or a new
@@ -87,19 +96,50 @@ export async function openTestDatabase(migrationDirectories: string[]): Promise<
     await runMigrations(db, migrationDirectories, log);
     return db;
   }
-  const key = migrationDirectories.join('\n');
-  let image = migratedImages.get(key);
-  if (!image) {
-    image = (async () => {
-      const pglite = await PGlite.create();
-      await runMigrations(pgliteDatabase(pglite), migrationDirectories, log);
-      const dump = await pglite.dumpDataDir('none');
-      await pglite.close();
-      return dump;
-    })();
-    migratedImages.set(key, image);
+  const image = await migratedPgliteImage(migrationDirectories);
+  return pgliteDatabase(await PGlite.create({ loadDataDir: image }));
+}
+
+/**
+ * The data directory of a PGlite with these migrations applied, as an image that a new
+ * PGlite starts from: that skips its initdb and the migrations, seconds per database.
+ * Kept in the system's temporary directory under a hash of the migrations and the PGlite
+ * version, so every test worker and run shares it, and a changed migration makes a new one.
+ */
+async function migratedPgliteImage(migrationDirectories: string[]): Promise<Blob> {
+  const hash = createHash('sha256').update(pgliteVersion());
+  for (const directory of migrationDirectories) {
+    for (const file of readdirSync(directory).sort()) {
+      hash.update(`${directory}\0${file}\0`).update(readFileSync(join(directory, file)));
+    }
   }
-  return pgliteDatabase(await PGlite.create({ loadDataDir: await image }));
+  const path = join(tmpdir(), 'cheesecake-pglite-images', `${hash.digest('hex')}.tar`);
+  if (existsSync(path)) return new Blob([readFileSync(path)]);
+
+  const pglite = await PGlite.create();
+  await runMigrations(pgliteDatabase(pglite), migrationDirectories, silentLogger());
+  const image = await pglite.dumpDataDir('none');
+  await pglite.close();
+  // Written aside and renamed, so a worker never reads an image another is still writing.
+  mkdirSync(dirname(path), { recursive: true });
+  const partial = `${path}.${process.pid}.${randomUUID()}`;
+  writeFileSync(partial, Buffer.from(await image.arrayBuffer()));
+  renameSync(partial, path);
+  return image;
+}
+
+/** The installed PGlite's version, read from its package.json (which it does not export). */
+function pgliteVersion(): string {
+  let dir = dirname(createRequire(import.meta.url).resolve('@electric-sql/pglite'));
+  while (dirname(dir) !== dir) {
+    const manifest = join(dir, 'package.json');
+    if (existsSync(manifest)) {
+      const { name, version } = JSON.parse(readFileSync(manifest, 'utf8'));
+      if (name === '@electric-sql/pglite') return String(version);
+    }
+    dir = dirname(dir);
+  }
+  throw new Error('Cannot find the package.json of @electric-sql/pglite');
 }
 
 /**
