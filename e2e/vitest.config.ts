@@ -11,8 +11,8 @@ export default defineConfig({
     // two-core machine responsive.
     fileParallelism: false,
     // Containers restart more slowly than local processes: compose waits for healthchecks.
-    testTimeout: onCompose ? 240_000 : 60_000,
-    hookTimeout: onCompose ? 240_000 : 60_000,
+    testTimeout: onCompose ? 240_000 : 120_000,
+    hookTimeout: onCompose ? 240_000 : 180_000,
     // On processes, the suite runs twice: every service on PGlite, then every service on a
     // PostgreSQL database of its own. The compose stack brings its own PostgreSQL.
     ...(!onCompose && { projects: databaseProjects('@cheesecake/e2e') }),

@@ -27,7 +27,7 @@ async function waitUntilReady(
   isAlive: () => boolean,
   describe: () => string,
 ): Promise<void> {
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + 120_000;
   while (Date.now() < deadline) {
     if (!isAlive()) throw new Error(`process exited before it was ready:\n${describe()}`);
     const ready = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(1_000) }).then(
@@ -37,7 +37,7 @@ async function waitUntilReady(
     if (ready) return;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  throw new Error(`not ready within 30 s:\n${describe()}`);
+  throw new Error(`not ready within 120 s:\n${describe()}`);
 }
 
 /**

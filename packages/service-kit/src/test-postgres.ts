@@ -53,7 +53,17 @@ export interface TestPostgres {
  */
 export async function startTestPostgres(): Promise<TestPostgres> {
   const given = process.env[TEST_POSTGRES_URL_VARIABLE];
-  if (given) return { adminUrl: given, stop: async () => {} };
+  if (given) {
+    const client = new pg.Client({ connectionString: given, connectionTimeoutMillis: 10_000 });
+    try {
+      await client.connect();
+    } catch (error) {
+      throw new Error(`${TEST_POSTGRES_URL_VARIABLE} cannot be reached: ${describe(error)}`);
+    } finally {
+      await client.end().catch(() => {});
+    }
+    return { adminUrl: given, stop: async () => {} };
+  }
   const binaries = findPostgresBinaries();
   if (!binaries) throw new Error(`PostgreSQL is unavailable: ${postgresUnavailableReason()}`);
 
