@@ -135,7 +135,7 @@ describe('Preparation.start', () => {
     const { kitchen } = preparation({ intervalMs: 1 });
 
     kitchen.start();
-    await expect.poll(() => statusOf(ticket.id), { timeout: 5_000 }).toBe('READY');
+    await expect.poll(() => statusOf(ticket.id), { timeout: 30_000 }).toBe('READY');
     await kitchen.stop();
 
     expect((await reportsFor(db, ticket.id)).map((report) => report.status)).toEqual([
