@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { get } from 'node:http';
 import {
   Menu,
@@ -8,6 +9,7 @@ import {
   TicketList,
 } from '@cheesecake/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { paymentsOf } from './faults/support.js';
 import { eventually, expectBody, expectProblem, GatewayClient } from './support/client.js';
 import { type Stack, startStack } from './support/stack.js';
 
@@ -107,6 +109,44 @@ describe('the cheesecake flow through the gateway', () => {
     expectProblem(payAfter, 409, 'invalid-order-state');
     expectProblem(cancelAgain, 409, 'invalid-order-state');
     expect((await orderDetails(alice, order.id)).payment).toBeNull();
+  });
+
+  it('answers 409 to paying an order that is already paid, charging nothing, while its own key replays the 200', async () => {
+    const order = await placeOrder(alice);
+    const key = randomUUID();
+    const paid = await alice.send(
+      'POST',
+      `/api/orders/${order.id}/payment`,
+      { paymentMethod: 'tok_visa' },
+      { 'idempotency-key': key },
+    );
+
+    const again = await alice.post(`/api/orders/${order.id}/payment`, {
+      paymentMethod: 'tok_visa',
+    });
+    const replayed = await alice.send(
+      'POST',
+      `/api/orders/${order.id}/payment`,
+      { paymentMethod: 'tok_visa' },
+      { 'idempotency-key': key },
+    );
+
+    expect(expectBody(paid, 200, Order).status).toBe('PAID');
+    const problem = expectProblem(again, 409, 'invalid-order-state');
+    // The kitchen may have started on it meanwhile.
+    expect(problem.detail).toMatch(
+      new RegExp(
+        `^Order #${order.number} is already (PAID|PREPARING|READY); .*nothing was charged`,
+      ),
+    );
+    expect(expectBody(replayed, 200, Order)).toEqual(expectBody(paid, 200, Order));
+    expect(replayed.headers.get('idempotent-replayed')).toBe('true');
+    const after = await orderDetails(alice, order.id);
+    expect(['PAID', 'PREPARING', 'READY']).toContain(after.status);
+    expect(after.paymentId).toBe(expectBody(paid, 200, Order).paymentId);
+    expect((await paymentsOf(stack, order.id)).map((payment) => payment.status)).toEqual([
+      'CAPTURED',
+    ]);
   });
 
   it('refuses to cancel an order that is READY, and leaves it READY', async () => {
@@ -238,12 +278,51 @@ describe('errors a client can cause', () => {
     expect(after).toBe(before);
   });
 
+  it('answers 400 naming body.items.1.menuItemId to an item the menu does not have, and stores no order', async () => {
+    const before = expectBody(await alice.get('/api/orders?limit=100'), 200, OrderPage).items;
+
+    const res = await alice.post('/api/orders', {
+      items: [...cheesecake.items, { menuItemId: 'chocolate-fudge-cake', quantity: 1 }],
+    });
+
+    const problem = expectProblem(res, 400, 'validation');
+    expect(problem.errors).toEqual([
+      { path: 'body.items.1.menuItemId', message: 'the menu has no item "chocolate-fudge-cake"' },
+    ]);
+    const after = expectBody(await alice.get('/api/orders?limit=100'), 200, OrderPage).items;
+    expect(after).toEqual(before);
+  });
+
+  it('revalidates a conditional fetch() of the menu, which sends Cache-Control: no-cache, and answers 304', async () => {
+    const first = await anonymous.get('/api/menu');
+    const etag = first.headers.get('etag') ?? '';
+    const requestId = `menu-revalidation-${randomUUID()}`;
+
+    const revalidated = await anonymous.get('/api/menu', {
+      'if-none-match': `W/"older", ${etag}`,
+      'x-request-id': requestId,
+    });
+    const changed = await anonymous.get('/api/menu', { 'if-none-match': '"older"' });
+
+    expect(revalidated.status).toBe(304);
+    expect(revalidated.body).toBeUndefined();
+    expect(revalidated.headers.get('etag')).toBe(etag);
+    expect(expectBody(changed, 200, Menu)).toEqual(expectBody(first, 200, Menu));
+    expect(changed.headers.get('etag')).toBe(etag);
+    // The gateway asked the order service again, under the request's id, rather than its cache.
+    const asked = await eventually(
+      () => stack.replicasThatLogged('order', requestId),
+      (replicas) => replicas.length > 0,
+    );
+    expect(asked.length).toBeGreaterThan(0);
+  });
+
   it('answers 304 to a menu request that already has the current version', async () => {
     const first = await anonymous.get('/api/menu');
     const etag = first.headers.get('etag') ?? '';
 
-    // A plain request, as curl sends it: fetch() would add Cache-Control: no-cache, which
-    // rightly asks for a full answer.
+    // A plain request, as curl sends it, answered from the gateway's cache: fetch() would add
+    // Cache-Control: no-cache, which makes the gateway revalidate first (the test above).
     const status = await new Promise<number | undefined>((resolve, reject) => {
       get(`${stack.gatewayUrl}/api/menu`, { headers: { 'if-none-match': etag } }, (res) => {
         res.resume();
