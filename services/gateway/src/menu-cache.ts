@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { Client, orderApi } from '@cheesecake/contracts';
 import type { RequestHandler } from 'express';
 import { passThrough } from './downstreams.js';
@@ -48,7 +49,7 @@ export function serveMenuFromCache(options: {
   };
 
   return async (req, res) => {
-    const menu = await currentMenu(hasNoCacheDirective(req.headers['cache-control']));
+    const menu = await currentMenu(asksToRevalidate(req.headers));
     res.set({
       etag: menu.etag,
       'cache-control':
@@ -71,11 +72,18 @@ export function serveMenuFromCache(options: {
   };
 }
 
-/** Whether a request's Cache-Control asks for revalidation with the origin (RFC 9111 5.2.1.4). */
-function hasNoCacheDirective(cacheControl: string | undefined): boolean {
-  return (cacheControl ?? '')
-    .split(',')
-    .some((directive) => directive.split('=')[0]?.trim().toLowerCase() === 'no-cache');
+/**
+ * Whether a request asks for revalidation with the origin: `Cache-Control: no-cache` or
+ * `max-age=0` (RFC 9111 5.2.1), or, from an HTTP/1.0 client without Cache-Control,
+ * `Pragma: no-cache` (5.4).
+ */
+function asksToRevalidate(headers: IncomingHttpHeaders): boolean {
+  const cacheControl = headers['cache-control'];
+  if (cacheControl === undefined) return /(^|,)\s*no-cache\s*(,|$)/i.test(headers.pragma ?? '');
+  return cacheControl.split(',').some((directive) => {
+    const [name = '', value] = directive.split('=').map((part) => part.trim().toLowerCase());
+    return name === 'no-cache' || (name === 'max-age' && value === '0');
+  });
 }
 
 // One entity-tag of a list and the comma or end after it: [W/]"opaque", where the opaque part

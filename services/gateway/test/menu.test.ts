@@ -164,6 +164,23 @@ describe('GET /api/menu with Cache-Control: no-cache', () => {
   });
 });
 
+describe.each([
+  { header: 'cache-control', value: 'max-age=0' },
+  { header: 'pragma', value: 'no-cache' },
+])('GET /api/menu with $header: $value', ({ header, value }) => {
+  it('revalidates with the order service within the TTL and answers 304 when the ETag still matches', async () => {
+    const first = await request(system.gateway).get('/api/menu');
+
+    const res = await request(system.gateway)
+      .get('/api/menu')
+      .set('if-none-match', String(first.headers.etag))
+      .set(header, value);
+
+    expect(res.status).toBe(304);
+    expect(system.order.calls).toHaveLength(2);
+  });
+});
+
 describe('GET /api/menu with If-None-Match', () => {
   const etagOfTheMenu = async () =>
     String((await request(system.gateway).get('/api/menu')).headers.etag);
