@@ -7,12 +7,13 @@ import type { Tickets } from './tickets.js';
 const STAFF = ['kitchen', 'admin'] as const;
 
 /**
- * Tickets may be read by kitchen staff, and by a service acting for no user: the gateway reads
- * an order's ticket that way to compose the order view, after the order service has checked
- * who may see the order.
+ * Tickets may be read by kitchen staff, and by the gateway acting for no user: it reads an
+ * order's ticket that way to compose the order view, after the order service has checked who
+ * may see the order.
  */
-function requireStaffOrService(caller: Caller): void {
+function requireStaffOrGateway(caller: Caller): void {
   if (caller.user) requireUser(caller, STAFF);
+  else requireService(caller, ['gateway']);
 }
 
 export function kitchenRoutes(domain: { tickets: Tickets; stock: Stock }): Router {
@@ -29,12 +30,12 @@ export function kitchenRoutes(domain: { tickets: Tickets; stock: Stock }): Route
   });
 
   handle(router, kitchenApi.listTickets, async ({ query }, { caller }) => {
-    requireStaffOrService(caller);
+    requireStaffOrGateway(caller);
     return { status: 200, body: { items: await tickets.list(query) } };
   });
 
   handle(router, kitchenApi.getTicket, async ({ params }, { caller }) => {
-    requireStaffOrService(caller);
+    requireStaffOrGateway(caller);
     return { status: 200, body: await tickets.get(params.ticketId) };
   });
 

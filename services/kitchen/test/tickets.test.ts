@@ -438,6 +438,21 @@ describe('GET /tickets', () => {
 
     expectProblem(res, 403, 'forbidden');
   });
+
+  it('returns 403 to the order service acting for no user, which never reads tickets, revealing none', async () => {
+    const { ticket } = await queuedTicket();
+
+    const list = await request(app)
+      .get('/tickets')
+      .query({ orderId: ticket.orderId })
+      .set('authorization', await asOrderService());
+    const one = await request(app)
+      .get(`/tickets/${ticket.id}`)
+      .set('authorization', await asOrderService());
+
+    expect(expectProblem(list, 403, 'forbidden')).not.toHaveProperty('items');
+    expect(expectProblem(one, 403, 'forbidden')).not.toHaveProperty('id');
+  });
 });
 
 describe('GET /tickets/:ticketId', () => {
