@@ -1,3 +1,4 @@
+import type http from 'node:http';
 import axios, { type AxiosInstance, type AxiosResponse, isAxiosError } from 'axios';
 import type { Role } from './common.js';
 import {
@@ -88,9 +89,10 @@ export type Client<C extends Contract> = {
 };
 
 /**
- * The downstream could not be reached (refused, reset, DNS), or is not being called for a
- * while (an open circuit breaker, too many calls in progress): answered as 503, with
- * `Retry-After` when it is known when to try again.
+ * The downstream could not be reached (refused, reset, a name that does not resolve), or is
+ * not being called for a while (an open circuit breaker, too many calls in progress):
+ * answered as 503, with `Retry-After` when it is known when to try again. Network errors
+ * become one in {@link Upstream.unreachable}.
  */
 export class UpstreamUnavailableError extends ProblemError {
   /** When a new call may succeed, in seconds from now, if known. */
@@ -130,7 +132,64 @@ export class UnexpectedResponseError extends ProblemError {
   }
 }
 
+// One per process: every caller of a host name shares its resolution and connection pools.
 const sharedBalancer = new ReplicaBalancer();
+
+/**
+ * How calls reach one downstream: a keep-alive connection pool to its next replica (through a
+ * {@link ReplicaBalancer}), and the one place where failing to get an answer from it becomes
+ * an {@link UpstreamUnavailableError} naming it. A name that does not resolve (`ENOTFOUND`,
+ * `EAI_AGAIN`: in docker compose, a container that is gone), a connection refused
+ * (`ECONNREFUSED`) or reset (`ECONNRESET`, "socket hang up") all end as that 503, whether
+ * they happen while looking the name up, connecting, or waiting for the answer. The typed
+ * client reaches its downstream through one, and so does code that makes its own
+ * `node:http` requests, such as the gateway's proxy.
+ */
+export class Upstream {
+  /** The downstream's name, as errors name it (`order`, `payment`, …). */
+  readonly service: string;
+  /** The downstream's base URL, such as `http://order:3001`. */
+  readonly baseUrl: URL;
+  readonly #balancer: ReplicaBalancer;
+
+  /**
+   * `balancer` spreads the calls over the replicas; by default the one every caller in this
+   * process shares.
+   */
+  constructor(service: string, baseUrl: string | URL, balancer: ReplicaBalancer = sharedBalancer) {
+    this.service = service;
+    this.baseUrl = new URL(baseUrl);
+    this.#balancer = balancer;
+  }
+
+  /**
+   * The agent for the next call, pinned to one replica. Rejects with
+   * {@link UpstreamUnavailableError} when the downstream's name does not resolve.
+   */
+  async agent(): Promise<http.Agent> {
+    try {
+      return await this.#balancer.agentFor(this.baseUrl);
+    } catch (error) {
+      throw this.unreachable(error);
+    }
+  }
+
+  /**
+   * The error a call fails with when `error` kept it from an answer: a {@link ProblemError}
+   * (a timeout, a body over the limit) as it is; anything else as an
+   * {@link UpstreamUnavailableError} whose reason is the error's code (`ECONNREFUSED`,
+   * `ENOTFOUND`, …), or its message when it has none. The name is looked up again before the
+   * next call, since the replica it pointed to may be gone.
+   */
+  unreachable(error: unknown): ProblemError {
+    if (error instanceof ProblemError) return error;
+    this.#balancer.forget(this.baseUrl.hostname);
+    const code = (error as { code?: unknown } | null)?.code;
+    const reason =
+      typeof code === 'string' ? code : error instanceof Error ? error.message : String(error);
+    return new UpstreamUnavailableError(this.service, reason);
+  }
+}
 
 function stringHeaders(response: AxiosResponse<unknown>): Record<string, string> {
   return Object.fromEntries(
@@ -153,8 +212,11 @@ export function createClient<const C extends Contract>(
   options: ClientOptions,
 ): Client<C> {
   const timeoutMs = options.timeoutMs ?? 5_000;
-  const baseUrl = new URL(options.baseUrl);
-  const balancer = options.resolve ? new ReplicaBalancer(options.resolve) : sharedBalancer;
+  const upstream = new Upstream(
+    options.service,
+    options.baseUrl,
+    options.resolve && new ReplicaBalancer(options.resolve),
+  );
   const transport: AxiosInstance = axios.create({
     baseURL: options.baseUrl,
     // A policy sets its own time limit through the signal it gives each attempt.
@@ -178,7 +240,7 @@ export function createClient<const C extends Contract>(
 
     const send = async (signal?: AbortSignal): Promise<RawAnswer> => {
       try {
-        const agent = await balancer.agentFor(baseUrl);
+        const agent = await upstream.agent();
         const response = await transport.request({
           method: endpoint.method,
           url: path,
@@ -195,12 +257,7 @@ export function createClient<const C extends Contract>(
         if (isAxiosError(error) && (error.code === 'ECONNABORTED' || error.code === 'ETIMEDOUT')) {
           throw new UpstreamTimeoutError(options.service, timeoutMs);
         }
-        // The replica may be gone: look the name up again before the next call.
-        balancer.forget(baseUrl.hostname);
-        const code = (error as { code?: unknown } | null)?.code;
-        const reason =
-          typeof code === 'string' ? code : error instanceof Error ? error.message : String(error);
-        throw new UpstreamUnavailableError(options.service, reason);
+        throw upstream.unreachable(error);
       }
     };
     const response = options.policy

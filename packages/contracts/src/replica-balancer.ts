@@ -49,7 +49,11 @@ export class ReplicaBalancer {
     this.#ttlMs = ttlMs;
   }
 
-  /** The agent for the next call to `url`'s host. */
+  /**
+   * The agent for the next call to `url`'s host. Rejects with the resolver's error (such as
+   * `ENOTFOUND`) when the name does not resolve; callers reach it through an `Upstream`, which
+   * answers that as the downstream being unavailable.
+   */
   async agentFor(url: URL): Promise<http.Agent> {
     const secure = url.protocol === 'https:';
     const hostname = url.hostname.replace(/^\[|\]$/g, '');

@@ -8,8 +8,8 @@ import {
   orderApi,
   Problem,
   ProblemError,
-  ReplicaBalancer,
   type SubscriptionTarget,
+  Upstream,
   UpstreamUnavailableError,
 } from '@cheesecake/contracts';
 import {
@@ -66,10 +66,11 @@ export class OrderEventFeed {
   readonly #options: OrderEventFeedOptions;
   readonly #policy: DownstreamPolicy;
   readonly #credential: ReturnType<typeof internalHeaders>;
-  readonly #balancer = new ReplicaBalancer();
+  readonly #upstream: Upstream;
 
   constructor(options: OrderEventFeedOptions) {
     this.#options = options;
+    this.#upstream = new Upstream('order', options.baseUrl);
     this.#credential = internalHeaders({
       secret: options.secret,
       issuer: 'gateway',
@@ -126,7 +127,7 @@ export class OrderEventFeed {
 
     const open = async (signal: AbortSignal) => {
       const credential = await this.#credential({ user });
-      const agent = await this.#balancer.agentFor(url);
+      const agent = await this.#upstream.agent();
       if (signal.aborted) throw signal.reason;
       const request = http.request(url, {
         headers: {
@@ -138,10 +139,7 @@ export class OrderEventFeed {
         agent,
       });
       current = request;
-      const answer = responseOf(request, signal, (error) => {
-        this.#balancer.forget(url.hostname);
-        return new UpstreamUnavailableError('order', error.message);
-      });
+      const answer = responseOf(request, signal, (error) => this.#upstream.unreachable(error));
       request.end();
       return answer;
     };

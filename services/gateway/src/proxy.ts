@@ -4,14 +4,14 @@ import { pipeline } from 'node:stream/promises';
 import {
   type Endpoint,
   type EndUser,
+  FAILED_SERVICE_HEADER,
   fillPath,
   ProblemError,
   type PublicEndpoint,
   problemTypes,
-  ReplicaBalancer,
   type Role,
   UnexpectedResponseError,
-  UpstreamUnavailableError,
+  Upstream,
 } from '@cheesecake/contracts';
 import {
   correlationHeaders,
@@ -73,6 +73,8 @@ const FORWARDED_RESPONSE_HEADERS = [
   'retry-after',
   'idempotent-replayed',
   'x-accel-buffering',
+  // A service passing on its own downstream's failure names it.
+  FAILED_SERVICE_HEADER,
 ] as const;
 
 /**
@@ -91,11 +93,12 @@ export class ServiceProxy {
   readonly #options: ProxyOptions;
   readonly #policy: DownstreamPolicy;
   readonly #credential: ReturnType<typeof internalHeaders>;
-  readonly #balancer = new ReplicaBalancer();
+  readonly #upstream: Upstream;
 
   constructor(target: ProxyTarget, options: ProxyOptions) {
     this.#target = target;
     this.#options = options;
+    this.#upstream = new Upstream(target.service, target.baseUrl);
     this.#credential = internalHeaders({
       secret: options.secret,
       issuer: 'gateway',
@@ -144,14 +147,14 @@ export class ServiceProxy {
       current?.destroy();
     });
     const attempt = async (signal: AbortSignal) => {
-      const agent = await this.#balancer.agentFor(url);
+      const agent = await this.#upstream.agent();
       if (signal.aborted) throw signal.reason;
       const upstream = http.request(url, { method: req.method, headers, agent });
       current = upstream;
       const answer = responseOf(
         upstream,
         signal,
-        (error) => bodyFailure ?? this.#failure(url, error),
+        (error) => bodyFailure ?? this.#upstream.unreachable(error),
       );
       if (withoutBody) {
         upstream.end();
@@ -179,6 +182,10 @@ export class ServiceProxy {
       const value = answer.headers[name];
       if (value !== undefined) res.setHeader(name, this.#publicHeader(name, value));
     }
+    // A 5xx that names no other service is the service's own failure, not the gateway's.
+    if (res.statusCode >= 500 && !res.hasHeader(FAILED_SERVICE_HEADER)) {
+      res.setHeader(FAILED_SERVICE_HEADER, service);
+    }
     // An event stream stays open until the service ends it: shutdown must not wait for it.
     const release = answer.headers['content-type']?.startsWith('text/event-stream')
       ? endOnShutdown(req.app, () => res.end())
@@ -194,16 +201,6 @@ export class ServiceProxy {
       return this.#target.publicPrefix + value;
     }
     return value;
-  }
-
-  #failure(url: URL, error: unknown): ProblemError {
-    if (error instanceof ProblemError) return error;
-    // The replica may be gone: look the name up again before the next call.
-    this.#balancer.forget(url.hostname);
-    const code = (error as { code?: unknown } | null)?.code;
-    const reason =
-      typeof code === 'string' ? code : error instanceof Error ? error.message : String(error);
-    return new UpstreamUnavailableError(this.#target.service, reason);
   }
 }
 

@@ -3,6 +3,7 @@ import {
   type Contract,
   type Endpoint,
   kitchenApi,
+  opsApi,
   orderApi,
   paymentApi,
 } from '@cheesecake/contracts';
@@ -10,9 +11,10 @@ import { type Caller, type Handler, handle } from '@cheesecake/service-kit';
 import {
   type RunningServer,
   silentLogger,
+  startServer,
   startStubService,
 } from '@cheesecake/service-kit/testing';
-import type { Express, Router } from 'express';
+import express, { type Express, type Router } from 'express';
 import { createApp, createLiveUpdates } from '../src/app.js';
 import { loadGatewayConfig } from '../src/config.js';
 import { createDownstreams } from '../src/downstreams.js';
@@ -45,12 +47,12 @@ async function startStub<C extends Contract>(
   contract: C,
   handlers: StubHandlers<C>,
   rawRoutes: (router: Router) => void = () => {},
+  ops: StubHandlers<typeof opsApi> = {},
 ): Promise<StubService> {
   const calls: ReceivedCall[] = [];
-  const server = await startStubService(service, (router) => {
-    rawRoutes(router);
-    for (const [name, handler] of Object.entries(handlers) as [string, Handler<Endpoint>][]) {
-      handle(router, contract[name] as Endpoint, async (request, context) => {
+  const mount = <K extends Contract>(router: Router, records: K, answers: StubHandlers<K>) => {
+    for (const [name, handler] of Object.entries(answers) as [string, Handler<Endpoint>][]) {
+      handle(router, records[name] as Endpoint, async (request, context) => {
         calls.push({
           endpoint: name,
           caller: context.caller,
@@ -61,6 +63,11 @@ async function startStub<C extends Contract>(
         return handler(request, context);
       });
     }
+  };
+  const server = await startStubService(service, (router) => {
+    rawRoutes(router);
+    mount(router, contract, handlers);
+    mount(router, opsApi, ops);
   });
   return { ...server, calls };
 }
@@ -84,12 +91,21 @@ export async function startSystem(
     kitchen?: StubHandlers<typeof kitchenApi>;
     /** Routes of the order stub written by hand, such as event streams. */
     orderStreams?: (router: Router) => void;
+    /** The operations API (`/ops/...`) each of the three stubs answers. */
+    ops?: StubHandlers<typeof opsApi>;
   } = {},
   env: Record<string, string> = {},
 ): Promise<TestSystem> {
-  const order = await startStub('order', orderApi, handlers.order ?? {}, handlers.orderStreams);
-  const payment = await startStub('payment', paymentApi, handlers.payment ?? {});
-  const kitchen = await startStub('kitchen', kitchenApi, handlers.kitchen ?? {});
+  const { ops } = handlers;
+  const order = await startStub(
+    'order',
+    orderApi,
+    handlers.order ?? {},
+    handlers.orderStreams,
+    ops,
+  );
+  const payment = await startStub('payment', paymentApi, handlers.payment ?? {}, undefined, ops);
+  const kitchen = await startStub('kitchen', kitchenApi, handlers.kitchen ?? {}, undefined, ops);
   const config = loadGatewayConfig({
     LOG_LEVEL: 'silent',
     ORDER_SERVICE_URL: order.url,
@@ -109,4 +125,44 @@ export async function startSystem(
       await Promise.all([order.close(), payment.close(), kitchen.close()]);
     },
   };
+}
+
+/** The ways a downstream fails before it answers, each made for real by {@link failingDownstream}. */
+export type NetworkFailure = 'refused' | 'reset' | 'name not found' | 'timeout';
+
+/** Where a failing downstream is, and how to stop whatever listens there. */
+export interface FailingDownstream {
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * A URL for `service` that fails every call as `failure` says: a port nothing listens on
+ * (refused), a server that destroys each connection it is asked on (reset), a host under
+ * `.invalid`, which never resolves (RFC 6761), and a server that never answers (timeout).
+ */
+export async function failingDownstream(
+  failure: NetworkFailure,
+  service: string,
+): Promise<FailingDownstream> {
+  const nothing = async () => {};
+  switch (failure) {
+    case 'refused': {
+      const closed = await startServer(express());
+      await closed.close();
+      return { url: closed.url, close: nothing };
+    }
+    case 'reset': {
+      const resetting = express();
+      resetting.use((req) => req.socket.destroy());
+      return startServer(resetting);
+    }
+    case 'name not found':
+      return { url: `http://${service}.invalid:3000`, close: nothing };
+    case 'timeout': {
+      const silent = express();
+      silent.use(() => {});
+      return startServer(silent);
+    }
+  }
 }

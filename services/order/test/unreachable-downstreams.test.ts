@@ -1,0 +1,155 @@
+import { Order } from '@cheesecake/contracts';
+import type { Database } from '@cheesecake/service-kit';
+import { expectProblem } from '@cheesecake/service-kit/testing';
+import type { Express } from 'express';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  failingUrl,
+  type KitchenStub,
+  type NetworkFailure,
+  type PaymentStub,
+  startKitchenStub,
+  startPaymentStub,
+} from './stubs.js';
+import {
+  cancelOrder,
+  createTestApp,
+  deliverDueMessages,
+  newCustomerId,
+  openOrderDatabase,
+  outboxMessages,
+  payOrder,
+  placeOrder,
+  storedOrder,
+} from './support.js';
+
+/** Each way a downstream fails, and the problem the order service answers it with. */
+const FAILURES: Array<{ failure: NetworkFailure; status: number; code: string; reason: RegExp }> = [
+  { failure: 'refused', status: 503, code: 'service-unavailable', reason: /\(ECONNREFUSED\)$/ },
+  { failure: 'reset', status: 503, code: 'service-unavailable', reason: /\(ECONNRESET\)$/ },
+  {
+    failure: 'name not found',
+    status: 503,
+    code: 'service-unavailable',
+    reason: /\((ENOTFOUND|EAI_AGAIN)\)$/,
+  },
+  // The test clients' budget (support.ts).
+  { failure: 'timeout', status: 504, code: 'gateway-timeout', reason: /within 2000 ms$/ },
+];
+
+let db: Database;
+let payment: PaymentStub;
+let kitchen: KitchenStub;
+let app: Express;
+let relay: ReturnType<typeof createTestApp>['relay'];
+let closeFailing: Array<() => Promise<void>> = [];
+
+beforeAll(async () => {
+  db = await openOrderDatabase();
+  payment = await startPaymentStub();
+  kitchen = await startKitchenStub({ cancelTicket: 'cancel' });
+  ({ app, relay } = createTestApp(db, { paymentUrl: payment.url, kitchenUrl: kitchen.url }));
+});
+afterEach(async () => {
+  await Promise.all(closeFailing.map((close) => close()));
+  closeFailing = [];
+});
+afterAll(async () => {
+  await Promise.all([payment.close(), kitchen.close()]);
+  await db.close();
+});
+
+/** The app with `service` failing as `failure` says and the other one healthy. */
+async function appWith(failure: NetworkFailure, service: 'payment' | 'kitchen') {
+  const failing = await failingUrl(failure, service);
+  closeFailing.push(failing.close);
+  return createTestApp(db, {
+    paymentUrl: service === 'payment' ? failing.url : payment.url,
+    kitchenUrl: service === 'kitchen' ? failing.url : kitchen.url,
+  });
+}
+
+const paidOrder = async (customer: string) => {
+  const placed = await placeOrder(app, customer);
+  const paid = Order.parse((await payOrder(app, customer, placed.id, 'tok_visa')).body);
+  // The ticket goes to the healthy kitchen now, so only the messages a test causes remain.
+  await deliverDueMessages(relay);
+  return paid;
+};
+
+describe.each(FAILURES)(
+  'a downstream that fails: $failure',
+  ({ failure, status, code, reason }) => {
+    it(`answers a payment ${status} naming the payment service, and the order stays awaiting payment`, async () => {
+      const customer = newCustomerId();
+      const placed = await placeOrder(app, customer);
+      const { app: withoutPayments } = await appWith(failure, 'payment');
+
+      const res = await payOrder(withoutPayments, customer, placed.id, 'tok_visa');
+
+      const problem = expectProblem(res, status, code);
+      expect(res.headers['x-failed-service']).toBe('payment');
+      expect(problem.detail).toMatch(/^The payment service /);
+      expect(problem.detail).toMatch(reason);
+      expect((await storedOrder(db, placed.id)).status).toBe('PENDING_PAYMENT');
+      expect(await outboxMessages(db, placed.id)).toEqual([]);
+    });
+
+    it(`answers cancelling an unpaid order ${status} naming the payment service, which it asks for a lost capture`, async () => {
+      const customer = newCustomerId();
+      const placed = await placeOrder(app, customer);
+      const { app: withoutPayments } = await appWith(failure, 'payment');
+
+      const res = await cancelOrder(withoutPayments, customer, placed.id);
+
+      const problem = expectProblem(res, status, code);
+      expect(res.headers['x-failed-service']).toBe('payment');
+      expect(problem.detail).toMatch(reason);
+      expect((await storedOrder(db, placed.id)).status).toBe('PENDING_PAYMENT');
+      expect(await outboxMessages(db, placed.id)).toEqual([]);
+    });
+
+    it(`answers cancelling a paid order ${status} naming the kitchen, and the order stays paid`, async () => {
+      const customer = newCustomerId();
+      const paid = await paidOrder(customer);
+      const { app: withoutKitchen } = await appWith(failure, 'kitchen');
+
+      const res = await cancelOrder(withoutKitchen, customer, paid.id);
+
+      const problem = expectProblem(res, status, code);
+      expect(res.headers['x-failed-service']).toBe('kitchen');
+      expect(problem.detail).toMatch(/^The kitchen service /);
+      expect(problem.detail).toMatch(reason);
+      expect((await storedOrder(db, paid.id)).status).toBe('PAID');
+      const refunds = (await outboxMessages(db, paid.id)).filter(
+        (message) => message.destination === 'payment.refund',
+      );
+      expect(refunds).toEqual([]);
+    });
+
+    it('cancels a paid order with the payment service failing, and keeps its refund until it can be delivered', async () => {
+      const customer = newCustomerId();
+      const paid = await paidOrder(customer);
+      const { app: withoutPayments, relay: failingRelay } = await appWith(failure, 'payment');
+
+      const res = await cancelOrder(withoutPayments, customer, paid.id);
+      await failingRelay.deliverDueMessages();
+      const [kept] = await db.query<{ status: string; attempts: number; last_error: string }>(
+        `select status, attempts, last_error from outbox
+       where destination = 'payment.refund' and payload ->> 'orderId' = $1`,
+        [paid.id],
+      );
+      // Due again at once, rather than after the relay's backoff, to deliver it here.
+      await db.query(`update outbox set next_attempt_at = now() where payload ->> 'orderId' = $1`, [
+        paid.id,
+      ]);
+      await deliverDueMessages(relay);
+
+      expect(Order.parse(res.body).status).toBe('CANCELLED');
+      expect(kept).toMatchObject({ status: 'pending', attempts: 1 });
+      expect(kept?.last_error).toMatch(/^The payment service /);
+      expect(kept?.last_error).toMatch(reason);
+      expect(payment.payments.find((p) => p.id === paid.paymentId)?.status).toBe('REFUNDED');
+    });
+  },
+);
