@@ -2,11 +2,16 @@ import { Menu, OrderDetails } from '@cheesecake/contracts';
 import { DEFAULT_RESILIENCE } from '@cheesecake/service-kit';
 import { expectProblem, type RunningServer, startServer } from '@cheesecake/service-kit/testing';
 import request from 'supertest';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { aMenu, anOrder, signIn } from './samples.js';
 import { startSystem, type TestSystem } from './system.js';
 
 let system: TestSystem;
+
+/** Resolves once `done` holds, checked every few milliseconds; the test's timeout bounds it. */
+async function until(done: () => boolean): Promise<void> {
+  while (!done()) await new Promise((resolve) => setTimeout(resolve, 5));
+}
 let gateway: RunningServer | undefined;
 
 afterEach(async () => {
@@ -69,7 +74,10 @@ describe('a payment service that stops answering', () => {
     const blocked = Array.from({ length: maxConcurrent + maxQueued }, () =>
       orderDetails().then((res) => res),
     );
-    await vi.waitFor(() => expect(held).toHaveLength(maxConcurrent));
+    await until(() => {
+      const { inProgress, waiting } = system.policies.payment.load;
+      return held.length === maxConcurrent && inProgress === maxConcurrent && waiting === maxQueued;
+    });
 
     const menu = await request(url).get('/api/menu');
     const refused = await orderDetails();

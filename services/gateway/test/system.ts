@@ -17,7 +17,11 @@ import {
 import express, { type Express, type Router } from 'express';
 import { createApp, createLiveUpdates } from '../src/app.js';
 import { loadGatewayConfig } from '../src/config.js';
-import { createDownstreams } from '../src/downstreams.js';
+import {
+  createDownstreamPolicies,
+  createDownstreams,
+  type DownstreamPolicies,
+} from '../src/downstreams.js';
 import type { LiveUpdates } from '../src/live-updates.js';
 
 /** Handlers of a stub service, one per endpoint record it should answer. */
@@ -77,6 +81,8 @@ export interface TestSystem {
   gateway: Express;
   /** The WebSocket endpoint; attach it to a listening gateway to use it. */
   liveUpdates: LiveUpdates;
+  /** The resilience policies of each service, shared by all of the gateway's calls to it. */
+  policies: DownstreamPolicies;
   order: StubService;
   payment: StubService;
   kitchen: StubService;
@@ -113,11 +119,19 @@ export async function startSystem(
     KITCHEN_SERVICE_URL: kitchen.url,
     ...env,
   });
-  const deps = { config, log: silentLogger(), downstreams: createDownstreams(config) };
+  // One set of policies for every way the gateway calls a service, as in main.ts.
+  const policies = createDownstreamPolicies(config);
+  const deps = {
+    config,
+    log: silentLogger(),
+    downstreams: createDownstreams(config, policies),
+    policies,
+  };
   const gateway = createApp(deps);
   return {
     gateway,
     liveUpdates: createLiveUpdates(deps),
+    policies,
     order,
     payment,
     kitchen,
