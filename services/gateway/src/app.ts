@@ -22,7 +22,7 @@ import { OrderView } from './order-view.js';
 import { ServiceProxy } from './proxy.js';
 import { limitLogins, limitRequests } from './rate-limits.js';
 import { gatewayRoutes, proxiedRoutes } from './routes.js';
-import { demoUsersHashedOnFirstUse, type Users } from './users.js';
+import type { Users } from './users.js';
 
 /** What the gateway is built from. */
 export interface AppDeps {
@@ -39,11 +39,8 @@ export interface AppDeps {
    * typed clients of `downstreams` so that one breaker guards each service; made here when omitted.
    */
   policies?: DownstreamPolicies;
-  /**
-   * Who may sign in, their passwords already hashed (`DemoUsers.create`). When omitted, the
-   * demo users with DEMO_PASSWORD, hashed on the first sign-in.
-   */
-  users?: Users;
+  /** Who may sign in, their passwords already hashed (`DemoUsers.create`, once at startup). */
+  users: Users;
 }
 
 /** The routes that act for a signed-in user; the token and menu routes stay anonymous. */
@@ -84,8 +81,7 @@ export function createApp(deps: AppDeps): Express {
     deps.policies ??
     createDownstreamPolicies(config, { log, onStateChange: metrics.recordBreakerState });
   const tokens = accessTokensOf(config);
-  const users = deps.users ?? demoUsersHashedOnFirstUse(config.DEMO_PASSWORD);
-  const login = new Login({ users, tokens });
+  const login = new Login({ users: deps.users, tokens });
   const orderView = new OrderView(downstreams);
 
   // Before any body is read: headers, CORS preflights, the docs, budgets, then the menu from memory.

@@ -126,17 +126,3 @@ export class DemoUsers implements Users {
     return account && matches ? account.user : undefined;
   }
 }
-
-/**
- * The demo users, hashed on the first sign-in instead of up front: for an app that may never
- * sign anyone in, such as one built for a test.
- */
-export function demoUsersHashedOnFirstUse(password: string): Users {
-  let users: Promise<DemoUsers> | undefined;
-  return {
-    async authenticate(username, candidate) {
-      users ??= DemoUsers.create(password);
-      return (await users).authenticate(username, candidate);
-    },
-  };
-}

@@ -20,7 +20,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createApp } from '../src/app.js';
 import { loadGatewayConfig } from '../src/config.js';
 import { createDownstreams } from '../src/downstreams.js';
-import { signIn } from './samples.js';
+import { demoUsers, signIn } from './samples.js';
 
 /** What one service's operations API received. */
 interface OpsCall {
@@ -90,7 +90,12 @@ beforeAll(async () => {
     PAYMENT_SERVICE_URL: payment.url,
     KITCHEN_SERVICE_URL: kitchen.url,
   });
-  gateway = createApp({ config, log: silentLogger(), downstreams: createDownstreams(config) });
+  gateway = createApp({
+    config,
+    log: silentLogger(),
+    downstreams: createDownstreams(config),
+    users: await demoUsers(config.DEMO_PASSWORD),
+  });
 });
 afterAll(() => Promise.all(stubs.map((stub) => stub.close())));
 beforeEach(() => {

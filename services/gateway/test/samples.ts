@@ -2,6 +2,7 @@ import type { Menu, Order, Payment, Ticket } from '@cheesecake/contracts';
 import type { Express } from 'express';
 import request from 'supertest';
 import { expect } from 'vitest';
+import { DemoUsers } from '../src/users.js';
 
 const CREATED_AT = '2025-01-02T12:00:00.000Z';
 
@@ -83,4 +84,19 @@ export async function signIn(gateway: Express, username: string): Promise<string
     .send({ username, password: 'cheesecake' });
   expect(res.status).toBe(200);
   return `Bearer ${res.body.access_token}`;
+}
+
+const demoUsersByPassword = new Map<string, Promise<DemoUsers>>();
+
+/**
+ * The demo users with `password`, hashed once per test worker: hashing is slow on purpose,
+ * and every test builds a gateway of its own.
+ */
+export function demoUsers(password: string): Promise<DemoUsers> {
+  let users = demoUsersByPassword.get(password);
+  if (!users) {
+    users = DemoUsers.create(password);
+    demoUsersByPassword.set(password, users);
+  }
+  return users;
 }

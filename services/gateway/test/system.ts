@@ -23,6 +23,7 @@ import {
   type DownstreamPolicies,
 } from '../src/downstreams.js';
 import type { LiveUpdates } from '../src/live-updates.js';
+import { demoUsers } from './samples.js';
 
 /** Handlers of a stub service, one per endpoint record it should answer. */
 export type StubHandlers<C extends Contract> = { [K in keyof C]?: Handler<C[K]> };
@@ -126,6 +127,7 @@ export async function startSystem(
     log: silentLogger(),
     downstreams: createDownstreams(config, policies),
     policies,
+    users: await demoUsers(config.DEMO_PASSWORD),
   };
   const gateway = createApp(deps);
   return {
