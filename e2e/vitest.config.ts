@@ -8,7 +8,7 @@ export default defineConfig({
     // The fault scenarios take minutes; they run on their own with `pnpm test:faults`.
     exclude: [...configDefaults.exclude, 'test/faults/**'],
     // Each file starts its own four-process stack; running them one at a time keeps a
-    // two-core machine responsive.
+    // two-core machine responsive (`pnpm test` runs the unit suites beside this one).
     fileParallelism: false,
     // Containers restart more slowly than local processes: compose waits for healthchecks.
     testTimeout: onCompose ? 240_000 : 120_000,

@@ -6,6 +6,10 @@ export default defineConfig({
     // Ceilings that only bound a hang: a loaded two-core machine may be slow, never wrong.
     testTimeout: 60_000,
     hookTimeout: 60_000,
+    // One module cache per worker, not per file: loading express, zod and PGlite again for
+    // every file cost more than most files' tests. Every file starts its own servers and
+    // databases, so none depends on another's state.
+    isolate: false,
     projects: databaseProjects('@cheesecake/order'),
   },
 });
