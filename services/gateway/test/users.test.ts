@@ -17,6 +17,17 @@ describe('hashPassword', () => {
     }
   });
 
+  it("costs at least one of OWASP's scrypt minimums: 32 MiB and p = 3, or more memory", async () => {
+    const passwordHash = await hashPassword('cheesecake');
+
+    const [, log2N, r, p] = (/^\$scrypt\$ln=(\d+),r=(\d+),p=(\d+)\$/.exec(passwordHash) ?? []).map(
+      Number,
+    );
+    const memoryBytes = 128 * 2 ** Number(log2N) * Number(r);
+    expect(memoryBytes).toBeGreaterThanOrEqual(32 * 1024 * 1024);
+    expect(memoryBytes * Number(p)).toBeGreaterThanOrEqual(3 * 32 * 1024 * 1024);
+  });
+
   it('verifies the right password and refuses a wrong one', async () => {
     const passwordHash = await hashPassword('cheesecake');
 
