@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Client, orderApi } from '@cheesecake/contracts';
+import { type Client, type orderApi, ProblemError } from '@cheesecake/contracts';
 import type { RequestHandler } from 'express';
 import { passThrough } from './downstreams.js';
 
@@ -16,7 +16,8 @@ interface StoredMenu {
  * keeps the order service's answer for `ttlSeconds` (0: asks every time) and lets clients
  * and shared caches keep it as long: `Cache-Control: public, max-age`, `Age`, and a
  * strong `ETag` of the body, which makes a matching `If-None-Match` a 304. A request with
- * `Cache-Control: no-cache` is revalidated: the menu is fetched afresh, then compared.
+ * `Cache-Control: no-cache` is revalidated: the menu is fetched afresh, then compared. While
+ * the order service fails, a menu past its TTL is served as it is, except to a revalidation.
  */
 export function serveMenuFromCache(options: {
   ttlSeconds: number;
@@ -45,7 +46,14 @@ export function serveMenuFromCache(options: {
       .finally(() => {
         loading = undefined;
       });
-    return loading;
+    if (revalidate || !stored) return loading;
+    // A menu past its time beats none while the order service is down (RFC 9111 4.2.4); a
+    // client that asked to revalidate is told of the failure instead.
+    const stale = stored;
+    return loading.catch((error: unknown) => {
+      if (error instanceof ProblemError && error.status >= 500) return stale;
+      throw error;
+    });
   };
 
   return async (req, res) => {

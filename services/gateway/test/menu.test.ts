@@ -248,4 +248,27 @@ describe('GET /api/menu when the order service is down', () => {
 
     expectProblem(res, 503, 'service-unavailable');
   });
+
+  it('serves the menu it has past its TTL, with its age, rather than failing', async () => {
+    freezeClock();
+    const first = await request(system.gateway).get('/api/menu');
+    vi.advanceTimersByTime(60_000);
+    await system.order.close();
+
+    const res = await request(system.gateway).get('/api/menu');
+
+    expect(res.status).toBe(200);
+    expect(Menu.parse(res.body)).toEqual(aMenu());
+    expect(res.headers.etag).toBe(first.headers.etag);
+    expect(res.headers.age).toBe('60');
+  });
+
+  it('answers 503 to a request that asks to revalidate, however recent the menu it has', async () => {
+    await request(system.gateway).get('/api/menu');
+    await system.order.close();
+
+    const res = await request(system.gateway).get('/api/menu').set('cache-control', 'no-cache');
+
+    expectProblem(res, 503, 'service-unavailable');
+  });
 });
