@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { type EndUser, Problem } from '@cheesecake/contracts';
 import { PGlite } from '@electric-sql/pglite';
-import { type Express, Router } from 'express';
+import express, { type Express, Router } from 'express';
 import { expect, inject } from 'vitest';
 import { createServiceApp } from './app.js';
 import { DEVELOPMENT_INTERNAL_TOKEN_SECRET } from './config.js';
@@ -82,7 +82,7 @@ export function newTestDatabaseUrl(name = 'test'): Promise<string> {
   if (testDatabaseEngine() !== 'postgres') {
     throw new Error('newTestDatabaseUrl needs the postgres project (TEST_DATABASE=postgres)');
   }
-  return createTestDatabase(inject('postgresAdminUrl'), name);
+  return createTestDatabase(inject('testPostgres'), name);
 }
 
 /**
@@ -179,3 +179,109 @@ export function expectProblem(res: TestResponse, status: number, code: string): 
   expect(problem.type).toBe(`urn:cheesecake:problem:${code}`);
   return problem;
 }
+
+// Taken when this module loads, before a test fakes the clock, so `until` polls on real time.
+const realSetTimeout = globalThis.setTimeout;
+
+/** Resolves once `condition` holds, checked every few milliseconds; only the test's timeout bounds it. */
+export async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => realSetTimeout(resolve, 5));
+}
+
+/** An event a test waits for: `happened` resolves once `happen` is called. */
+export interface Signal {
+  happen(): void;
+  happened: Promise<void>;
+}
+
+/** A new event that has not happened yet. */
+export function signal(): Signal {
+  let happen = () => {};
+  const happened = new Promise<void>((resolve) => {
+    happen = resolve;
+  });
+  return { happen, happened };
+}
+
+/** The ways a downstream fails before it answers, each made for real by {@link failingUrl}. */
+export type NetworkFailure = 'refused' | 'reset' | 'name not found' | 'timeout';
+
+/** Where a failing downstream is, and how to stop whatever listens there. */
+export interface FailingUrl {
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * A URL for `service` where every call fails as `failure` says: a port nothing listens on, a
+ * server that destroys each socket, a host under `.invalid` (RFC 6761), a server that never answers.
+ */
+export async function failingUrl(failure: NetworkFailure, service: string): Promise<FailingUrl> {
+  const nothing = async () => {};
+  switch (failure) {
+    case 'refused': {
+      const closed = await startServer(express());
+      await closed.close();
+      return { url: closed.url, close: nothing };
+    }
+    case 'reset': {
+      const resetting = express();
+      resetting.use((req) => req.socket.destroy());
+      return startServer(resetting);
+    }
+    case 'name not found':
+      return { url: `http://${service}.invalid:3000`, close: nothing };
+    case 'timeout': {
+      const silent = express();
+      silent.use(() => {});
+      return startServer(silent);
+    }
+  }
+}
+
+/** A budget for calls that should be answered or fail outright, so a loaded machine never turns them into timeouts. */
+export const GENEROUS_TIMEOUT_MS = 30_000;
+
+/** The budget for calls to a downstream that never answers, short so the call fails soon. */
+export const SHORT_TIMEOUT_MS = 500;
+
+/**
+ * Each way a downstream fails, the caller's budget for it (short only where it times out),
+ * and the problem a service answers the failed call with.
+ */
+export const NETWORK_FAILURES: ReadonlyArray<{
+  failure: NetworkFailure;
+  timeoutMs: number;
+  status: number;
+  code: string;
+  reason: RegExp;
+}> = [
+  {
+    failure: 'refused',
+    timeoutMs: GENEROUS_TIMEOUT_MS,
+    status: 503,
+    code: 'service-unavailable',
+    reason: /\(ECONNREFUSED\)$/,
+  },
+  {
+    failure: 'reset',
+    timeoutMs: GENEROUS_TIMEOUT_MS,
+    status: 503,
+    code: 'service-unavailable',
+    reason: /\(ECONNRESET\)$/,
+  },
+  {
+    failure: 'name not found',
+    timeoutMs: GENEROUS_TIMEOUT_MS,
+    status: 503,
+    code: 'service-unavailable',
+    reason: /\((ENOTFOUND|EAI_AGAIN)\)$/,
+  },
+  {
+    failure: 'timeout',
+    timeoutMs: SHORT_TIMEOUT_MS,
+    status: 504,
+    code: 'gateway-timeout',
+    reason: new RegExp(`within ${SHORT_TIMEOUT_MS} ms$`),
+  },
+];

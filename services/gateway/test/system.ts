@@ -11,10 +11,9 @@ import { type Caller, type Handler, handle } from '@cheesecake/service-kit';
 import {
   type RunningServer,
   silentLogger,
-  startServer,
   startStubService,
 } from '@cheesecake/service-kit/testing';
-import express, { type Express, type Router } from 'express';
+import type { Express, Router } from 'express';
 import { createApp, createLiveUpdates } from '../src/app.js';
 import { loadGatewayConfig } from '../src/config.js';
 import {
@@ -141,44 +140,4 @@ export async function startSystem(
       await Promise.all([order.close(), payment.close(), kitchen.close()]);
     },
   };
-}
-
-/** The ways a downstream fails before it answers, each made for real by {@link failingDownstream}. */
-export type NetworkFailure = 'refused' | 'reset' | 'name not found' | 'timeout';
-
-/** Where a failing downstream is, and how to stop whatever listens there. */
-export interface FailingDownstream {
-  url: string;
-  close(): Promise<void>;
-}
-
-/**
- * A URL for `service` that fails every call as `failure` says: a port nothing listens on
- * (refused), a server that destroys each connection it is asked on (reset), a host under
- * `.invalid`, which never resolves (RFC 6761), and a server that never answers (timeout).
- */
-export async function failingDownstream(
-  failure: NetworkFailure,
-  service: string,
-): Promise<FailingDownstream> {
-  const nothing = async () => {};
-  switch (failure) {
-    case 'refused': {
-      const closed = await startServer(express());
-      await closed.close();
-      return { url: closed.url, close: nothing };
-    }
-    case 'reset': {
-      const resetting = express();
-      resetting.use((req) => req.socket.destroy());
-      return startServer(resetting);
-    }
-    case 'name not found':
-      return { url: `http://${service}.invalid:3000`, close: nothing };
-    case 'timeout': {
-      const silent = express();
-      silent.use(() => {});
-      return startServer(silent);
-    }
-  }
 }

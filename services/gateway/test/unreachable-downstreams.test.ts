@@ -5,36 +5,21 @@ import {
   type TokenResponse,
   UpstreamUnavailableError,
 } from '@cheesecake/contracts';
-import { expectProblem, type RunningServer, startServer } from '@cheesecake/service-kit/testing';
+import {
+  expectProblem,
+  type FailingUrl,
+  failingUrl,
+  NETWORK_FAILURES,
+  type NetworkFailure,
+  type RunningServer,
+  startServer,
+} from '@cheesecake/service-kit/testing';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { DownstreamName } from '../src/downstreams.js';
 import { aMenu, anOrder, aPayment, aTicket, signIn } from './samples.js';
-import {
-  type FailingDownstream,
-  failingDownstream,
-  type NetworkFailure,
-  startSystem,
-  type TestSystem,
-} from './system.js';
-
-/** Each way a downstream fails, and the problem the gateway answers it with. */
-const FAILURES: Array<{ failure: NetworkFailure; status: number; code: string; reason: RegExp }> = [
-  { failure: 'refused', status: 503, code: 'service-unavailable', reason: /\(ECONNREFUSED\)$/ },
-  { failure: 'reset', status: 503, code: 'service-unavailable', reason: /\(ECONNRESET\)$/ },
-  {
-    failure: 'name not found',
-    status: 503,
-    code: 'service-unavailable',
-    reason: /\((ENOTFOUND|EAI_AGAIN)\)$/,
-  },
-  { failure: 'timeout', status: 504, code: 'gateway-timeout', reason: /within 500 ms$/ },
-];
-
-// Short, so that a downstream that never answers fails the call soon; the stubs that do
-// answer take a few milliseconds.
-const TIMEOUT_MS = '500';
+import { startSystem, type TestSystem } from './system.js';
 
 const URL_VARIABLES: Record<DownstreamName, string> = {
   order: 'ORDER_SERVICE_URL',
@@ -106,7 +91,7 @@ const CASES = (Object.entries(ROUTES) as [DownstreamName, Route[]][]).flatMap(([
 
 let system: TestSystem | undefined;
 let gateway: RunningServer | undefined;
-let failing: FailingDownstream[] = [];
+let failing: FailingUrl[] = [];
 
 afterEach(async () => {
   system?.liveUpdates.close();
@@ -118,14 +103,17 @@ afterEach(async () => {
   failing = [];
 });
 
-/** The gateway in front of healthy stubs, with the given services failing as `failure` says. */
+/**
+ * The gateway in front of healthy stubs, with the given services failing as `failure` says,
+ * and `timeoutMs` as its budget for every downstream call.
+ */
 async function startWithFailing(
-  failure: NetworkFailure,
+  { failure, timeoutMs }: { failure: NetworkFailure; timeoutMs: number },
   services: DownstreamName[],
 ): Promise<TestSystem> {
-  const env: Record<string, string> = { DOWNSTREAM_TIMEOUT_MS: TIMEOUT_MS };
+  const env: Record<string, string> = { DOWNSTREAM_TIMEOUT_MS: String(timeoutMs) };
   for (const service of services) {
-    const downstream = await failingDownstream(failure, service);
+    const downstream = await failingUrl(failure, service);
     failing.push(downstream);
     env[URL_VARIABLES[service]] = downstream.url;
   }
@@ -153,13 +141,13 @@ function send(gatewayApp: TestSystem['gateway'], route: Route, authorization?: s
   return route.body ? call.send(route.body) : call;
 }
 
-describe.each(FAILURES)(
+describe.each(NETWORK_FAILURES)(
   'a downstream that fails: $failure',
-  ({ failure, status, code, reason }) => {
+  ({ failure, timeoutMs, status, code, reason }) => {
     it.each(CASES)(
       `$method $path answers ${status} naming the $service service`,
       async ({ service, ...route }) => {
-        const { gateway: app } = await startWithFailing(failure, [service]);
+        const { gateway: app } = await startWithFailing({ failure, timeoutMs }, [service]);
         const authorization = route.user && (await signIn(app, route.user));
 
         const res = await send(app, route, authorization);
@@ -175,7 +163,7 @@ describe.each(FAILURES)(
     it.each(['payment', 'kitchen'] as const)(
       'GET /api/orders/{id} answers 200 with the %s part null',
       async (service) => {
-        const { gateway: app } = await startWithFailing(failure, [service]);
+        const { gateway: app } = await startWithFailing({ failure, timeoutMs }, [service]);
         const alice = await signIn(app, 'alice');
 
         const res = await request(app).get('/api/orders/ord_1').set('authorization', alice);
@@ -189,7 +177,10 @@ describe.each(FAILURES)(
     );
 
     it('serves the menu and the order routes while the payment and kitchen services fail', async () => {
-      const { gateway: app } = await startWithFailing(failure, ['payment', 'kitchen']);
+      const { gateway: app } = await startWithFailing({ failure, timeoutMs }, [
+        'payment',
+        'kitchen',
+      ]);
       const alice = await signIn(app, 'alice');
 
       const menu = await request(app).get('/api/menu');
@@ -200,7 +191,11 @@ describe.each(FAILURES)(
     });
 
     it('signs users in with every downstream failing: login calls none of them', async () => {
-      const { gateway: app } = await startWithFailing(failure, ['order', 'payment', 'kitchen']);
+      const { gateway: app } = await startWithFailing({ failure, timeoutMs }, [
+        'order',
+        'payment',
+        'kitchen',
+      ]);
 
       const res = await request(app)
         .post('/api/auth/token')
@@ -210,7 +205,9 @@ describe.each(FAILURES)(
     });
 
     it('tells a WebSocket subscriber that the order service cannot be reached, and keeps serving the socket', async () => {
-      const { gateway: app, liveUpdates } = await startWithFailing(failure, ['order']);
+      const { gateway: app, liveUpdates } = await startWithFailing({ failure, timeoutMs }, [
+        'order',
+      ]);
       gateway = await startServer(app);
       gateway.server.on('upgrade', liveUpdates.handleUpgrade);
       const token = (

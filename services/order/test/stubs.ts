@@ -9,8 +9,7 @@ import {
   type Ticket,
 } from '@cheesecake/contracts';
 import { type Caller, handle, newId, requireService } from '@cheesecake/service-kit';
-import { type RunningServer, startServer, startStubService } from '@cheesecake/service-kit/testing';
-import express from 'express';
+import { failingUrl, type RunningServer, startStubService } from '@cheesecake/service-kit/testing';
 
 /** A payment service on a real port: the charge and refund rules of its contract, in memory. */
 export interface PaymentStub extends RunningServer {
@@ -160,41 +159,7 @@ function ticketFor(
   };
 }
 
-/** A URL nothing listens on: a server that was started and closed again. */
+/** A URL nothing listens on, so a call there is refused. */
 export async function unreachableUrl(): Promise<string> {
-  const server = await startStubService('nothing', () => {});
-  await server.close();
-  return server.url;
-}
-
-/** The ways a downstream fails before it answers, each made for real by {@link failingUrl}. */
-export type NetworkFailure = 'refused' | 'reset' | 'name not found' | 'timeout';
-
-/**
- * A URL for `service` where every call fails as `failure` says: a port nothing listens on
- * (refused), a server that destroys each connection it is asked on (reset), a host under
- * `.invalid`, which never resolves (RFC 6761), and a server that never answers (timeout).
- * `close` stops whatever listens there.
- */
-export async function failingUrl(
-  failure: NetworkFailure,
-  service: string,
-): Promise<{ url: string; close(): Promise<void> }> {
-  const nothing = async () => {};
-  switch (failure) {
-    case 'refused':
-      return { url: await unreachableUrl(), close: nothing };
-    case 'reset': {
-      const resetting = express();
-      resetting.use((req) => req.socket.destroy());
-      return startServer(resetting);
-    }
-    case 'name not found':
-      return { url: `http://${service}.invalid:3000`, close: nothing };
-    case 'timeout': {
-      const silent = express();
-      silent.use(() => {});
-      return startServer(silent);
-    }
-  }
+  return (await failingUrl('refused', 'nothing')).url;
 }

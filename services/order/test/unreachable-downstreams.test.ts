@@ -1,19 +1,22 @@
-import { Order } from '@cheesecake/contracts';
-import type { Database } from '@cheesecake/service-kit';
-import { expectProblem } from '@cheesecake/service-kit/testing';
+import { kitchenApi, Order, paymentApi } from '@cheesecake/contracts';
+import { createServiceClient, type Database, OutboxRelay } from '@cheesecake/service-kit';
+import {
+  expectProblem,
+  failingUrl,
+  GENEROUS_TIMEOUT_MS,
+  NETWORK_FAILURES,
+  type NetworkFailure,
+  silentLogger,
+  TEST_INTERNAL_SECRET,
+} from '@cheesecake/service-kit/testing';
 import type { Express } from 'express';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  failingUrl,
-  type KitchenStub,
-  type NetworkFailure,
-  type PaymentStub,
-  startKitchenStub,
-  startPaymentStub,
-} from './stubs.js';
+import { createApp } from '../src/app.js';
+import { createDeliverers } from '../src/deliverers.js';
+import { LiveOrderStatus } from '../src/live-status.js';
+import { type KitchenStub, type PaymentStub, startKitchenStub, startPaymentStub } from './stubs.js';
 import {
   cancelOrder,
-  createTestApp,
   deliverDueMessages,
   newCustomerId,
   openOrderDatabase,
@@ -23,67 +26,99 @@ import {
   storedOrder,
 } from './support.js';
 
-/** Each way a downstream fails, and the problem the order service answers it with. */
-const FAILURES: Array<{ failure: NetworkFailure; status: number; code: string; reason: RegExp }> = [
-  { failure: 'refused', status: 503, code: 'service-unavailable', reason: /\(ECONNREFUSED\)$/ },
-  { failure: 'reset', status: 503, code: 'service-unavailable', reason: /\(ECONNRESET\)$/ },
-  {
-    failure: 'name not found',
-    status: 503,
-    code: 'service-unavailable',
-    reason: /\((ENOTFOUND|EAI_AGAIN)\)$/,
-  },
-  // The test clients' budget (support.ts).
-  { failure: 'timeout', status: 504, code: 'gateway-timeout', reason: /within 2000 ms$/ },
-];
-
 let db: Database;
 let payment: PaymentStub;
 let kitchen: KitchenStub;
-let app: Express;
-let relay: ReturnType<typeof createTestApp>['relay'];
-let closeFailing: Array<() => Promise<void>> = [];
+// The app whose downstreams are healthy, as the tests' orders are placed and paid.
+let healthy: ReturnType<typeof appCalling>;
+let cleanups: Array<() => Promise<void>> = [];
 
 beforeAll(async () => {
   db = await openOrderDatabase();
   payment = await startPaymentStub();
   kitchen = await startKitchenStub({ cancelTicket: 'cancel' });
-  ({ app, relay } = createTestApp(db, { paymentUrl: payment.url, kitchenUrl: kitchen.url }));
+  healthy = appCalling({ paymentUrl: payment.url, kitchenUrl: kitchen.url }, GENEROUS_TIMEOUT_MS);
 });
 afterEach(async () => {
-  await Promise.all(closeFailing.map((close) => close()));
-  closeFailing = [];
+  await Promise.all(cleanups.map((cleanup) => cleanup()));
+  cleanups = [];
 });
 afterAll(async () => {
+  await healthy.liveStatus.stop();
   await Promise.all([payment.close(), kitchen.close()]);
   await db.close();
 });
 
-/** The app with `service` failing as `failure` says and the other one healthy. */
-async function appWith(failure: NetworkFailure, service: 'payment' | 'kitchen') {
-  const failing = await failingUrl(failure, service);
-  closeFailing.push(failing.close);
-  return createTestApp(db, {
-    paymentUrl: service === 'payment' ? failing.url : payment.url,
-    kitchenUrl: service === 'kitchen' ? failing.url : kitchen.url,
+/**
+ * The app calling the payment and kitchen services at these URLs with `timeoutMs` as its
+ * budget, its clients built as support.ts builds them (which fixes the budget at 2 s).
+ */
+function appCalling(
+  urls: { paymentUrl: string; kitchenUrl: string },
+  timeoutMs: number,
+): { app: Express; relay: OutboxRelay; liveStatus: LiveOrderStatus } {
+  const fromOrder = { from: 'order', secret: TEST_INTERNAL_SECRET, timeoutMs };
+  const clients = {
+    payments: createServiceClient(paymentApi, {
+      ...fromOrder,
+      to: 'payment',
+      baseUrl: urls.paymentUrl,
+    }),
+    kitchen: createServiceClient(kitchenApi, {
+      ...fromOrder,
+      to: 'kitchen',
+      baseUrl: urls.kitchenUrl,
+    }),
+  };
+  const log = silentLogger();
+  const outbox = new OutboxRelay({ db, log, deliverers: createDeliverers({ ...clients, db }) });
+  const liveStatus = new LiveOrderStatus({ db, log });
+  liveStatus.start();
+  const calling = createApp({
+    db,
+    log,
+    ...clients,
+    outbox,
+    liveStatus,
+    internalTokenSecret: TEST_INTERNAL_SECRET,
+    bodyLimit: '100kb',
   });
+  return { app: calling, relay: outbox, liveStatus };
+}
+
+/** The app with `service` failing as `failure` says, with the case's budget, and the other one healthy. */
+async function appWith(
+  { failure, timeoutMs }: { failure: NetworkFailure; timeoutMs: number },
+  service: 'payment' | 'kitchen',
+): Promise<{ app: Express; relay: OutboxRelay }> {
+  const failing = await failingUrl(failure, service);
+  cleanups.push(failing.close);
+  const calling = appCalling(
+    {
+      paymentUrl: service === 'payment' ? failing.url : payment.url,
+      kitchenUrl: service === 'kitchen' ? failing.url : kitchen.url,
+    },
+    timeoutMs,
+  );
+  cleanups.push(() => calling.liveStatus.stop());
+  return calling;
 }
 
 const paidOrder = async (customer: string) => {
-  const placed = await placeOrder(app, customer);
-  const paid = Order.parse((await payOrder(app, customer, placed.id, 'tok_visa')).body);
+  const placed = await placeOrder(healthy.app, customer);
+  const paid = Order.parse((await payOrder(healthy.app, customer, placed.id, 'tok_visa')).body);
   // The ticket goes to the healthy kitchen now, so only the messages a test causes remain.
-  await deliverDueMessages(relay);
+  await deliverDueMessages(healthy.relay);
   return paid;
 };
 
-describe.each(FAILURES)(
+describe.each(NETWORK_FAILURES)(
   'a downstream that fails: $failure',
-  ({ failure, status, code, reason }) => {
+  ({ failure, timeoutMs, status, code, reason }) => {
     it(`answers a payment ${status} naming the payment service, and the order stays awaiting payment`, async () => {
       const customer = newCustomerId();
-      const placed = await placeOrder(app, customer);
-      const { app: withoutPayments } = await appWith(failure, 'payment');
+      const placed = await placeOrder(healthy.app, customer);
+      const { app: withoutPayments } = await appWith({ failure, timeoutMs }, 'payment');
 
       const res = await payOrder(withoutPayments, customer, placed.id, 'tok_visa');
 
@@ -97,8 +132,8 @@ describe.each(FAILURES)(
 
     it(`answers cancelling an unpaid order ${status} naming the payment service, which it asks for a lost capture`, async () => {
       const customer = newCustomerId();
-      const placed = await placeOrder(app, customer);
-      const { app: withoutPayments } = await appWith(failure, 'payment');
+      const placed = await placeOrder(healthy.app, customer);
+      const { app: withoutPayments } = await appWith({ failure, timeoutMs }, 'payment');
 
       const res = await cancelOrder(withoutPayments, customer, placed.id);
 
@@ -112,7 +147,7 @@ describe.each(FAILURES)(
     it(`answers cancelling a paid order ${status} naming the kitchen, and the order stays paid`, async () => {
       const customer = newCustomerId();
       const paid = await paidOrder(customer);
-      const { app: withoutKitchen } = await appWith(failure, 'kitchen');
+      const { app: withoutKitchen } = await appWith({ failure, timeoutMs }, 'kitchen');
 
       const res = await cancelOrder(withoutKitchen, customer, paid.id);
 
@@ -130,7 +165,10 @@ describe.each(FAILURES)(
     it('cancels a paid order with the payment service failing, and keeps its refund until it can be delivered', async () => {
       const customer = newCustomerId();
       const paid = await paidOrder(customer);
-      const { app: withoutPayments, relay: failingRelay } = await appWith(failure, 'payment');
+      const { app: withoutPayments, relay: failingRelay } = await appWith(
+        { failure, timeoutMs },
+        'payment',
+      );
 
       const res = await cancelOrder(withoutPayments, customer, paid.id);
       await failingRelay.deliverDueMessages();
@@ -143,7 +181,7 @@ describe.each(FAILURES)(
       await db.query(`update outbox set next_attempt_at = now() where payload ->> 'orderId' = $1`, [
         paid.id,
       ]);
-      await deliverDueMessages(relay);
+      await deliverDueMessages(healthy.relay);
 
       expect(Order.parse(res.body).status).toBe('CANCELLED');
       expect(kept).toMatchObject({ status: 'pending', attempts: 1 });
