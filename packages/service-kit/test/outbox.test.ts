@@ -17,20 +17,12 @@ import {
 import {
   newTestDatabaseUrl,
   openTestDatabase,
+  signal,
   silentLogger,
   testDatabaseEngine,
 } from '../src/testing.js';
 
 const log = silentLogger();
-
-/** An event a test waits for: `happened` resolves once `happen` is called. */
-function signal() {
-  let happen = () => {};
-  const happened = new Promise<void>((resolve) => {
-    happen = resolve;
-  });
-  return { happen, happened };
-}
 
 /** A relay whose `kitchen` receiver is unreachable on the first attempt, retried at once. */
 function relayFailingFirstAttempt(db: Database, observe: () => void): OutboxRelay {

@@ -7,7 +7,7 @@ import {
 } from '@cheesecake/contracts';
 import express, { type Response } from 'express';
 import request from 'supertest';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import {
   type BreakerState,
@@ -22,6 +22,7 @@ import {
   silentLogger,
   startServer,
   TEST_INTERNAL_SECRET,
+  until,
 } from '../src/testing.js';
 
 const Widget = z.object({ id: z.string() });
@@ -51,12 +52,6 @@ const failing =
   (status: number, headers: Record<string, string> = {}) =>
   (res: Response) =>
     res.status(status).set(headers).json({ oops: true });
-
-// Taken before any test fakes the clock.
-const realSetTimeout = globalThis.setTimeout;
-async function until(condition: () => boolean): Promise<void> {
-  while (!condition()) await new Promise((resolve) => realSetTimeout(resolve, 5));
-}
 
 let stub: RunningServer | undefined;
 afterEach(async () => {
@@ -205,6 +200,10 @@ describe('timeout', () => {
 
 describe('circuit breaker', () => {
   const breakerSettings = { breakerThreshold: 2, halfOpenAfterMs: 3_000, retries: 0 };
+  // A still clock, so the pause left (and the Retry-After rounded from it) is exactly 3 s.
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+  });
 
   it('opens after failures in a row and fails calls at once, without calling the downstream', async () => {
     const widgets = await startWidgets(failing(500));
@@ -271,7 +270,6 @@ describe('circuit breaker', () => {
   });
 
   it('lets a trial call through once the pause is over, and closes when it succeeds', async () => {
-    vi.useFakeTimers({ toFake: ['Date'] });
     const widgets = await startWidgets(failing(500), failing(500), ok(200));
     const states: BreakerState[] = [];
     const client = widgetsClient(widgets.url, {
@@ -304,18 +302,28 @@ describe('bulkhead', () => {
       maxQueued: 1,
     });
     const client = widgetsClient(widgets.url, {}, policy);
-    const inProgress = [getWidget(client), getWidget(client), getWidget(client)];
-    await until(() => held.length === 2 && policy.load.waiting === 1);
+    // Settled from the start, so none rejects unhandled if the test fails before the end.
+    const inProgress = Promise.allSettled([
+      getWidget(client),
+      getWidget(client),
+      getWidget(client),
+    ]);
+    try {
+      await until(() => held.length === 2 && policy.load.waiting === 1);
 
-    const refused = getWidget(client);
+      const refused = getWidget(client);
 
-    await expect(refused).rejects.toBeInstanceOf(UpstreamUnavailableError);
-    await expect(refused).rejects.toMatchObject({ retryAfterSeconds: 1 });
-    for (const res of held.splice(0)) ok(200)(res);
-    await until(() => held.length === 1);
-    for (const res of held.splice(0)) ok(200)(res);
-    const answers = await Promise.all(inProgress);
-    expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200]);
+      await expect(refused).rejects.toBeInstanceOf(UpstreamUnavailableError);
+      await expect(refused).rejects.toMatchObject({ retryAfterSeconds: 1 });
+      for (const res of held.splice(0)) ok(200)(res);
+      await until(() => held.length === 1);
+    } finally {
+      for (const res of held.splice(0)) ok(200)(res);
+    }
+    const answers = await inProgress;
+    expect(answers.map((answer) => answer.status === 'fulfilled' && answer.value.status)).toEqual([
+      200, 200, 200,
+    ]);
     expect(widgets.calls()).toBe(3);
   });
 });

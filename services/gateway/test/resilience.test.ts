@@ -1,17 +1,17 @@
 import { Menu, OrderDetails } from '@cheesecake/contracts';
 import { DEFAULT_RESILIENCE } from '@cheesecake/service-kit';
-import { expectProblem, type RunningServer, startServer } from '@cheesecake/service-kit/testing';
+import {
+  expectProblem,
+  type RunningServer,
+  startServer,
+  until,
+} from '@cheesecake/service-kit/testing';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import { aMenu, anOrder, signIn } from './samples.js';
 import { startSystem, type TestSystem } from './system.js';
 
 let system: TestSystem;
-
-/** Resolves once `done` holds, checked every few milliseconds; the test's timeout bounds it. */
-async function until(done: () => boolean): Promise<void> {
-  while (!done()) await new Promise((resolve) => setTimeout(resolve, 5));
-}
 let gateway: RunningServer | undefined;
 
 afterEach(async () => {
@@ -69,28 +69,40 @@ describe('a payment service that stops answering', () => {
     const { url } = gateway;
     const alice = await signIn(system.gateway, 'alice');
     const orderDetails = () => request(url).get('/api/orders/ord_1').set('authorization', alice);
-    // Calls in progress and calls waiting for a place fill the default bulkhead.
+    // Calls in progress and calls waiting for a place fill the default bulkhead; settled from
+    // the start, so none rejects unhandled if the test fails before the end.
     const { maxConcurrent, maxQueued } = DEFAULT_RESILIENCE;
-    const blocked = Array.from({ length: maxConcurrent + maxQueued }, () =>
-      orderDetails().then((res) => res),
+    const blocked = Promise.allSettled(
+      Array.from({ length: maxConcurrent + maxQueued }, () => orderDetails().then((res) => res)),
     );
-    await until(() => {
-      const { inProgress, waiting } = system.policies.payment.load;
-      return held.length === maxConcurrent && inProgress === maxConcurrent && waiting === maxQueued;
-    });
+    let menu: request.Response;
+    let refused: request.Response;
+    let callsWhileFull: number;
+    try {
+      await until(() => {
+        const { inProgress, waiting } = system.policies.payment.load;
+        return (
+          held.length === maxConcurrent && inProgress === maxConcurrent && waiting === maxQueued
+        );
+      });
 
-    const menu = await request(url).get('/api/menu');
-    const refused = await orderDetails();
+      menu = await request(url).get('/api/menu');
+      refused = await orderDetails();
+      callsWhileFull = system.payment.calls.length;
+    } finally {
+      answering = true;
+      for (const release of held.splice(0)) release();
+    }
 
     expect(menu.status).toBe(200);
     expect(Menu.parse(menu.body)).toEqual(aMenu());
     expect(refused.status).toBe(200);
     expect(OrderDetails.parse(refused.body).payment).toBeNull();
-    expect(system.payment.calls).toHaveLength(maxConcurrent);
-    answering = true;
-    for (const release of held.splice(0)) release();
-    const answers = await Promise.all(blocked);
-    expect(answers.map((res) => res.status)).toEqual(Array(maxConcurrent + maxQueued).fill(200));
+    expect(callsWhileFull).toBe(maxConcurrent);
+    const answers = await blocked;
+    expect(answers.map((answer) => answer.status === 'fulfilled' && answer.value.status)).toEqual(
+      Array(maxConcurrent + maxQueued).fill(200),
+    );
     expect(system.payment.calls).toHaveLength(maxConcurrent + maxQueued);
   });
 });
