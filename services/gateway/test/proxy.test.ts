@@ -1,8 +1,13 @@
 import http from 'node:http';
 import { Order, OrderStatusEvent, TicketList } from '@cheesecake/contracts';
-import { expectProblem, type RunningServer, startServer } from '@cheesecake/service-kit/testing';
+import {
+  expectProblem,
+  failingUrl,
+  type RunningServer,
+  startServer,
+} from '@cheesecake/service-kit/testing';
 import request from 'supertest';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { anOrder, signIn } from './samples.js';
 import { startSystem, type TestSystem } from './system.js';
 
@@ -18,12 +23,11 @@ const EVENT = (id: number, status: string) =>
     at: '2025-01-02T12:00:00.000Z',
   })}\n\n`;
 
-async function startWith(env: Record<string, string> = {}, delayMs = 0): Promise<TestSystem> {
+async function startWith(env: Record<string, string> = {}): Promise<TestSystem> {
   return startSystem(
     {
       order: {
         createOrder: async ({ body }, { caller }) => {
-          await new Promise((resolve) => setTimeout(resolve, delayMs));
           const order = anOrder({ customerId: caller.user?.id, notes: body.notes ?? null });
           return { status: 201, body: order, headers: { location: `/orders/${order.id}` } };
         },
@@ -173,7 +177,9 @@ describe('proxied routes when a service fails', () => {
   });
 
   it('returns 504 when the service does not start answering within DOWNSTREAM_TIMEOUT_MS', async () => {
-    system = await startWith({ DOWNSTREAM_TIMEOUT_MS: '100' }, 1_000);
+    const silent = await failingUrl('timeout', 'order');
+    onTestFinished(() => silent.close());
+    system = await startWith({ DOWNSTREAM_TIMEOUT_MS: '100', ORDER_SERVICE_URL: silent.url });
     const alice = await signIn(system.gateway, 'alice');
 
     const res = await request(system.gateway)
