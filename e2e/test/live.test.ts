@@ -4,6 +4,7 @@ import { eventually, expectBody, expectProblem, GatewayClient } from './support/
 import {
   followWithEventSource,
   LiveClient,
+  openEventStream,
   readEventStream,
   refusedHandshakeStatus,
 } from './support/live.js';
@@ -242,14 +243,16 @@ describe.runIf(process.env.E2E_COMPOSE_SCALE?.includes('order='))(
       const marker = `replicas-${Date.now()}`;
 
       const followers = [0, 1, 2, 3].map((n) =>
-        readEventStream(url, {
+        openEventStream(url, {
           authorization: `Bearer ${alice.token}`,
           'x-request-id': `${marker}-${n}`,
         }),
       );
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      // Each stream's first event is the current status: once it came, the stream is held.
+      await Promise.all(followers.map((follower) => follower.firstEvent));
+
       expect((await pay(alice, order)).status).toBe(200);
-      const streams = await Promise.all(followers);
+      const streams = await Promise.all(followers.map((follower) => follower.ended));
 
       expect(await stack.replicasThatLogged('order', marker)).toHaveLength(2);
       for (const stream of streams) {

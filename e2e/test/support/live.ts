@@ -50,17 +50,57 @@ export function followWithEventSource(
 }
 
 /** Reads a whole event stream that the server ends, sending `headers`, as plain HTTP. */
-export async function readEventStream(
+export function readEventStream(
   url: string,
   headers: Record<string, string>,
 ): Promise<{ status: number; events: ReceivedEvent[] }> {
-  const response = await new Promise<IncomingMessage>((resolve, reject) => {
-    get(url, { headers: { accept: 'text/event-stream', ...headers } }, resolve).on('error', reject);
+  return openEventStream(url, headers).ended;
+}
+
+/** An event stream being read: `firstEvent` resolves once its first event has arrived, `ended` once the server ends it. */
+export interface EventStreamReading {
+  firstEvent: Promise<void>;
+  ended: Promise<{ status: number; events: ReceivedEvent[] }>;
+}
+
+/**
+ * Starts reading an event stream, sending `headers`, as plain HTTP; both promises reject if
+ * the request fails, and `firstEvent` if the stream ends without an event.
+ */
+export function openEventStream(url: string, headers: Record<string, string>): EventStreamReading {
+  let arrived: () => void = () => {};
+  let failed: (error: unknown) => void = () => {};
+  const firstEvent = new Promise<void>((resolve, reject) => {
+    arrived = resolve;
+    failed = reject;
   });
-  let text = '';
-  response.setEncoding('utf8');
-  for await (const chunk of response) text += chunk;
-  const events = text
+  const ended = (async () => {
+    const response = await new Promise<IncomingMessage>((resolve, reject) => {
+      get(url, { headers: { accept: 'text/event-stream', ...headers } }, resolve).on(
+        'error',
+        reject,
+      );
+    });
+    let text = '';
+    response.setEncoding('utf8');
+    for await (const chunk of response) {
+      text += chunk;
+      // Only the blocks a blank line has closed are whole events.
+      const closed = text.lastIndexOf('\n\n');
+      if (closed !== -1 && parseEvents(text.slice(0, closed)).length > 0) arrived();
+    }
+    const events = parseEvents(text);
+    if (events.length === 0) failed(new Error(`the stream of ${url} ended without an event`));
+    return { status: response.statusCode ?? 0, events };
+  })();
+  ended.catch(failed);
+  // Whoever awaits either promise still sees its rejection; neither is left unhandled.
+  firstEvent.catch(() => {});
+  return { firstEvent, ended };
+}
+
+function parseEvents(text: string): ReceivedEvent[] {
+  return text
     .split('\n\n')
     .map((block) => Object.fromEntries(block.split('\n').map((line) => splitField(line))))
     .filter((fields) => fields.event === ORDER_STATUS_EVENT)
@@ -68,7 +108,6 @@ export async function readEventStream(
       id: String(fields.id),
       event: OrderStatusEvent.parse(JSON.parse(String(fields.data))),
     }));
-  return { status: response.statusCode ?? 0, events };
 }
 
 function splitField(line: string): [string, string] {
