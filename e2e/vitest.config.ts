@@ -1,4 +1,4 @@
-import { databaseProjects } from '@cheesecake/service-kit/vitest';
+import { databaseProjects, EngineSummaryReporter } from '@cheesecake/service-kit/vitest';
 import { configDefaults, defineConfig } from 'vitest/config';
 
 const onCompose = process.env.E2E_STACK === 'compose';
@@ -15,6 +15,9 @@ export default defineConfig({
     hookTimeout: onCompose ? 240_000 : 180_000,
     // On processes, the suite runs twice: every service on PGlite, then every service on a
     // PostgreSQL database of its own. The compose stack brings its own PostgreSQL.
-    ...(!onCompose && { projects: databaseProjects('@cheesecake/e2e') }),
+    ...(!onCompose && {
+      reporters: ['default', new EngineSummaryReporter()],
+      projects: databaseProjects('@cheesecake/e2e'),
+    }),
   },
 });

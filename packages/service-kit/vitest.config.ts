@@ -1,5 +1,5 @@
 import { defineConfig } from 'vitest/config';
-import { databaseProjects } from './src/vitest-projects.js';
+import { databaseProjects, EngineSummaryReporter } from './src/vitest-projects.js';
 
 export default defineConfig({
   test: {
@@ -10,6 +10,7 @@ export default defineConfig({
     // every file cost more than most files' tests. Every file starts its own servers and
     // databases, so none depends on another's state.
     isolate: false,
+    reporters: ['default', new EngineSummaryReporter()],
     projects: databaseProjects('@cheesecake/service-kit'),
   },
 });

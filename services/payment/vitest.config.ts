@@ -1,4 +1,4 @@
-import { databaseProjects } from '@cheesecake/service-kit/vitest';
+import { databaseProjects, EngineSummaryReporter } from '@cheesecake/service-kit/vitest';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -10,6 +10,7 @@ export default defineConfig({
     // every file cost more than most files' tests. Every file starts its own servers and
     // databases, so none depends on another's state.
     isolate: false,
+    reporters: ['default', new EngineSummaryReporter()],
     projects: databaseProjects('@cheesecake/payment'),
   },
 });

@@ -41,7 +41,9 @@ export function findPostgresBinaries(): string | undefined {
 export interface TestPostgres {
   /** `postgres://…/postgres` of a user who may create databases. */
   adminUrl: string;
-  /** Stops the server and deletes its files; does nothing for a server given by URL. */
+  /** What the names of this run's databases start with, so that `stop` can find them. */
+  databasePrefix: string;
+  /** Stops a throwaway server and deletes its files; on a server given by URL, drops this run's databases. */
   stop(): Promise<void>;
 }
 
@@ -52,6 +54,7 @@ export interface TestPostgres {
  * since PostgreSQL refuses to run as root.
  */
 export async function startTestPostgres(): Promise<TestPostgres> {
+  const databasePrefix = `cheesecake_test_${randomBytes(4).toString('hex')}`;
   const given = process.env[TEST_POSTGRES_URL_VARIABLE];
   if (given) {
     const client = new pg.Client({ connectionString: given, connectionTimeoutMillis: 10_000 });
@@ -62,7 +65,11 @@ export async function startTestPostgres(): Promise<TestPostgres> {
     } finally {
       await client.end().catch(() => {});
     }
-    return { adminUrl: given, stop: async () => {} };
+    return {
+      adminUrl: given,
+      databasePrefix,
+      stop: () => dropTestDatabases(given, databasePrefix),
+    };
   }
   const binaries = findPostgresBinaries();
   if (!binaries) throw new Error(`PostgreSQL is unavailable: ${postgresUnavailableReason()}`);
@@ -110,6 +117,7 @@ export async function startTestPostgres(): Promise<TestPostgres> {
     );
     return {
       adminUrl: `postgres://postgres@127.0.0.1:${port}/postgres`,
+      databasePrefix,
       stop: async () => {
         await tool('pg_ctl', ['-D', dataDir, '-m', 'immediate', '-w', 'stop']).catch(() => {});
         rmSync(dir, { recursive: true, force: true });
@@ -125,19 +133,42 @@ export async function startTestPostgres(): Promise<TestPostgres> {
   }
 }
 
-/** Creates an empty database on the server and returns its URL. */
-export async function createTestDatabase(adminUrl: string, prefix = 'test'): Promise<string> {
-  const name = `${prefix}_${randomBytes(6).toString('hex')}`;
+/** Creates an empty database on the server, named `<databasePrefix>_<name>_…`, and returns its URL. */
+export async function createTestDatabase(
+  server: Pick<TestPostgres, 'adminUrl' | 'databasePrefix'>,
+  name: string,
+): Promise<string> {
+  const { adminUrl, databasePrefix } = server;
+  const database = `${databasePrefix}_${name}_${randomBytes(6).toString('hex')}`;
   const client = new pg.Client({ connectionString: adminUrl });
   await client.connect();
   try {
-    await client.query(`create database ${client.escapeIdentifier(name)}`);
+    await client.query(`create database ${client.escapeIdentifier(database)}`);
   } finally {
     await client.end();
   }
   const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
+  url.pathname = `/${database}`;
   return url.toString();
+}
+
+/** Drops every database of one run, connections and all, from a server that outlives it. */
+async function dropTestDatabases(adminUrl: string, databasePrefix: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const rows = await client.query<{ datname: string }>(
+      'select datname from pg_database where starts_with(datname, $1)',
+      [`${databasePrefix}_`],
+    );
+    for (const { datname } of rows.rows) {
+      await client.query(
+        `drop database if exists ${client.escapeIdentifier(datname)} with (force)`,
+      );
+    }
+  } finally {
+    await client.end();
+  }
 }
 
 /** `postgres` when the system has that user (Debian's package makes it), else `nobody`. */

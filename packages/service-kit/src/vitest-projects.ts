@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import type { TestProjectInlineConfiguration } from 'vitest/config';
+import type { Reporter, TestModule } from 'vitest/node';
 import { postgresUnavailableReason } from './test-postgres.js';
 
 /** The database engines a suite runs on; tests read theirs from `TEST_DATABASE`. */
@@ -41,4 +42,26 @@ export function databaseProjects(packageName: string): TestProjectInlineConfigur
       },
     },
   ];
+}
+
+/**
+ * A vitest reporter that ends the run with one line per database engine, such as
+ * `postgres: 120 passed, 0 failed, 3 skipped`, so a log shows that each engine's suites ran.
+ */
+export class EngineSummaryReporter implements Reporter {
+  onTestRunEnd(testModules: ReadonlyArray<TestModule>): void {
+    const counts = new Map<string, { passed: number; failed: number; skipped: number }>();
+    for (const testModule of testModules) {
+      const engine = testModule.project.name;
+      const count = counts.get(engine) ?? { passed: 0, failed: 0, skipped: 0 };
+      counts.set(engine, count);
+      for (const test of testModule.children.allTests()) {
+        const { state } = test.result();
+        if (state === 'passed' || state === 'failed' || state === 'skipped') count[state] += 1;
+      }
+    }
+    for (const [engine, { passed, failed, skipped }] of [...counts].sort()) {
+      console.log(`${engine}: ${passed} passed, ${failed} failed, ${skipped} skipped`);
+    }
+  }
 }

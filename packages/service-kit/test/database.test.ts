@@ -130,7 +130,7 @@ describe(`Database.listen on ${engine}`, () => {
 
 // PostgreSQL on its own: notifications cross connections, and a server can drop one.
 describe.runIf(engine === 'postgres')('Database.listen across connections', () => {
-  it('hears what another process sharing the database notifies, as replicas of a service do', async () => {
+  it('hears what another connection pool on the database notifies, as a replica of the service would', async () => {
     const url = await newDatabaseUrl();
     const listening = await openDatabase({ url, dataDir: '', log });
     const notifying = await openDatabase({ url, dataDir: '', log });
