@@ -8,7 +8,9 @@
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 
-const turboArgs = process.argv.slice(2);
+// A service that crashes leaves the others running, as a container would: the gateway then
+// answers 503 for what needs it, instead of the whole system stopping.
+const turboArgs = ['--continue=dependencies-successful', ...process.argv.slice(2)];
 
 // The addresses the services themselves read. PORT is per service, so it cannot say where the
 // gateway is when one command starts all four; GATEWAY_PORT does, as for docker compose.
