@@ -1,26 +1,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { newTestDatabaseUrl, testDatabaseEngine } from '@cheesecake/service-kit/testing';
+import { freePort, newTestDatabaseUrl, testDatabaseEngine } from '@cheesecake/service-kit/testing';
 import type { Answer } from './client.js';
 import { bodyOf, fetchInit, SERVICES, type ServiceName, type Stack } from './stack.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function waitUntilReady(
   url: string,

@@ -196,7 +196,8 @@ async function startOnFreePort(start: (port: number) => Promise<unknown>): Promi
   }
 }
 
-function freePort(): Promise<number> {
+/** A TCP port of 127.0.0.1 that nothing listens on at the moment. */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);

@@ -24,6 +24,9 @@ import { createLogger, type Logger } from './logger.js';
 import { runMigrations } from './migrations.js';
 import type {} from './postgres-global-setup.js';
 import { createTestDatabase } from './test-postgres.js';
+
+export { freePort } from './test-postgres.js';
+
 import type { TestDatabaseEngine } from './vitest-projects.js';
 
 /** The internal secret tests sign with (the development default). */

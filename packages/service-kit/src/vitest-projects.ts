@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import type { TestProjectInlineConfiguration } from 'vitest/config';
+import type { TestProjectInlineConfiguration, ViteUserConfig } from 'vitest/config';
 import type { Reporter, TestModule } from 'vitest/node';
 import { postgresUnavailableReason } from './test-postgres.js';
 
@@ -49,6 +49,24 @@ export function databaseProjects(packageName: string): TestProjectInlineConfigur
       },
     },
   ];
+}
+
+/**
+ * The vitest settings of a package whose tests touch a database: its suite on both engines
+ * ({@link databaseProjects}), a count per engine at the end, and ceilings for a loaded machine.
+ */
+export function databaseSuite(packageName: string): NonNullable<ViteUserConfig['test']> {
+  return {
+    // Ceilings that only bound a hang: a loaded two-core machine may be slow, never wrong.
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    // One module cache per worker, not per file: loading express, zod and PGlite again for
+    // every file cost more than most files' tests. Every file starts its own servers and
+    // databases, so none depends on another's state.
+    isolate: false,
+    reporters: ['default', new EngineSummaryReporter()],
+    projects: databaseProjects(packageName),
+  };
 }
 
 /**
