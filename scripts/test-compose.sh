@@ -22,6 +22,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-pnpm turbo run build --filter=@cheesecake/contracts
+# The e2e suite imports the contracts and service-kit's test helpers, built like the images.
+pnpm turbo run build --filter='@cheesecake/e2e^...'
 docker compose up --build --detach "${scale_flags[@]}"
 pnpm --filter @cheesecake/e2e "${E2E_SUITE:-test}"
