@@ -45,20 +45,25 @@ export async function ticketsOf(stack: Stack, orderId: string) {
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+const FIRST_RETRY_MS = 250;
+const LONGEST_RETRY_MS = 5_000;
+
 /**
  * Sends a request the way a careful client does: with one Idempotency-Key for all its
  * attempts, again and again while the answer is a 5xx, a 409 "still in flight", a 429 or no
- * answer at all (a process was killed), until a final answer or the deadline.
+ * answer at all (a process was killed), waiting at least as long as `Retry-After` asks, and
+ * a random share of a doubling backoff, so that many clients do not retry in step; until a
+ * final answer, or the deadline, which only bounds a hang.
  */
 export async function sendUntilAnswered(
   client: GatewayClient,
   path: string,
   body: unknown,
-  deadlineMs = 90_000,
+  deadlineMs = 240_000,
 ): Promise<Answer> {
   const key = randomUUID();
   const deadline = Date.now() + deadlineMs;
-  for (;;) {
+  for (let attempt = 0; ; attempt += 1) {
     const answer = await client
       .send('POST', path, body, { 'idempotency-key': key })
       .catch(() => undefined);
@@ -71,7 +76,9 @@ export async function sendUntilAnswered(
           'urn:cheesecake:problem:idempotency-request-in-flight');
     if (!retry) return answer;
     if (Date.now() > deadline) throw new Error(`no final answer for POST ${path} in time`);
-    await pause(250);
+    const retryAfterSeconds = Number(answer?.headers.get('retry-after'));
+    const backoff = Math.min(LONGEST_RETRY_MS, FIRST_RETRY_MS * 2 ** attempt) * Math.random();
+    await pause((retryAfterSeconds > 0 ? retryAfterSeconds * 1_000 : 0) + Math.max(backoff, 50));
   }
 }
 
