@@ -5,7 +5,7 @@ export default defineConfig({
   test: {
     include: ['test/faults/**/*.test.ts'],
     fileParallelism: false,
-    testTimeout: process.env.E2E_STACK === 'compose' ? 600_000 : 300_000,
-    hookTimeout: process.env.E2E_STACK === 'compose' ? 600_000 : 120_000,
+    testTimeout: 600_000,
+    hookTimeout: process.env.E2E_STACK === 'compose' ? 600_000 : 300_000,
   },
 });

@@ -55,7 +55,7 @@ describe(`${CHECKOUTS} checkouts at once`, () => {
     await eventually(
       () => idsInStatus('READY'),
       (ready) => ids.every((id) => ready.has(id)),
-      120_000,
+      300_000,
     );
     const payments = await stack.readService(
       'payment',

@@ -50,7 +50,7 @@ const LONGEST_RETRY_MS = 5_000;
 
 /**
  * Sends a request the way a careful client does: with one Idempotency-Key for all its
- * attempts, again and again while the answer is a 5xx, a 409 "still in flight", a 429 or no
+ * attempts, again and again while the answer is a 5xx, a 408, a 409 "still in flight", a 429 or no
  * answer at all (a process was killed), waiting at least as long as `Retry-After` asks, and
  * a random share of a doubling backoff, so that many clients do not retry in step; until a
  * final answer, or the deadline, which only bounds a hang.
@@ -59,7 +59,7 @@ export async function sendUntilAnswered(
   client: GatewayClient,
   path: string,
   body: unknown,
-  deadlineMs = 240_000,
+  deadlineMs = 480_000,
 ): Promise<Answer> {
   const key = randomUUID();
   const deadline = Date.now() + deadlineMs;
@@ -70,6 +70,8 @@ export async function sendUntilAnswered(
     const retry =
       answer === undefined ||
       answer.status >= 500 ||
+      // The server gave up waiting for the request (a starved machine): safe to send again.
+      answer.status === 408 ||
       answer.status === 429 ||
       (answer.status === 409 &&
         (answer.body as { type?: string }).type ===
