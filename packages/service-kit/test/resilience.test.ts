@@ -295,9 +295,10 @@ describe('bulkhead', () => {
   it('refuses a call over its limit at once, while the others wait for the downstream', async () => {
     const held: Response[] = [];
     const widgets = await startWidgets((res) => held.push(res));
+    // No call may time out while the bulkhead fills, however slowly the machine sends them.
     const policy = new DownstreamPolicy({
       service: 'widgets',
-      timeoutMs: 5_000,
+      timeoutMs: 600_000,
       maxConcurrent: 2,
       maxQueued: 1,
     });

@@ -63,7 +63,12 @@ describe('a payment service that stops answering', () => {
         },
         kitchen: { listTickets: async () => ({ status: 200, body: { items: [] } }) },
       },
-      { MENU_CACHE_TTL_SECONDS: '0', RATE_LIMIT_PER_MINUTE: '1000' },
+      // No call may time out while the bulkhead fills, however slowly the machine sends them.
+      {
+        MENU_CACHE_TTL_SECONDS: '0',
+        RATE_LIMIT_PER_MINUTE: '1000',
+        DOWNSTREAM_TIMEOUT_MS: '600000',
+      },
     );
     gateway = await startServer(system.gateway);
     const { url } = gateway;
