@@ -58,7 +58,7 @@ function deliverer() {
     to: 'order',
     baseUrl: orderService.url,
     secret: TEST_INTERNAL_SECRET,
-    timeoutMs: 2_000,
+    timeoutMs: 30_000,
   });
   const deliver = createDeliverers(orders)[TICKET_STATUS_DESTINATION];
   if (!deliver) throw new Error('no deliverer of ticket status reports');

@@ -38,7 +38,8 @@ const NO_SERVICE = 'http://127.0.0.1:1';
 
 /** The typed clients the service uses, pointed at stub servers. */
 export function downstreamClients(urls: { paymentUrl?: string; kitchenUrl?: string } = {}) {
-  const fromOrder = { from: 'order', secret: TEST_INTERNAL_SECRET, timeoutMs: 2_000 };
+  // Generous: a loaded machine must never turn a held or slow stub into a timeout.
+  const fromOrder = { from: 'order', secret: TEST_INTERNAL_SECRET, timeoutMs: 30_000 };
   return {
     payments: createServiceClient(paymentApi, {
       ...fromOrder,
