@@ -15,6 +15,7 @@ import {
   OutboxRelay,
 } from '@cheesecake/service-kit';
 import {
+  GENEROUS_TIMEOUT_MS,
   internalAuthorization,
   openTestDatabase,
   silentLogger,
@@ -36,10 +37,18 @@ export const openOrderDatabase = () =>
 /** Nothing listens on port 1, so a call there fails at once; for tests that call no downstream. */
 const NO_SERVICE = 'http://127.0.0.1:1';
 
+/** Where the service's downstreams are, and its budget for each call to them. */
+export interface Downstreams {
+  paymentUrl?: string;
+  kitchenUrl?: string;
+  /** Generous by default: a loaded machine must never turn a held or slow stub into a timeout. */
+  timeoutMs?: number;
+}
+
 /** The typed clients the service uses, pointed at stub servers. */
-export function downstreamClients(urls: { paymentUrl?: string; kitchenUrl?: string } = {}) {
-  // Generous: a loaded machine must never turn a held or slow stub into a timeout.
-  const fromOrder = { from: 'order', secret: TEST_INTERNAL_SECRET, timeoutMs: 30_000 };
+export function downstreamClients(urls: Downstreams = {}) {
+  const timeoutMs = urls.timeoutMs ?? GENEROUS_TIMEOUT_MS;
+  const fromOrder = { from: 'order', secret: TEST_INTERNAL_SECRET, timeoutMs };
   return {
     payments: createServiceClient(paymentApi, {
       ...fromOrder,
@@ -60,7 +69,7 @@ export function downstreamClients(urls: { paymentUrl?: string; kitchenUrl?: stri
  */
 export function createTestApp(
   db: Database,
-  urls: { paymentUrl?: string; kitchenUrl?: string } = {},
+  urls: Downstreams = {},
 ): { app: Express; relay: OutboxRelay; liveStatus: LiveOrderStatus } {
   const clients = downstreamClients(urls);
   const relay = new OutboxRelay({ db, log, deliverers: createDeliverers({ ...clients, db }) });

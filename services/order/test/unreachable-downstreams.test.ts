@@ -1,22 +1,17 @@
-import { kitchenApi, Order, paymentApi } from '@cheesecake/contracts';
-import { createServiceClient, type Database, OutboxRelay } from '@cheesecake/service-kit';
+import { Order } from '@cheesecake/contracts';
+import type { Database, OutboxRelay } from '@cheesecake/service-kit';
 import {
   expectProblem,
   failingUrl,
-  GENEROUS_TIMEOUT_MS,
   NETWORK_FAILURES,
   type NetworkFailure,
-  silentLogger,
-  TEST_INTERNAL_SECRET,
 } from '@cheesecake/service-kit/testing';
 import type { Express } from 'express';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../src/app.js';
-import { createDeliverers } from '../src/deliverers.js';
-import { LiveOrderStatus } from '../src/live-status.js';
 import { type KitchenStub, type PaymentStub, startKitchenStub, startPaymentStub } from './stubs.js';
 import {
   cancelOrder,
+  createTestApp,
   deliverDueMessages,
   newCustomerId,
   openOrderDatabase,
@@ -30,14 +25,14 @@ let db: Database;
 let payment: PaymentStub;
 let kitchen: KitchenStub;
 // The app whose downstreams are healthy, as the tests' orders are placed and paid.
-let healthy: ReturnType<typeof appCalling>;
+let healthy: ReturnType<typeof createTestApp>;
 let cleanups: Array<() => Promise<void>> = [];
 
 beforeAll(async () => {
   db = await openOrderDatabase();
   payment = await startPaymentStub();
   kitchen = await startKitchenStub({ cancelTicket: 'cancel' });
-  healthy = appCalling({ paymentUrl: payment.url, kitchenUrl: kitchen.url }, GENEROUS_TIMEOUT_MS);
+  healthy = createTestApp(db, { paymentUrl: payment.url, kitchenUrl: kitchen.url });
 });
 afterEach(async () => {
   await Promise.all(cleanups.map((cleanup) => cleanup()));
@@ -49,43 +44,6 @@ afterAll(async () => {
   await db.close();
 });
 
-/**
- * The app calling the payment and kitchen services at these URLs with `timeoutMs` as its
- * budget, its clients built as support.ts builds them (which fixes the budget at 2 s).
- */
-function appCalling(
-  urls: { paymentUrl: string; kitchenUrl: string },
-  timeoutMs: number,
-): { app: Express; relay: OutboxRelay; liveStatus: LiveOrderStatus } {
-  const fromOrder = { from: 'order', secret: TEST_INTERNAL_SECRET, timeoutMs };
-  const clients = {
-    payments: createServiceClient(paymentApi, {
-      ...fromOrder,
-      to: 'payment',
-      baseUrl: urls.paymentUrl,
-    }),
-    kitchen: createServiceClient(kitchenApi, {
-      ...fromOrder,
-      to: 'kitchen',
-      baseUrl: urls.kitchenUrl,
-    }),
-  };
-  const log = silentLogger();
-  const outbox = new OutboxRelay({ db, log, deliverers: createDeliverers({ ...clients, db }) });
-  const liveStatus = new LiveOrderStatus({ db, log });
-  liveStatus.start();
-  const calling = createApp({
-    db,
-    log,
-    ...clients,
-    outbox,
-    liveStatus,
-    internalTokenSecret: TEST_INTERNAL_SECRET,
-    bodyLimit: '100kb',
-  });
-  return { app: calling, relay: outbox, liveStatus };
-}
-
 /** The app with `service` failing as `failure` says, with the case's budget, and the other one healthy. */
 async function appWith(
   { failure, timeoutMs }: { failure: NetworkFailure; timeoutMs: number },
@@ -93,13 +51,11 @@ async function appWith(
 ): Promise<{ app: Express; relay: OutboxRelay }> {
   const failing = await failingUrl(failure, service);
   cleanups.push(failing.close);
-  const calling = appCalling(
-    {
-      paymentUrl: service === 'payment' ? failing.url : payment.url,
-      kitchenUrl: service === 'kitchen' ? failing.url : kitchen.url,
-    },
+  const calling = createTestApp(db, {
+    paymentUrl: service === 'payment' ? failing.url : payment.url,
+    kitchenUrl: service === 'kitchen' ? failing.url : kitchen.url,
     timeoutMs,
-  );
+  });
   cleanups.push(() => calling.liveStatus.stop());
   return calling;
 }
