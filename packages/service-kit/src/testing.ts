@@ -9,7 +9,7 @@ import {
 } from 'node:fs';
 import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { type EndUser, Problem } from '@cheesecake/contracts';
@@ -222,11 +222,8 @@ export interface FailingUrl {
 export async function failingUrl(failure: NetworkFailure, service: string): Promise<FailingUrl> {
   const nothing = async () => {};
   switch (failure) {
-    case 'refused': {
-      const closed = await startServer(express());
-      await closed.close();
-      return { url: closed.url, close: nothing };
-    }
+    case 'refused':
+      return { url: `http://127.0.0.1:${await refusingPort()}`, close: nothing };
     case 'reset': {
       const resetting = express();
       resetting.use((req) => req.socket.destroy());
@@ -240,6 +237,33 @@ export async function failingUrl(failure: NetworkFailure, service: string): Prom
       return startServer(silent);
     }
   }
+}
+
+// Ports below 1024 are never handed out for port 0, so no other test's server can take one
+// between the check and the call, as it could a port a test server has just let go of.
+const REFUSING_PORT_CANDIDATES = [1, 9, 47, 49, 51, 61, 83, 85, 87, 89];
+let refusingPortFound: Promise<number> | undefined;
+
+/** A loopback port where connections are refused: checked once, then the same for the run. */
+function refusingPort(): Promise<number> {
+  refusingPortFound ??= (async () => {
+    for (const port of REFUSING_PORT_CANDIDATES) {
+      if (await isRefused(port)) return port;
+    }
+    throw new Error(`Something listens on every port of ${REFUSING_PORT_CANDIDATES.join(', ')}`);
+  })();
+  return refusingPortFound;
+}
+
+function isRefused(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code === 'ECONNREFUSED'));
+  });
 }
 
 /** A budget for calls that should be answered or fail outright, so a loaded machine never turns them into timeouts. */
