@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 
 /** Thrown at start when the environment does not satisfy a service's config schema. */
@@ -8,25 +9,91 @@ export class ConfigError extends Error {
   }
 }
 
+/** The schemas made by {@link secretVar}, with the public value each has outside production. */
+export const developmentSecrets = z.registry<{ developmentDefault: string }>();
+
+/** The least a secret must hold in production: 32 bytes, as many as HS256's key. */
+export const MIN_PRODUCTION_SECRET_BYTES = 32;
+
 /**
  * Parses environment variables with a zod schema whose keys are the variable names.
- * Fails with a {@link ConfigError} naming every variable that is wrong.
+ * Any variable may come from a file instead, named by `<NAME>_FILE` (Docker's convention
+ * for secrets). With `NODE_ENV=production`, every {@link secretVar} must be set, hold at
+ * least 32 bytes and differ from its development default. Fails with a
+ * {@link ConfigError} naming every variable that is wrong.
  */
 export function loadConfig<S extends z.ZodType>(
   schema: S,
   env: Record<string, string | undefined> = process.env,
 ): z.output<S> {
-  // An empty variable (FOO= in a .env file) means "not set", so defaults apply.
-  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
+  const issues: string[] = [];
+  const present = withFiles(presentVariables(env), variablesOf(schema), issues);
+  if (present.NODE_ENV === 'production') issues.push(...productionSecretIssues(schema, present));
   const result = schema.safeParse(present);
   if (!result.success) {
-    throw new ConfigError(
-      result.error.issues.map(
+    issues.push(
+      ...result.error.issues.map(
         (issue) => `${issue.path.join('.') || '(environment)'}: ${issue.message}`,
       ),
     );
   }
+  if (issues.length > 0 || !result.success) throw new ConfigError(issues);
   return result.data;
+}
+
+// An empty variable (FOO= in a .env file) means "not set", so defaults apply.
+function presentVariables(env: Record<string, string | undefined>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(env).filter((entry): entry is [string, string] => Boolean(entry[1])),
+  );
+}
+
+function variablesOf(schema: z.ZodType): Set<string> {
+  return new Set(schema instanceof z.ZodObject ? Object.keys(schema.shape) : []);
+}
+
+// Only for the schema's own variables: other programs' *_FILE variables are none of ours.
+function withFiles(
+  env: Record<string, string>,
+  variables: Set<string>,
+  issues: string[],
+): Record<string, string> {
+  const resolved = { ...env };
+  for (const [fileVariable, path] of Object.entries(env)) {
+    const name = fileVariable.replace(/_FILE$/, '');
+    if (name === fileVariable || !variables.has(name)) continue;
+    if (env[name] !== undefined) {
+      issues.push(`${name}: set either ${name} or ${fileVariable}, not both`);
+      continue;
+    }
+    try {
+      // A trailing newline is how editors and `echo` end a file, never part of the secret.
+      resolved[name] = readFileSync(path, 'utf8').replace(/\r?\n$/, '');
+    } catch (error) {
+      issues.push(
+        `${fileVariable}: cannot read ${path} (${(error as NodeJS.ErrnoException).code})`,
+      );
+    }
+  }
+  return resolved;
+}
+
+function productionSecretIssues(schema: z.ZodType, env: Record<string, string>): string[] {
+  if (!(schema instanceof z.ZodObject)) return [];
+  const issues: string[] = [];
+  for (const [name, field] of Object.entries(schema.shape as Record<string, z.ZodType>)) {
+    const secret = developmentSecrets.get(field);
+    if (!secret) continue;
+    const value = env[name];
+    if (value === undefined) {
+      issues.push(`${name}: must be set in production (or ${name}_FILE, a file holding it)`);
+    } else if (value === secret.developmentDefault) {
+      issues.push(`${name}: is the development default, which anyone can read; set your own`);
+    } else if (Buffer.byteLength(value) < MIN_PRODUCTION_SECRET_BYTES) {
+      issues.push(`${name}: must be at least ${MIN_PRODUCTION_SECRET_BYTES} bytes in production`);
+    }
+  }
+  return issues;
 }
 
 /** A TCP port variable with a default. */
@@ -51,9 +118,16 @@ export const booleanVar = (defaultValue: boolean) =>
 /** An http(s) URL variable with a default. */
 export const urlVar = (defaultUrl: string) => z.url({ protocol: /^https?$/ }).default(defaultUrl);
 
-/** A secret variable of at least 16 characters, with a development default. */
+/**
+ * A secret variable of at least 16 characters, with a development default that
+ * {@link loadConfig} refuses in production.
+ */
 export const secretVar = (developmentDefault: string) =>
-  z.string().min(16).default(developmentDefault);
+  z
+    .string()
+    .min(16)
+    .default(developmentDefault)
+    .register(developmentSecrets, { developmentDefault });
 
 /** The log level variable. */
 export const logLevelVar = z

@@ -1,4 +1,4 @@
-import { ConfigError } from '@cheesecake/service-kit';
+import { ConfigError, DEVELOPMENT_INTERNAL_TOKEN_SECRET } from '@cheesecake/service-kit';
 import { describe, expect, it } from 'vitest';
 import { DEVELOPMENT_JWT_SECRET, loadGatewayConfig } from '../src/config.js';
 
@@ -71,5 +71,30 @@ describe('loadGatewayConfig', () => {
 
     expect(load).toThrow(ConfigError);
     expect(load).toThrow('CORS_ALLOWED_ORIGINS');
+  });
+});
+
+describe('loadGatewayConfig with NODE_ENV=production', () => {
+  it('refuses the development secrets, naming each', () => {
+    const load = () =>
+      loadGatewayConfig({
+        NODE_ENV: 'production',
+        JWT_SECRET: DEVELOPMENT_JWT_SECRET,
+        INTERNAL_TOKEN_SECRET: DEVELOPMENT_INTERNAL_TOKEN_SECRET,
+      });
+
+    expect(load).toThrow(ConfigError);
+    expect(load).toThrow(/JWT_SECRET: is the development default/);
+    expect(load).toThrow(/INTERNAL_TOKEN_SECRET: is the development default/);
+  });
+
+  it('starts on secrets of its own', () => {
+    const config = loadGatewayConfig({
+      NODE_ENV: 'production',
+      JWT_SECRET: 'j'.repeat(32),
+      INTERNAL_TOKEN_SECRET: 'i'.repeat(32),
+    });
+
+    expect(config.JWT_SECRET).toBe('j'.repeat(32));
   });
 });
