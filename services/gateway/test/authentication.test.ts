@@ -10,13 +10,19 @@ import { startSystem, type TestSystem } from './system.js';
 const base64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
-function signToken(options: { secret?: string; issuedAt?: number; expiresAt?: number } = {}) {
+function signToken(
+  options: {
+    secret?: string;
+    issuedAt?: number;
+    expiresAt?: number;
+    claims?: Record<string, unknown>;
+  } = {},
+) {
   const issuedAt = options.issuedAt ?? nowSeconds();
-  return new SignJWT({ role: 'admin', name: 'Ada' })
+  return new SignJWT({ role: 'admin', name: 'Ada', sub: 'usr_ada', ...options.claims })
     .setProtectedHeader({ alg: 'HS256' })
     .setIssuer('cheesecake-gateway')
     .setAudience('cheesecake-api')
-    .setSubject('usr_ada')
     .setIssuedAt(issuedAt)
     .setExpirationTime(options.expiresAt ?? issuedAt + 600)
     .sign(new TextEncoder().encode(options.secret ?? DEVELOPMENT_JWT_SECRET));
@@ -87,6 +93,25 @@ describe('user authentication on /api/orders and /api/kitchen', () => {
       expect(res.headers['www-authenticate'], name).toBe('Bearer error="invalid_token"');
     }
     expect(system.kitchen.calls).toHaveLength(callsBefore);
+  });
+
+  it.each([
+    ['an empty subject', { claims: { sub: '' } }],
+    ['a numeric subject', { claims: { sub: 42 } }],
+    ['a subject of another form', { claims: { sub: '../usr_alice' } }],
+    ['a role the gateway does not know', { claims: { role: 'root' } }],
+    ['an issue time in the future', { issuedAt: nowSeconds() + 600 }],
+    ['a lifetime longer than the gateway issues', { expiresAt: nowSeconds() + 10 * 365 * 86_400 }],
+  ])('returns 401 invalid_token for a well-signed token with %s', async (_case, options) => {
+    const callsBefore = system.order.calls.length;
+
+    const res = await request(system.gateway)
+      .get('/api/orders')
+      .set('authorization', `Bearer ${await signToken(options)}`);
+
+    expectProblem(res, 401, 'unauthenticated');
+    expect(res.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
+    expect(system.order.calls).toHaveLength(callsBefore);
   });
 
   it('returns 401 for a token of the right shape with another issuer or audience', async () => {
