@@ -72,6 +72,35 @@ export function databaseReadiness(db: Database): ReadinessChecks {
 /** Paths that are never logged per request: probes and scrapes come every few seconds. */
 const QUIET_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 
+/** Query parameters that carry a credential, such as the WebSocket handshake's access token. */
+const CREDENTIAL_PARAMETERS = ['access_token', 'token'];
+
+/** A logged request without the credentials its URL may carry: never write a token to a log. */
+export function withoutCredentials<R extends { url?: string; query?: unknown }>(req: R): R {
+  const url = req.url && redactCredentials(req.url);
+  const query =
+    req.query && typeof req.query === 'object'
+      ? Object.fromEntries(
+          Object.entries(req.query).map(([name, value]) => [
+            name,
+            CREDENTIAL_PARAMETERS.includes(name) ? '[Redacted]' : value,
+          ]),
+        )
+      : req.query;
+  return { ...req, url, query };
+}
+
+/** `url` with the value of every credential query parameter replaced by `[Redacted]`. */
+export function redactCredentials(url: string): string {
+  const start = url.indexOf('?');
+  if (start === -1) return url;
+  const query = new URLSearchParams(url.slice(start + 1));
+  const names = CREDENTIAL_PARAMETERS.filter((name) => query.has(name));
+  if (names.length === 0) return url;
+  for (const name of names) query.set(name, '[Redacted]');
+  return `${url.slice(0, start)}?${query}`;
+}
+
 /**
  * The express 5 skeleton every service shares: request timing (with `metrics`),
  * correlation (`X-Request-Id` accepted or created and echoed on every response, the W3C
@@ -114,6 +143,7 @@ export function createServiceApp(options: ServiceAppOptions): Express {
           : {}),
       }),
       autoLogging: { ignore: (req) => QUIET_PATHS.has(req.url ?? '') },
+      serializers: { req: withoutCredentials },
       customLogLevel: (_req, res, error) =>
         error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
     }),
