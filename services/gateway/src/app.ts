@@ -6,11 +6,11 @@ import { authenticateUsers } from './authentication.js';
 import { bodyLimitInBytes, type GatewayConfig } from './config.js';
 import { docsRoutes } from './docs.js';
 import {
+  cachedReadiness,
   createDownstreamPolicies,
   type DownstreamPolicies,
   type Downstreams,
   downstreamUrls,
-  probeDownstreams,
 } from './downstreams.js';
 import { crossOriginAccess, securityHeaders } from './hardening.js';
 import { LiveUpdates } from './live-updates.js';
@@ -136,7 +136,7 @@ export function createApp(deps: AppDeps): Express {
     edge,
     streamingRoutes: [streaming],
     authenticate,
-    readiness: () => probeDownstreams(urls),
+    readiness: cachedReadiness(urls),
     routes: [gatewayRoutes({ login, orderView, tokens }), opsRoutes(createOpsClients(config))],
     // Served on the public port, like /healthz: it holds counts and durations by route
     // pattern, never an id or a user, and Prometheus scrapes it without a token.

@@ -127,3 +127,24 @@ export async function probeDownstreams(
   ]);
   return { order, payment, kitchen };
 }
+
+/** How long one answer of the services' readiness stands for every `/readyz` of the gateway. */
+export const READINESS_CACHE_MS = 1_000;
+
+/**
+ * {@link probeDownstreams}, asked at most once a second: requests in that second share
+ * the answer (or the probe in flight), so a burst of `/readyz` cannot load the services
+ * or make the gateway look unready.
+ */
+export function cachedReadiness(
+  urls: Record<DownstreamName, string>,
+): () => Promise<Record<DownstreamName, boolean>> {
+  let latest: { at: number; answer: Promise<Record<DownstreamName, boolean>> } | undefined;
+  return () => {
+    const now = Date.now();
+    if (!latest || now - latest.at >= READINESS_CACHE_MS) {
+      latest = { at: now, answer: probeDownstreams(urls) };
+    }
+    return latest.answer;
+  };
+}

@@ -1,7 +1,7 @@
 import { HealthStatus } from '@cheesecake/contracts';
 import { expectProblem } from '@cheesecake/service-kit/testing';
 import request from 'supertest';
-import { afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { signIn } from './samples.js';
 import { startSystem, type TestSystem } from './system.js';
 
@@ -44,6 +44,39 @@ describe('GET /readyz', () => {
       status: 'unavailable',
       checks: { order: 'ok', payment: 'ok', kitchen: 'unavailable', accepting: 'ok' },
     });
+  });
+});
+
+describe('GET /readyz under a burst', () => {
+  afterEach(() => vi.useRealTimers());
+
+  it('asks the services once a second at most, so 300 probes at once all answer 200', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    let probes = 0;
+    system.kitchen.server.on('request', (req) => {
+      if (req.url === '/readyz') probes += 1;
+    });
+
+    const answers = await Promise.all(
+      Array.from({ length: 300 }, () => request(system.gateway).get('/readyz')),
+    );
+
+    expect(answers.map((res) => res.status)).toEqual(answers.map(() => 200));
+    expect(probes).toBe(1);
+  });
+
+  it('keeps the answer for a second, then asks again', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    await request(system.gateway).get('/readyz');
+    await system.kitchen.close();
+
+    const within = await request(system.gateway).get('/readyz');
+    vi.advanceTimersByTime(1_000);
+    const after = await request(system.gateway).get('/readyz');
+
+    expect(within.status).toBe(200);
+    expect(after.status).toBe(503);
+    expect(HealthStatus.parse(after.body).checks?.kitchen).toBe('unavailable');
   });
 });
 
