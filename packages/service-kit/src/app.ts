@@ -144,8 +144,16 @@ export function createServiceApp(options: ServiceAppOptions): Express {
       }),
       autoLogging: { ignore: (req) => QUIET_PATHS.has(req.url ?? '') },
       serializers: { req: withoutCredentials },
+      // `error` only for our own bugs, the 500s: a downstream's failure passed on (502, 503,
+      // 504) or a client's mistake (a 4xx, a body it stopped sending) is a warning.
       customLogLevel: (_req, res, error) =>
-        error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
+        res.statusCode === 500 ? 'error' : error || res.statusCode >= 400 ? 'warn' : 'info',
+      // A stack only where it helps: our own bugs. Elsewhere pino-http's error says no more than the status.
+      customErrorObject: (_req, res, _error, loggable) => {
+        if (res.statusCode === 500) return loggable;
+        const { err: _err, ...withoutError } = loggable;
+        return withoutError;
+      },
     }),
   );
   app.use((req, _res, next) => runWithCorrelation(correlationOf(req), next));

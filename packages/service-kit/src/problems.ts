@@ -67,7 +67,13 @@ export function problemErrorHandler(log: Logger): ErrorRequestHandler {
       return;
     }
     if (error instanceof ProblemError) {
-      if (error.status >= 500) req.log?.warn({ err: error }, 'downstream failure');
+      // Another service's failure, or the client's mistake: a warning to read, not a stack to debug.
+      if (error.status >= 500) {
+        req.log?.warn(
+          { problem: error.problemType.code, detail: error.message },
+          'downstream failure',
+        );
+      }
       // Such as a downstream's open circuit breaker, which knows when it will try again.
       const { retryAfterSeconds } = error as { retryAfterSeconds?: unknown };
       if (typeof retryAfterSeconds === 'number') res.set('retry-after', String(retryAfterSeconds));
@@ -100,9 +106,13 @@ export function problemErrorHandler(log: Logger): ErrorRequestHandler {
   };
 }
 
-/** Answers 415 to a request that carries a body that is not JSON. */
+/**
+ * Answers 415 to a request that carries a body that is not `application/json`: the one type
+ * the services parse. A `+json` type such as `application/merge-patch+json` means rules of
+ * its own that no route follows, so it is refused too, rather than read as something else.
+ */
 export const requireJsonBody: RequestHandler = (req, res, next) => {
-  if (hasRequestBody(req) && !req.is(['application/json', 'application/*+json'])) {
+  if (hasRequestBody(req) && !req.is('application/json')) {
     sendProblem(res, problemTypes.unsupportedMediaType, 'Send the body as application/json');
     return;
   }

@@ -7,7 +7,7 @@ import {
   orderApi,
   paymentApi,
 } from '@cheesecake/contracts';
-import { type Caller, type Handler, handle } from '@cheesecake/service-kit';
+import { type Caller, type Handler, handle, type Logger } from '@cheesecake/service-kit';
 import {
   type RunningServer,
   silentLogger,
@@ -101,6 +101,8 @@ export async function startSystem(
     ops?: StubHandlers<typeof opsApi>;
   } = {},
   env: Record<string, string> = {},
+  /** Where the gateway logs; nowhere by default. */
+  log: Logger = silentLogger(),
 ): Promise<TestSystem> {
   const { ops } = handlers;
   const order = await startStub(
@@ -123,7 +125,7 @@ export async function startSystem(
   const policies = createDownstreamPolicies(config);
   const deps = {
     config,
-    log: silentLogger(),
+    log,
     downstreams: createDownstreams(config, policies),
     policies,
     users: await demoUsers(config.DEMO_PASSWORD),
