@@ -1,6 +1,7 @@
 import type { EndUser } from '@cheesecake/contracts';
 import type { Caller } from '@cheesecake/service-kit';
 import type { Request, RequestHandler, Response } from 'express';
+import { decodeJwt } from 'jose';
 import type { AccessTokens } from './access-tokens.js';
 import { InvalidAccessTokenError, MissingAccessTokenError } from './errors.js';
 
@@ -13,6 +14,8 @@ const BEARER = /^Bearer +(\S+)$/i;
 export interface Bearer {
   token: string | undefined;
   user: EndUser | undefined;
+  /** When the token expires, in milliseconds since the epoch, once it verifies. */
+  expiresAt?: number;
 }
 
 /**
@@ -27,7 +30,12 @@ export function bearerOf(req: Request, res: Response, tokens: AccessTokens): Pro
 async function verifyBearer(req: Request, tokens: AccessTokens): Promise<Bearer> {
   const token = BEARER.exec(req.headers.authorization ?? '')?.[1];
   const user = token ? await tokens.verify(token).catch(() => undefined) : undefined;
-  return { token, user };
+  return user && token ? { token, user, expiresAt: expiryOf(token) } : { token, user };
+}
+
+/** The `exp` of a token that has been verified, in milliseconds. */
+export function expiryOf(token: string): number {
+  return (decodeJwt(token).exp ?? 0) * 1_000;
 }
 
 /**
@@ -47,9 +55,24 @@ export function authenticateUsers(tokens: AccessTokens): RequestHandler {
       throw new InvalidAccessTokenError();
     }
     res.locals.caller = { service: PUBLIC_CALLER, user } satisfies Caller;
+    res.locals.accessTokenExpiresAt = (await bearerOf(req, res, tokens)).expiresAt;
     next();
   };
 }
+
+/**
+ * Ends a long-lived answer, such as an event stream, when the access token it was opened
+ * with expires: holding a stream open must not outlast the right to open it. The client
+ * reconnects with a fresh token, and `Last-Event-ID` loses nothing.
+ */
+export const endAtTokenExpiry: RequestHandler = (_req, res, next) => {
+  const expiresAt = res.locals.accessTokenExpiresAt as number | undefined;
+  if (expiresAt !== undefined) {
+    const timer = setTimeout(() => res.destroy(), Math.max(0, expiresAt - Date.now()));
+    res.once('close', () => clearTimeout(timer));
+  }
+  next();
+};
 
 /**
  * The user of an access token that comes some other way than the Authorization header,

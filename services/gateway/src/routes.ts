@@ -6,9 +6,9 @@ import {
   problemTypes,
 } from '@cheesecake/contracts';
 import { handle, requireUser } from '@cheesecake/service-kit';
-import { Router } from 'express';
+import { type RequestHandler, Router } from 'express';
 import type { AccessTokens } from './access-tokens.js';
-import { userOfAccessToken } from './authentication.js';
+import { endAtTokenExpiry, userOfAccessToken } from './authentication.js';
 import { passThrough } from './downstreams.js';
 import type { Login } from './login.js';
 import type { OrderView } from './order-view.js';
@@ -35,7 +35,9 @@ export function proxiedRoutes(proxies: { order: ServiceProxy; kitchen: ServicePr
   ] as const;
   for (const [route, proxy, target] of forwarded) {
     const method = route.method.toLowerCase() as Lowercase<typeof route.method>;
-    router[method](route.path, proxy.forward(route, target));
+    const handlers =
+      route === gatewayApi.streamOrderEvents ? [endAtTokenExpiry] : ([] as RequestHandler[]);
+    router[method](route.path, ...handlers, proxy.forward(route, target));
   }
   return router;
 }
