@@ -47,12 +47,23 @@ export const HealthStatus = z.object({
 });
 export type HealthStatus = z.infer<typeof HealthStatus>;
 
-/** Free text a person writes, such as an order's notes: no NUL characters, which no database stores. */
+// Control characters (C0, DEL, C1) but the line feed, which a note may use between lines; and
+// the bidirectional embeddings, overrides and isolates, which can make a note shown to the
+// kitchen read differently from what was written (CVE-2021-42574, "Trojan Source").
+const UNSAFE_IN_TEXT = /[\p{Cc}\u202A-\u202E\u2066-\u2069]/u;
+
+/**
+ * Free text a person writes, such as an order's notes: lines of printable text, without
+ * control characters (NUL, CR, escapes) or bidirectional overrides.
+ */
 export const FreeText = (maxLength: number) =>
   z
     .string()
     .max(maxLength)
-    .refine((text) => !text.includes('\u0000'), 'must not contain NUL characters');
+    .refine(
+      (text) => !UNSAFE_IN_TEXT.test(text.replaceAll('\n', '')),
+      'must not contain control characters (but line feeds) or bidirectional overrides',
+    );
 
 /** The body of a `204 No Content` answer: there is none. */
 export const NoContent = z.undefined();
