@@ -26,6 +26,17 @@ export interface CallContext {
   user?: EndUser;
 }
 
+/**
+ * The request line of a call about to be made: what an internal credential is signed for,
+ * so it cannot be replayed on another route.
+ */
+export interface RequestTarget {
+  /** The HTTP method, upper case. */
+  method: string;
+  /** The path the request is sent to (under the base URL's path, if it has one), without the query string. */
+  path: string;
+}
+
 /** One call as a {@link CallPolicy} sees it, before it is sent. */
 export interface OutgoingCall {
   /** The downstream's name. */
@@ -72,9 +83,13 @@ export interface ClientOptions {
   timeoutMs?: number;
   /** How host names resolve to replica addresses; the system resolver when unset. */
   resolve?: Resolver;
-  /** Headers to add to every call, such as the internal credential. */
+  /**
+   * Headers to add to every call, such as the internal credential, given who the call is
+   * for and the method and path it is about to be sent to.
+   */
   prepareHeaders?: (
     context: CallContext,
+    target: RequestTarget,
   ) => Promise<Record<string, string>> | Record<string, string>;
   /** Wraps every call, such as in resilience policies; without one, each call is sent once. */
   policy?: CallPolicy;
@@ -191,6 +206,15 @@ export class Upstream {
   }
 }
 
+/**
+ * The path a call to `path` is sent to under a base URL whose path is `basePath`, as axios
+ * joins them and the URL parser normalizes them.
+ */
+function sentPath(basePath: string, path: string): string {
+  const joined = `${basePath.replace(/\/+$/, '')}/${path.replace(/^\/+/, '')}`;
+  return new URL(joined, 'http://localhost').pathname;
+}
+
 function stringHeaders(response: AxiosResponse<unknown>): Record<string, string> {
   return Object.fromEntries(
     Object.entries(response.headers).filter(
@@ -217,6 +241,7 @@ export function createClient<const C extends Contract>(
     options.baseUrl,
     options.resolve && new ReplicaBalancer(options.resolve),
   );
+  const basePath = new URL(options.baseUrl).pathname;
   const transport: AxiosInstance = axios.create({
     baseURL: options.baseUrl,
     // A policy sets its own time limit through the signal it gives each attempt.
@@ -231,12 +256,13 @@ export function createClient<const C extends Contract>(
     request: Record<string, unknown>,
     context: CallContext = {},
   ) => {
+    const path = fillPath(endpoint.path, request.params as Record<string, unknown> | undefined);
+    const target = { method: endpoint.method.toUpperCase(), path: sentPath(basePath, path) };
     const headers: Record<string, string> = {
-      ...(options.prepareHeaders ? await options.prepareHeaders(context) : {}),
+      ...(options.prepareHeaders ? await options.prepareHeaders(context, target) : {}),
       ...(request.headers as Record<string, string> | undefined),
     };
     if (context.requestId) headers['x-request-id'] = context.requestId;
-    const path = fillPath(endpoint.path, request.params as Record<string, unknown> | undefined);
 
     const send = async (signal?: AbortSignal): Promise<RawAnswer> => {
       try {

@@ -86,6 +86,24 @@ describe('createClient', () => {
     expect(seen.headers?.['x-request-id']).toBe('req-7');
   });
 
+  it('tells prepareHeaders the method and the path the call is sent to, base path included', async () => {
+    const { url, seen } = await stub((res) => json(res, 201, { id: 'w2', size: 5 }));
+    const targets: unknown[] = [];
+    const client = createClient(widgetApi, {
+      service: 'widgets',
+      baseUrl: `${url}/v1/`,
+      prepareHeaders: (_context, target) => {
+        targets.push(target);
+        return {};
+      },
+    });
+
+    await client.createWidget({ body: { size: 5 } });
+
+    expect(targets).toEqual([{ method: 'POST', path: '/v1/widgets' }]);
+    expect(seen.url).toBe('/v1/widgets');
+  });
+
   it('resolves a declared problem answer instead of throwing', async () => {
     const problem = {
       type: 'urn:cheesecake:problem:not-found',
