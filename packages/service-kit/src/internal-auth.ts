@@ -3,6 +3,7 @@ import {
   type EndUser,
   ProblemError,
   problemTypes,
+  type RequestTarget,
   Role,
 } from '@cheesecake/contracts';
 import type { NextFunction, Request, Response } from 'express';
@@ -14,46 +15,86 @@ export interface Caller {
   user?: EndUser;
 }
 
-/** The secret shared by the services, and this service's name (the credential's audience). */
+/**
+ * The secret shared by the services, this service's name (the credential's audience), and the
+ * services that call it (the issuers it accepts).
+ */
 export interface InternalAuthOptions {
   secret: string;
   service: string;
+  /** The services that call this one; a credential from any other issuer is not valid here. */
+  callers: readonly string[];
 }
 
 const ISSUER_PREFIX = 'cheesecake:';
-const LIFETIME = '60s';
+/** The longest an internal credential may live, from `iat` to `exp`, in seconds. */
+export const INTERNAL_CREDENTIAL_LIFETIME_SECONDS = 60;
+/** How far the clocks of two services may disagree, in seconds. */
+export const INTERNAL_CREDENTIAL_CLOCK_SKEW_SECONDS = 5;
 
-/** Signs a short-lived internal credential from `issuer` to `audience`, carrying the end user. */
+/** The path of a request target, without its query string. */
+export function pathOf(target: string): string {
+  const query = target.indexOf('?');
+  return query === -1 ? target : target.slice(0, query);
+}
+
+/**
+ * Signs a short-lived internal credential from `issuer` to `audience`, carrying the end user,
+ * and good for one request line only: `method` and `path` (the path as sent, without query
+ * string) become the `htm` and `htu` claims, as in DPoP (RFC 9449).
+ */
 export async function signInternalToken(options: {
   secret: string;
   issuer: string;
   audience: string;
+  method: string;
+  path: string;
   user?: EndUser | undefined;
 }): Promise<string> {
-  const claims = options.user ? { role: options.user.role } : {};
+  const claims = {
+    htm: options.method.toUpperCase(),
+    htu: pathOf(options.path),
+    ...(options.user ? { role: options.user.role } : {}),
+  };
   const jwt = new SignJWT(claims)
     .setProtectedHeader({ alg: 'HS256' })
     .setIssuer(ISSUER_PREFIX + options.issuer)
     .setAudience(ISSUER_PREFIX + options.audience)
     .setIssuedAt()
-    .setExpirationTime(LIFETIME);
+    .setExpirationTime(`${INTERNAL_CREDENTIAL_LIFETIME_SECONDS}s`);
   if (options.user) jwt.setSubject(options.user.id);
   return jwt.sign(new TextEncoder().encode(options.secret));
 }
 
-/** Verifies an internal credential meant for this service and returns the caller. */
+/**
+ * Verifies an internal credential and returns the caller. It is valid when it is signed with
+ * the secret, meant for this service, from one of its `callers`, issued no more than the
+ * clock skew in the future, lives no longer than 60 s, and was made for this `request`'s
+ * method and path. Rejects otherwise.
+ */
 export async function verifyInternalToken(
   token: string,
   options: InternalAuthOptions,
+  request: RequestTarget,
 ): Promise<Caller> {
   const { payload } = await jwtVerify(token, new TextEncoder().encode(options.secret), {
     audience: ISSUER_PREFIX + options.service,
+    issuer: options.callers.map((caller) => ISSUER_PREFIX + caller),
     algorithms: ['HS256'],
+    requiredClaims: ['iat', 'exp', 'htm', 'htu'],
+    maxTokenAge: INTERNAL_CREDENTIAL_LIFETIME_SECONDS,
+    clockTolerance: INTERNAL_CREDENTIAL_CLOCK_SKEW_SECONDS,
   });
-  const issuer = payload.iss?.startsWith(ISSUER_PREFIX)
-    ? payload.iss.slice(ISSUER_PREFIX.length)
-    : undefined;
-  if (!issuer) throw new Error('unknown issuer');
+  const { iat, exp, htm, htu } = payload;
+  if (typeof iat !== 'number' || typeof exp !== 'number') throw new Error('no lifetime');
+  if (exp - iat > INTERNAL_CREDENTIAL_LIFETIME_SECONDS) throw new Error('lives too long');
+  if (iat > Date.now() / 1000 + INTERNAL_CREDENTIAL_CLOCK_SKEW_SECONDS) {
+    throw new Error('issued in the future');
+  }
+  if (htm !== request.method.toUpperCase() || htu !== pathOf(request.path)) {
+    throw new Error('made for another request');
+  }
+  const issuer = (payload.iss as string).slice(ISSUER_PREFIX.length);
   const role = Role.safeParse(payload.role);
   return payload.sub && role.success
     ? { service: issuer, user: { id: payload.sub, role: role.data } }
@@ -62,15 +103,20 @@ export async function verifyInternalToken(
 
 /**
  * The `prepareHeaders` of a typed client from `issuer` to `audience`: a fresh internal
- * credential carrying the end user of the call, if any.
+ * credential for the call about to be made (its method and path), carrying the end user of
+ * the call, if any.
  */
 export function internalHeaders(options: { secret: string; issuer: string; audience: string }) {
-  return async (context: CallContext): Promise<Record<string, string>> => ({
-    authorization: `Bearer ${await signInternalToken({ ...options, user: context.user })}`,
+  return async (context: CallContext, request: RequestTarget): Promise<Record<string, string>> => ({
+    authorization: `Bearer ${await signInternalToken({ ...options, ...request, user: context.user })}`,
   });
 }
 
-/** Express middleware answering 401 to any request without a valid internal credential. */
+/**
+ * Express middleware answering 401 to any request without a valid internal credential: see
+ * {@link verifyInternalToken}. The request line it checks is the method and the full original
+ * path (`req.originalUrl`), wherever the middleware is mounted.
+ */
 export function requireInternalCredential(options: InternalAuthOptions) {
   return async (req: Request, res: Response, next: NextFunction) => {
     const header = req.headers.authorization;
@@ -79,7 +125,10 @@ export function requireInternalCredential(options: InternalAuthOptions) {
       throw new ProblemError(problemTypes.unauthenticated, 'An internal credential is required');
     }
     try {
-      res.locals.caller = await verifyInternalToken(token, options);
+      res.locals.caller = await verifyInternalToken(token, options, {
+        method: req.method,
+        path: req.originalUrl,
+      });
     } catch {
       throw new ProblemError(problemTypes.unauthenticated, 'The internal credential is not valid');
     }

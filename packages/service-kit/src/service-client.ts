@@ -26,7 +26,7 @@ export interface ServiceClientOptions {
 
 /**
  * A typed client from one service to another: every call carries a fresh internal
- * credential from `from` to `to`, with the end user of the call when there is one, and
+ * credential from `from` to `to` for its method and path, with the end user of the call when there is one, and
  * the correlation of the request or delivery it is made for (request id and trace, and the
  * message id of an outbox delivery). Every
  * call goes through the {@link DownstreamPolicy} of `to`: a timeout, a bulkhead, retries
@@ -53,11 +53,11 @@ export function createServiceClient<const C extends Contract>(
     baseUrl: options.baseUrl,
     timeoutMs: options.timeoutMs,
     policy: policy.forClient,
-    prepareHeaders: async (context) => ({
+    prepareHeaders: async (context, target) => ({
       ...correlationHeaders(),
       // X-Message-Id when the call delivers an outbox message, so the receiver can tell a copy.
       ...deliveryHeaders(),
-      ...(await credential(context)),
+      ...(await credential(context, target)),
     }),
   });
 }

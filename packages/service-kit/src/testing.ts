@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, createHmac, randomUUID } from 'node:crypto';
 import {
   existsSync,
   mkdirSync,
@@ -19,7 +19,12 @@ import { expect, inject } from 'vitest';
 import { createServiceApp } from './app.js';
 import { DEVELOPMENT_INTERNAL_TOKEN_SECRET } from './config.js';
 import { type Database, openDatabase, pgliteDatabase } from './database.js';
-import { requireInternalCredential, signInternalToken } from './internal-auth.js';
+import {
+  INTERNAL_CREDENTIAL_LIFETIME_SECONDS,
+  pathOf,
+  requireInternalCredential,
+  signInternalToken,
+} from './internal-auth.js';
 import { createLogger, type Logger } from './logger.js';
 import { runMigrations } from './migrations.js';
 import type {} from './postgres-global-setup.js';
@@ -37,13 +42,127 @@ export function silentLogger(): Logger {
   return createLogger('test', 'silent');
 }
 
-/** An `Authorization` header value carrying an internal credential from `issuer` to `audience`. */
+/**
+ * An `Authorization` header value carrying an internal credential from `issuer` to
+ * `audience`, for a request of `method` to `path`.
+ */
 export async function internalAuthorization(options: {
   issuer: string;
   audience: string;
+  method: string;
+  path: string;
   user?: EndUser;
 }): Promise<string> {
   return `Bearer ${await signInternalToken({ secret: TEST_INTERNAL_SECRET, ...options })}`;
+}
+
+/** The part of a supertest (superagent) request a {@link TestCredential} uses. */
+export interface SignableRequest {
+  method: string;
+  url: string;
+  set(field: string, value: string): unknown;
+}
+
+/**
+ * An internal credential for tests, signed for each request it is used on. As a supertest
+ * plugin it signs that request's method and path, used after both are set:
+ * `request(app).get('/orders').use(credential)`; `for(method, path)` gives the
+ * `Authorization` value for any other client.
+ */
+export interface TestCredential {
+  (req: SignableRequest): void;
+  /** The `Authorization` header value for a request of `method` to `path` (query ignored). */
+  for(method: string, path: string): string;
+}
+
+/**
+ * A {@link TestCredential} from `issuer` to `audience`, for `user` if any. It signs
+ * synchronously (HS256 with the test secret), since a supertest plugin cannot wait; the
+ * service verifies it as any other credential.
+ */
+export function internalCredential(options: {
+  issuer: string;
+  audience: string;
+  user?: EndUser | undefined;
+}): TestCredential {
+  const authorization = (method: string, path: string) =>
+    `Bearer ${signTestCredential({
+      iss: `cheesecake:${options.issuer}`,
+      aud: `cheesecake:${options.audience}`,
+      htm: method.toUpperCase(),
+      htu: pathOf(path),
+      ...(options.user ? { sub: options.user.id, role: options.user.role } : {}),
+    })}`;
+  const plugin = (req: SignableRequest) => {
+    req.set(
+      'authorization',
+      authorization(req.method, new URL(req.url, 'http://localhost').pathname),
+    );
+  };
+  return Object.assign(plugin, { for: authorization });
+}
+
+/**
+ * An HS256 JWT with these claims signed with `secret` (the test secret by default), issued
+ * now and living the full lifetime unless `iat` or `exp` say otherwise (`undefined` leaves
+ * the claim out): for tests of credentials that must be refused.
+ */
+export function signTestCredential(
+  claims: Record<string, unknown>,
+  secret: string = TEST_INTERNAL_SECRET,
+): string {
+  const iat = Math.floor(Date.now() / 1000);
+  const payload = { iat, exp: iat + INTERNAL_CREDENTIAL_LIFETIME_SECONDS, ...claims };
+  const encode = (part: unknown) => Buffer.from(JSON.stringify(part)).toString('base64url');
+  const unsigned = `${encode({ alg: 'HS256' })}.${encode(payload)}`;
+  const signature = createHmac('sha256', secret).update(unsigned).digest('base64url');
+  return `${unsigned}.${signature}`;
+}
+
+const TEN_YEARS_SECONDS = 10 * 365 * 24 * 60 * 60;
+
+/**
+ * Credentials for a request of `method` to `path` that a service must answer with 401, though
+ * each is signed with the test secret and meant for `audience`, and `issuer` is a caller the
+ * service expects: each is named by what is wrong with it.
+ */
+export function refusedInternalCredentials(options: {
+  issuer: string;
+  audience: string;
+  method: string;
+  path: string;
+}): Array<[reason: string, authorization: string]> {
+  const now = Math.floor(Date.now() / 1000);
+  const claims = {
+    iss: `cheesecake:${options.issuer}`,
+    aud: `cheesecake:${options.audience}`,
+    htm: options.method.toUpperCase(),
+    htu: pathOf(options.path),
+  };
+  const otherMethod = claims.htm === 'GET' ? 'POST' : 'GET';
+  const bearer = (signed: string) => `Bearer ${signed}`;
+  return [
+    ['signed with another secret', bearer(signTestCredential(claims, 'not-the-secret'))],
+    [
+      'from an issuer it does not expect',
+      bearer(signTestCredential({ ...claims, iss: 'cheesecake:evil' })),
+    ],
+    ['living ten years', bearer(signTestCredential({ ...claims, exp: now + TEN_YEARS_SECONDS }))],
+    [
+      'issued in the future',
+      bearer(signTestCredential({ ...claims, iat: now + 120, exp: now + 180 })),
+    ],
+    ['made for another method', bearer(signTestCredential({ ...claims, htm: otherMethod }))],
+    [
+      'made for another path',
+      bearer(signTestCredential({ ...claims, htu: `${claims.htu}/elsewhere` })),
+    ],
+    [
+      'without a method or path',
+      bearer(signTestCredential({ ...claims, htm: undefined, htu: undefined })),
+    ],
+    ['without iat', bearer(signTestCredential({ ...claims, iat: undefined }))],
+  ];
 }
 
 /** A real HTTP server on a free port; `close` stops it. */
@@ -145,14 +264,18 @@ function pgliteVersion(): string {
   throw new Error('Cannot find the package.json of @electric-sql/pglite');
 }
 
+/** The services that call others, which a stub accepts credentials from unless told otherwise. */
+const STUB_CALLERS = ['gateway', 'order', 'kitchen'];
+
 /**
  * A stand-in for a service on a real port of 127.0.0.1: the shared skeleton with the
  * service's internal credential check, and the routes `defineRoutes` mounts (with
- * `handle()` and the service's endpoint records).
+ * `handle()` and the service's endpoint records); it accepts credentials from `callers`.
  */
 export async function startStubService(
   service: string,
   defineRoutes: (router: Router) => void,
+  callers: readonly string[] = STUB_CALLERS,
 ): Promise<RunningServer> {
   const router = Router();
   defineRoutes(router);
@@ -160,7 +283,7 @@ export async function startStubService(
     createServiceApp({
       log: silentLogger(),
       bodyLimit: '1mb',
-      authenticate: requireInternalCredential({ secret: TEST_INTERNAL_SECRET, service }),
+      authenticate: requireInternalCredential({ secret: TEST_INTERNAL_SECRET, service, callers }),
       readiness: async () => ({}),
       routes: [router],
     }),

@@ -10,7 +10,7 @@ import {
   requireInternalCredential,
   requireUser,
 } from '../src/index.js';
-import { internalAuthorization, silentLogger, TEST_INTERNAL_SECRET } from '../src/testing.js';
+import { internalCredential, silentLogger, TEST_INTERNAL_SECRET } from '../src/testing.js';
 
 const Note = z.object({ id: z.string(), text: z.string(), author: z.string() });
 const createNote = defineEndpoint({
@@ -45,14 +45,18 @@ function testApp(options: { ready?: boolean } = {}) {
   return createServiceApp({
     log: silentLogger(),
     bodyLimit: '1kb',
-    authenticate: requireInternalCredential({ secret: TEST_INTERNAL_SECRET, service: 'notes' }),
+    authenticate: requireInternalCredential({
+      secret: TEST_INTERNAL_SECRET,
+      service: 'notes',
+      callers: ['gateway'],
+    }),
     readiness: async () => ({ database: options.ready ?? true }),
     routes: [router],
   });
 }
 
 const asAlice = () =>
-  internalAuthorization({
+  internalCredential({
     issuer: 'gateway',
     audience: 'notes',
     user: { id: 'usr_alice', role: 'customer' },
@@ -69,10 +73,7 @@ const expectProblem = (res: request.Response, status: number, code: string) => {
 
 describe('createServiceApp', () => {
   it('runs a handler with the validated request and the caller, and sends its answer', async () => {
-    const res = await request(testApp())
-      .post('/notes/n1')
-      .set('authorization', await asAlice())
-      .send({ text: 'hello' });
+    const res = await request(testApp()).post('/notes/n1').use(asAlice()).send({ text: 'hello' });
 
     expect(res.status).toBe(201);
     expect(Note.parse(res.body)).toEqual({ id: 'n1', text: 'hello', author: 'usr_alice' });
@@ -83,7 +84,7 @@ describe('createServiceApp', () => {
   it('answers 400 listing every failed check of params and body', async () => {
     const res = await request(testApp())
       .post('/notes/x')
-      .set('authorization', await asAlice())
+      .use(asAlice())
       .send({ text: '', extra: true });
 
     const problem = expectProblem(res, 400, 'validation');
@@ -97,7 +98,7 @@ describe('createServiceApp', () => {
   it('answers 400 to malformed JSON', async () => {
     const res = await request(testApp())
       .post('/notes/n1')
-      .set('authorization', await asAlice())
+      .use(asAlice())
       .set('content-type', 'application/json')
       .send('{"text": ');
 
@@ -107,7 +108,7 @@ describe('createServiceApp', () => {
   it('answers 415 to a body that is not JSON', async () => {
     const res = await request(testApp())
       .post('/notes/n1')
-      .set('authorization', await asAlice())
+      .use(asAlice())
       .set('content-type', 'text/plain')
       .send('hello');
 
@@ -117,15 +118,18 @@ describe('createServiceApp', () => {
   it('answers 413 to a body over the limit', async () => {
     const res = await request(testApp())
       .post('/notes/n1')
-      .set('authorization', await asAlice())
+      .use(asAlice())
       .send({ text: 'x'.repeat(2_000) });
 
     expectProblem(res, 413, 'payload-too-large');
   });
 
   it('answers 401 without an internal credential, or with one signed by another secret or for another service', async () => {
-    const forged = `Bearer ${(await asAlice()).split('.').slice(0, 2).join('.')}.c2lnbmF0dXJl`;
-    const otherAudience = await internalAuthorization({ issuer: 'gateway', audience: 'payment' });
+    const forged = `${asAlice().for('POST', '/notes/n1').split('.').slice(0, 2).join('.')}.c2lnbmF0dXJl`;
+    const otherAudience = internalCredential({ issuer: 'gateway', audience: 'payment' }).for(
+      'POST',
+      '/notes/n1',
+    );
 
     for (const authorization of [undefined, 'Bearer nonsense', forged, otherAudience]) {
       const req = request(testApp()).post('/notes/n1');
@@ -135,25 +139,19 @@ describe('createServiceApp', () => {
   });
 
   it('answers 403 when the user has another role', async () => {
-    const kitchen = await internalAuthorization({
+    const kitchen = internalCredential({
       issuer: 'gateway',
       audience: 'notes',
       user: { id: 'usr_kai', role: 'kitchen' },
     });
 
-    const res = await request(testApp())
-      .post('/notes/n1')
-      .set('authorization', kitchen)
-      .send({ text: 'hello' });
+    const res = await request(testApp()).post('/notes/n1').use(kitchen).send({ text: 'hello' });
 
     expectProblem(res, 403, 'forbidden');
   });
 
   it('answers 400 to a path that is not valid percent-encoding', async () => {
-    const res = await request(testApp())
-      .post('/notes/%ZZ')
-      .set('authorization', await asAlice())
-      .send({ text: 'hello' });
+    const res = await request(testApp()).post('/notes/%ZZ').use(asAlice()).send({ text: 'hello' });
 
     expectProblem(res, 400, 'bad-request');
   });
@@ -161,7 +159,7 @@ describe('createServiceApp', () => {
   it('answers 400 to a body that does not decompress as its Content-Encoding says', async () => {
     const res = await request(testApp())
       .post('/notes/n1')
-      .set('authorization', await asAlice())
+      .use(asAlice())
       .set('content-type', 'application/json')
       .set('content-encoding', 'br')
       .send('{"text":"hello"}');
@@ -170,26 +168,20 @@ describe('createServiceApp', () => {
   });
 
   it('answers 404 as a problem for an unknown route', async () => {
-    const res = await request(testApp())
-      .get('/nothing-here')
-      .set('authorization', await asAlice());
+    const res = await request(testApp()).get('/nothing-here').use(asAlice());
 
     expectProblem(res, 404, 'not-found');
   });
 
   it('renders a ProblemError with its extensions', async () => {
-    const res = await request(testApp())
-      .get('/teapot')
-      .set('authorization', await asAlice());
+    const res = await request(testApp()).get('/teapot').use(asAlice());
 
     const problem = expectProblem(res, 418, 'teapot');
     expect(problem).toMatchObject({ detail: 'Short and stout', spout: 1 });
   });
 
   it('answers 500 to an unexpected error without revealing it', async () => {
-    const res = await request(testApp())
-      .get('/boom')
-      .set('authorization', await asAlice());
+    const res = await request(testApp()).get('/boom').use(asAlice());
 
     const problem = expectProblem(res, 500, 'internal');
     expect(JSON.stringify(problem)).not.toContain('hunter2');

@@ -10,7 +10,7 @@ import {
 } from '../src/index.js';
 import {
   expectProblem,
-  internalAuthorization,
+  internalCredential,
   silentLogger,
   TEST_INTERNAL_SECRET,
 } from '../src/testing.js';
@@ -28,7 +28,11 @@ function faultyApp() {
   const app = createServiceApp({
     log,
     bodyLimit: '1kb',
-    authenticate: requireInternalCredential({ secret: TEST_INTERNAL_SECRET, service: 'notes' }),
+    authenticate: requireInternalCredential({
+      secret: TEST_INTERNAL_SECRET,
+      service: 'notes',
+      callers: ['gateway', 'order'],
+    }),
     readiness: async () => ({}),
     routes: [router],
     metrics,
@@ -38,7 +42,7 @@ function faultyApp() {
 }
 
 const asGatewayFor = (role: Role) =>
-  internalAuthorization({
+  internalCredential({
     issuer: 'gateway',
     audience: 'notes',
     user: { id: `usr_${role}`, role },
@@ -52,9 +56,7 @@ describe('fault injection', () => {
     const { app, faults } = faultyApp();
     faults.set({ failureRate: 1, latencyMs: 0 });
 
-    const res = await request(app)
-      .get('/notes')
-      .set('authorization', await asGatewayFor('customer'));
+    const res = await request(app).get('/notes').use(asGatewayFor('customer'));
 
     const problem = expectProblem(res, 503, 'service-unavailable');
     expect(problem).toMatchObject({ service: 'notes', injected: true });
@@ -65,9 +67,7 @@ describe('fault injection', () => {
   it('answers normally and counts nothing while off', async () => {
     const { app } = faultyApp();
 
-    const res = await request(app)
-      .get('/notes')
-      .set('authorization', await asGatewayFor('customer'));
+    const res = await request(app).get('/notes').use(asGatewayFor('customer'));
 
     expect(res.status).toBe(200);
     expect(await injected(app, 'failure')).toBe(0);
@@ -78,9 +78,7 @@ describe('fault injection', () => {
     const { app, faults } = faultyApp();
     faults.set({ failureRate: 0, latencyMs: 5 });
 
-    const res = await request(app)
-      .get('/notes')
-      .set('authorization', await asGatewayFor('customer'));
+    const res = await request(app).get('/notes').use(asGatewayFor('customer'));
 
     expect(res.status).toBe(200);
     expect(await injected(app, 'latency')).toBe(1);
@@ -106,11 +104,9 @@ describe('fault injection', () => {
     const metrics = await request(app).get('/metrics');
     const off = await request(app)
       .put('/ops/faults')
-      .set('authorization', await asGatewayFor('admin'))
+      .use(asGatewayFor('admin'))
       .send({ failureRate: 0, latencyMs: 0 });
-    const after = await request(app)
-      .get('/notes')
-      .set('authorization', await asGatewayFor('customer'));
+    const after = await request(app).get('/notes').use(asGatewayFor('customer'));
 
     expect([health.status, readiness.status, metrics.status, off.status]).toEqual([
       200, 200, 200, 200,
@@ -125,7 +121,7 @@ describe('PUT /ops/faults', () => {
 
     const res = await request(app)
       .put('/ops/faults')
-      .set('authorization', await asGatewayFor('admin'))
+      .use(asGatewayFor('admin'))
       .send({ failureRate: 0.5, latencyMs: 200 });
 
     expect(res.status).toBe(200);
@@ -136,9 +132,9 @@ describe('PUT /ops/faults', () => {
   it('returns 403 for a user who is not an admin, or for a call from another service', async () => {
     const { app, faults } = faultyApp();
     const callers = [
-      await asGatewayFor('kitchen'),
-      await asGatewayFor('customer'),
-      await internalAuthorization({
+      asGatewayFor('kitchen'),
+      asGatewayFor('customer'),
+      internalCredential({
         issuer: 'order',
         audience: 'notes',
         user: { id: 'usr_admin', role: 'admin' },
@@ -148,7 +144,7 @@ describe('PUT /ops/faults', () => {
     for (const authorization of callers) {
       const res = await request(app)
         .put('/ops/faults')
-        .set('authorization', authorization)
+        .use(authorization)
         .send({ failureRate: 1, latencyMs: 0 });
 
       expectProblem(res, 403, 'forbidden');
@@ -161,7 +157,7 @@ describe('PUT /ops/faults', () => {
 
     const res = await request(app)
       .put('/ops/faults')
-      .set('authorization', await asGatewayFor('admin'))
+      .use(asGatewayFor('admin'))
       .send({ failureRate: 2, latencyMs: 0 });
 
     expectProblem(res, 400, 'validation');

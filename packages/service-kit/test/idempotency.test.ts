@@ -24,7 +24,7 @@ import {
 } from '../src/index.js';
 import {
   expectProblem,
-  internalAuthorization,
+  internalCredential,
   newTestDatabaseUrl,
   openTestDatabase,
   silentLogger,
@@ -103,7 +103,11 @@ function boardApp(db: Database) {
   const app = createServiceApp({
     log: silentLogger(),
     bodyLimit: '1kb',
-    authenticate: requireInternalCredential({ secret: TEST_INTERNAL_SECRET, service: 'board' }),
+    authenticate: requireInternalCredential({
+      secret: TEST_INTERNAL_SECRET,
+      service: 'board',
+      callers: ['gateway'],
+    }),
     readiness: async () => ({}),
     routes: [router],
   });
@@ -111,7 +115,7 @@ function boardApp(db: Database) {
 }
 
 const as = (userId: string) =>
-  internalAuthorization({
+  internalCredential({
     issuer: 'gateway',
     audience: 'board',
     user: { id: userId, role: 'customer' },
@@ -124,7 +128,7 @@ const write = async (
 ) => {
   const call = request(app)
     .post(`/boards/${options.board ?? 'b1'}/notes`)
-    .set('authorization', await as(options.user ?? 'usr_alice'));
+    .use(as(options.user ?? 'usr_alice'));
   if (options.key !== undefined) call.set('idempotency-key', options.key);
   return call.send((options.body ?? { text: 'hello' }) as object);
 };

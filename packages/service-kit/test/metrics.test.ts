@@ -10,7 +10,7 @@ import {
   ServiceMetrics,
 } from '../src/index.js';
 import {
-  internalAuthorization,
+  internalCredential,
   openTestDatabase,
   silentLogger,
   TEST_INTERNAL_SECRET,
@@ -25,7 +25,11 @@ function notesApp(options: { metrics: ServiceMetrics; db?: Database }) {
   return createServiceApp({
     log: silentLogger(),
     bodyLimit: '1kb',
-    authenticate: requireInternalCredential({ secret: TEST_INTERNAL_SECRET, service: 'notes' }),
+    authenticate: requireInternalCredential({
+      secret: TEST_INTERNAL_SECRET,
+      service: 'notes',
+      callers: ['gateway'],
+    }),
     readiness: async () => ({}),
     routes: [router],
     metrics: options.metrics,
@@ -33,20 +37,14 @@ function notesApp(options: { metrics: ServiceMetrics; db?: Database }) {
   });
 }
 
-const asGateway = () => internalAuthorization({ issuer: 'gateway', audience: 'notes' });
+const asGateway = () => internalCredential({ issuer: 'gateway', audience: 'notes' });
 
 describe('GET /metrics', () => {
   it('returns request durations by method, route pattern and status, to a caller without a credential', async () => {
     const app = notesApp({ metrics: new ServiceMetrics() });
-    await request(app)
-      .get('/notes/n1')
-      .set('authorization', await asGateway());
-    await request(app)
-      .get('/notes/n2')
-      .set('authorization', await asGateway());
-    await request(app)
-      .get('/nowhere/n3')
-      .set('authorization', await asGateway());
+    await request(app).get('/notes/n1').use(asGateway());
+    await request(app).get('/notes/n2').use(asGateway());
+    await request(app).get('/nowhere/n3').use(asGateway());
 
     const res = await request(app).get('/metrics');
 

@@ -10,7 +10,7 @@ import {
 } from '../src/index.js';
 import {
   expectProblem,
-  internalAuthorization,
+  internalCredential,
   openTestDatabase,
   silentLogger,
   TEST_INTERNAL_SECRET,
@@ -32,7 +32,11 @@ function kitchenApp() {
   return createServiceApp({
     log: silentLogger(),
     bodyLimit: '1kb',
-    authenticate: requireInternalCredential({ secret: TEST_INTERNAL_SECRET, service: 'kitchen' }),
+    authenticate: requireInternalCredential({
+      secret: TEST_INTERNAL_SECRET,
+      service: 'kitchen',
+      callers: ['gateway'],
+    }),
     readiness: async () => ({}),
     routes: [],
     outbox: { service: 'kitchen', db, relay: { wake: () => void wakes++ } },
@@ -40,7 +44,7 @@ function kitchenApp() {
 }
 
 const asGatewayFor = (role: Role) =>
-  internalAuthorization({
+  internalCredential({
     issuer: 'gateway',
     audience: 'kitchen',
     user: { id: `usr_${role}`, role },
@@ -75,9 +79,7 @@ describe('GET /ops/dead-letters', () => {
     const second = await givenDeadMessage({ ticketId: 'tkt_2' }, 3);
     const mine = [first, pending, second].map((id) => `kitchen-${id}`);
 
-    const res = await request(kitchenApp())
-      .get('/ops/dead-letters')
-      .set('authorization', await asGatewayFor('admin'));
+    const res = await request(kitchenApp()).get('/ops/dead-letters').use(asGatewayFor('admin'));
 
     expect(res.status).toBe(200);
     const items = DeadLetterList.parse(res.body).items.filter((item) => mine.includes(item.id));
@@ -94,9 +96,7 @@ describe('GET /ops/dead-letters', () => {
   });
 
   it('returns 403 to a kitchen user', async () => {
-    const res = await request(kitchenApp())
-      .get('/ops/dead-letters')
-      .set('authorization', await asGatewayFor('kitchen'));
+    const res = await request(kitchenApp()).get('/ops/dead-letters').use(asGatewayFor('kitchen'));
 
     expectProblem(res, 403, 'forbidden');
   });
@@ -108,7 +108,7 @@ describe('POST /ops/dead-letters/:messageId/retry', () => {
 
     const res = await request(kitchenApp())
       .post(`/ops/dead-letters/${id}/retry`)
-      .set('authorization', await asGatewayFor('admin'));
+      .use(asGatewayFor('admin'));
 
     expect(res.status).toBe(200);
     expect(DeadLetter.parse(res.body)).toMatchObject({ id: `kitchen-${id}`, attempts: 0 });
@@ -119,12 +119,10 @@ describe('POST /ops/dead-letters/:messageId/retry', () => {
   it('returns 409 for a message that is not dead, and changes nothing', async () => {
     const id = await givenDeadMessage({});
     const app = kitchenApp();
-    const authorization = await asGatewayFor('admin');
-    await request(app).post(`/ops/dead-letters/${id}/retry`).set('authorization', authorization);
+    const authorization = asGatewayFor('admin');
+    await request(app).post(`/ops/dead-letters/${id}/retry`).use(authorization);
 
-    const res = await request(app)
-      .post(`/ops/dead-letters/${id}/retry`)
-      .set('authorization', authorization);
+    const res = await request(app).post(`/ops/dead-letters/${id}/retry`).use(authorization);
 
     expectProblem(res, 409, 'outbox-message-not-dead');
     expect(await rowOf(id)).toEqual({ status: 'pending', attempts: 0, due: true });
@@ -134,7 +132,7 @@ describe('POST /ops/dead-letters/:messageId/retry', () => {
   it('returns 404 for an unknown message', async () => {
     const res = await request(kitchenApp())
       .post('/ops/dead-letters/msg_unknown/retry')
-      .set('authorization', await asGatewayFor('admin'));
+      .use(asGatewayFor('admin'));
 
     expectProblem(res, 404, 'not-found');
   });
@@ -144,7 +142,7 @@ describe('POST /ops/dead-letters/:messageId/retry', () => {
 
     const res = await request(kitchenApp())
       .post(`/ops/dead-letters/${id}/retry`)
-      .set('authorization', await asGatewayFor('customer'));
+      .use(asGatewayFor('customer'));
 
     expectProblem(res, 403, 'forbidden');
     expect((await rowOf(id))?.status).toBe('dead');
