@@ -126,7 +126,7 @@ export class OrderEventFeed {
     };
 
     const open = async (signal: AbortSignal) => {
-      const credential = await this.#credential({ user });
+      const credential = await this.#credential({ user }, { method: 'GET', path: url.pathname });
       const agent = await this.#upstream.agent();
       if (signal.aborted) throw signal.reason;
       const request = http.request(url, {

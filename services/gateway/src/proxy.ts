@@ -133,7 +133,8 @@ export class ServiceProxy {
     const headers: Record<string, string> = {
       ...pick(req.headers, FORWARDED_REQUEST_HEADERS),
       ...correlationHeaders(),
-      ...(await this.#credential({ user })),
+      // Signed for this request line only: the method and the path as sent, without the query.
+      ...(await this.#credential({ user }, { method: req.method, path: url.pathname })),
     };
     const withoutBody = !hasRequestBody(req);
 

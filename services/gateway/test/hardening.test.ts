@@ -138,6 +138,8 @@ describe('identity headers a client sends', () => {
     const forged = await internalAuthorization({
       issuer: 'gateway',
       audience: 'order',
+      method: 'GET',
+      path: '/orders',
       user: { id: 'usr_ada', role: 'admin' },
     });
 

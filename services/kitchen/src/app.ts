@@ -43,6 +43,8 @@ export function createApp(deps: AppDeps): Express {
     authenticate: requireInternalCredential({
       secret: deps.internalTokenSecret,
       service: 'kitchen',
+      // The gateway (tickets, stock, ops) and the order service (tickets for paid orders).
+      callers: ['gateway', 'order'],
     }),
     readiness: databaseReadiness(db),
     routes: [kitchenRoutes({ tickets, stock })],

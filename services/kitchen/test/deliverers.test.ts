@@ -36,7 +36,13 @@ let orderService: RunningServer;
 beforeAll(async () => {
   const stub = express();
   stub.use(express.json());
-  stub.use(requireInternalCredential({ secret: TEST_INTERNAL_SECRET, service: 'order' }));
+  stub.use(
+    requireInternalCredential({
+      secret: TEST_INTERNAL_SECRET,
+      service: 'order',
+      callers: ['kitchen'],
+    }),
+  );
   stub.post('/ticket-status-reports', (req, res) => {
     received.push({
       caller: res.locals.caller as Caller,

@@ -6,7 +6,7 @@ import {
 } from '@cheesecake/contracts';
 import { type Database, type Logger, newId, OUTBOX_MIGRATIONS } from '@cheesecake/service-kit';
 import {
-  internalAuthorization,
+  internalCredential,
   openTestDatabase,
   silentLogger,
   TEST_INTERNAL_SECRET,
@@ -33,14 +33,14 @@ export function kitchenApp(db: Database) {
 }
 
 /** The credential of the order service calling the kitchen on its own behalf. */
-export const asOrderService = () => internalAuthorization({ issuer: 'order', audience: 'kitchen' });
+export const asOrderService = () => internalCredential({ issuer: 'order', audience: 'kitchen' });
 
 /** The credential of the gateway calling for no user, as when it composes an order view. */
-export const asGateway = () => internalAuthorization({ issuer: 'gateway', audience: 'kitchen' });
+export const asGateway = () => internalCredential({ issuer: 'gateway', audience: 'kitchen' });
 
 /** The credential of the gateway calling on behalf of a user with `role`. */
 export const asUser = (role: Role) =>
-  internalAuthorization({
+  internalCredential({
     issuer: 'gateway',
     audience: 'kitchen',
     user: { id: `usr_${role}`, role },
@@ -79,7 +79,7 @@ export async function stockedDish(app: Express, quantity: number): Promise<strin
   const menuItemId = uniqueDish();
   const res = await request(app)
     .put(`/stock/${menuItemId}`)
-    .set('authorization', await asUser('kitchen'))
+    .use(asUser('kitchen'))
     .send({ quantity });
   if (res.status !== 200) throw new Error(`stocking ${menuItemId} answered ${res.status}`);
   return menuItemId;
@@ -87,8 +87,6 @@ export async function stockedDish(app: Express, quantity: number): Promise<strin
 
 /** The portions left of a dish, as the staff API lists them. */
 export async function stockOf(app: Express, menuItemId: string): Promise<number | undefined> {
-  const res = await request(app)
-    .get('/stock')
-    .set('authorization', await asUser('kitchen'));
+  const res = await request(app).get('/stock').use(asUser('kitchen'));
   return StockList.parse(res.body).items.find((level) => level.menuItemId === menuItemId)?.quantity;
 }

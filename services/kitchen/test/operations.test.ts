@@ -30,10 +30,7 @@ const outboxGauge = async (status: 'pending' | 'dead') => {
 /** Creates a ticket, whose status report waits in the outbox, and sets the report aside as dead. */
 async function givenDeadReport(): Promise<string> {
   const ticket = ticketRequest('no-such-dish');
-  await request(app)
-    .post('/tickets')
-    .set('authorization', await asOrderService())
-    .send(ticket);
+  await request(app).post('/tickets').use(asOrderService()).send(ticket);
   const [row] = await db.query<{ id: string }>(
     `update outbox set status = 'dead', last_error = 'order answered 503'
      where payload->>'orderId' = $1 returning id`,
@@ -47,10 +44,7 @@ describe('GET /metrics', () => {
   it('returns the status reports waiting in the outbox', async () => {
     const before = await outboxGauge('pending');
 
-    await request(app)
-      .post('/tickets')
-      .set('authorization', await asOrderService())
-      .send(ticketRequest('no-such-dish'));
+    await request(app).post('/tickets').use(asOrderService()).send(ticketRequest('no-such-dish'));
 
     expect(await outboxGauge('pending')).toBe(before + 1);
   });
@@ -59,12 +53,10 @@ describe('GET /metrics', () => {
 describe('the dead letters of the outbox', () => {
   it('lists a dead status report to the gateway acting for an admin, and puts it back', async () => {
     const messageId = await givenDeadReport();
-    const admin = await asUser('admin');
+    const admin = asUser('admin');
 
-    const listed = await request(app).get('/ops/dead-letters').set('authorization', admin);
-    const retried = await request(app)
-      .post(`/ops/dead-letters/${messageId}/retry`)
-      .set('authorization', admin);
+    const listed = await request(app).get('/ops/dead-letters').use(admin);
+    const retried = await request(app).post(`/ops/dead-letters/${messageId}/retry`).use(admin);
 
     expect(DeadLetterList.parse(listed.body).items).toContainEqual(
       expect.objectContaining({ id: `kitchen-${messageId}`, lastError: 'order answered 503' }),
@@ -75,9 +67,7 @@ describe('the dead letters of the outbox', () => {
   });
 
   it('returns 403 to kitchen staff', async () => {
-    const res = await request(app)
-      .get('/ops/dead-letters')
-      .set('authorization', await asUser('kitchen'));
+    const res = await request(app).get('/ops/dead-letters').use(asUser('kitchen'));
 
     expectProblem(res, 403, 'forbidden');
   });

@@ -47,7 +47,7 @@ async function queueTicket(): Promise<Ticket> {
   const menuItemId = await stockedDish(app, 1);
   const res = await request(app)
     .post('/tickets')
-    .set('authorization', await asOrderService())
+    .use(asOrderService())
     .send(ticketRequest(menuItemId));
   return Ticket.parse(res.body);
 }

@@ -1,6 +1,6 @@
 import { StockLevel, StockList } from '@cheesecake/contracts';
 import type { Database } from '@cheesecake/service-kit';
-import { expectProblem } from '@cheesecake/service-kit/testing';
+import { expectProblem, type TestCredential } from '@cheesecake/service-kit/testing';
 import type { Express } from 'express';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,9 +24,7 @@ afterAll(() => db.close());
 
 describe('GET /stock', () => {
   it('lists 100 portions of each dish on the menu in a new kitchen', async () => {
-    const res = await request(app)
-      .get('/stock')
-      .set('authorization', await asUser('kitchen'));
+    const res = await request(app).get('/stock').use(asUser('kitchen'));
 
     expect(res.status).toBe(200);
     expect(StockList.parse(res.body).items).toEqual(
@@ -44,9 +42,7 @@ describe('GET /stock', () => {
   });
 
   it('returns 403 to a customer', async () => {
-    const res = await request(app)
-      .get('/stock')
-      .set('authorization', await asUser('customer'));
+    const res = await request(app).get('/stock').use(asUser('customer'));
 
     expectProblem(res, 403, 'forbidden');
   });
@@ -56,10 +52,7 @@ describe('PUT /stock/:menuItemId', () => {
   it('stocks a dish the kitchen did not have, then sets it again', async () => {
     const menuItemId = uniqueDish();
     const put = async (quantity: number) =>
-      request(app)
-        .put(`/stock/${menuItemId}`)
-        .set('authorization', await asUser('admin'))
-        .send({ quantity });
+      request(app).put(`/stock/${menuItemId}`).use(asUser('admin')).send({ quantity });
 
     const created = await put(12);
     const updated = await put(0);
@@ -76,7 +69,7 @@ describe('PUT /stock/:menuItemId', () => {
 
     const res = await request(app)
       .put(`/stock/${menuItemId}`)
-      .set('authorization', await asUser('kitchen'))
+      .use(asUser('kitchen'))
       .send({ quantity: -1 });
 
     expectProblem(res, 400, 'validation');
@@ -86,7 +79,7 @@ describe('PUT /stock/:menuItemId', () => {
   it('returns 400 for a dish id that is not a slug', async () => {
     const res = await request(app)
       .put('/stock/Lemon%20Tart')
-      .set('authorization', await asUser('kitchen'))
+      .use(asUser('kitchen'))
       .send({ quantity: 1 });
 
     expectProblem(res, 400, 'validation');
@@ -94,14 +87,11 @@ describe('PUT /stock/:menuItemId', () => {
 
   it('returns 403 to a customer and 401 to a service acting for no user, changing nothing', async () => {
     const menuItemId = uniqueDish();
-    const put = async (authorization: string) =>
-      request(app)
-        .put(`/stock/${menuItemId}`)
-        .set('authorization', authorization)
-        .send({ quantity: 5 });
+    const put = async (credential: TestCredential) =>
+      request(app).put(`/stock/${menuItemId}`).use(credential).send({ quantity: 5 });
 
-    const asCustomer = await put(await asUser('customer'));
-    const asService = await put(await asGateway());
+    const asCustomer = await put(asUser('customer'));
+    const asService = await put(asGateway());
 
     expectProblem(asCustomer, 403, 'forbidden');
     expectProblem(asService, 401, 'unauthenticated');

@@ -32,30 +32,19 @@ beforeAll(async () => {
 afterAll(() => db.close());
 
 const createTicket = async (body: CreateTicketRequest) =>
-  request(app)
-    .post('/tickets')
-    .set('authorization', await asOrderService())
-    .send(body);
+  request(app).post('/tickets').use(asOrderService()).send(body);
 
 const cancelTicket = async (orderId: string, orderNumber = 7) =>
   request(app)
     .post(`/tickets/by-order/${orderId}/cancel`)
-    .set('authorization', await asOrderService())
+    .use(asOrderService())
     .send({ orderNumber });
 
 const staffAction = async (ticketId: string, action: 'start' | 'ready') =>
-  request(app)
-    .post(`/tickets/${ticketId}/${action}`)
-    .set('authorization', await asUser('kitchen'));
+  request(app).post(`/tickets/${ticketId}/${action}`).use(asUser('kitchen'));
 
 const getTicket = async (ticketId: string) =>
-  Ticket.parse(
-    (
-      await request(app)
-        .get(`/tickets/${ticketId}`)
-        .set('authorization', await asUser('kitchen'))
-    ).body,
-  );
+  Ticket.parse((await request(app).get(`/tickets/${ticketId}`).use(asUser('kitchen'))).body);
 
 /** A queued ticket of a dish of its own, stocked with `stocked` portions before the ticket took one. */
 async function queuedTicket(stocked = 10) {
@@ -173,16 +162,13 @@ describe('POST /tickets', () => {
   it('returns 403 and stores nothing when the caller is not the order service', async () => {
     const body = ticketRequest('tiramisu');
 
-    const res = await request(app)
-      .post('/tickets')
-      .set('authorization', await asGateway())
-      .send(body);
+    const res = await request(app).post('/tickets').use(asGateway()).send(body);
 
     expectProblem(res, 403, 'forbidden');
     const list = await request(app)
       .get('/tickets')
       .query({ orderId: body.orderId })
-      .set('authorization', await asGateway());
+      .use(asGateway());
     expect(TicketList.parse(list.body).items).toEqual([]);
   });
 
@@ -272,7 +258,7 @@ describe('POST /tickets/by-order/:orderId/cancel', () => {
 
     const res = await request(app)
       .post(`/tickets/by-order/${ticket.orderId}/cancel`)
-      .set('authorization', await asUser('admin'))
+      .use(asUser('admin'))
       .send({ orderNumber: 7 });
 
     expectProblem(res, 403, 'forbidden');
@@ -297,9 +283,7 @@ describe('POST /tickets/:ticketId/start', () => {
   it('lets an admin start a ticket too', async () => {
     const { ticket } = await queuedTicket();
 
-    const res = await request(app)
-      .post(`/tickets/${ticket.id}/start`)
-      .set('authorization', await asUser('admin'));
+    const res = await request(app).post(`/tickets/${ticket.id}/start`).use(asUser('admin'));
 
     expect(res.status).toBe(200);
     expect(Ticket.parse(res.body).status).toBe('PREPARING');
@@ -324,9 +308,7 @@ describe('POST /tickets/:ticketId/start', () => {
   it('returns 403 to a customer and leaves the ticket queued', async () => {
     const { ticket } = await queuedTicket();
 
-    const res = await request(app)
-      .post(`/tickets/${ticket.id}/start`)
-      .set('authorization', await asUser('customer'));
+    const res = await request(app).post(`/tickets/${ticket.id}/start`).use(asUser('customer'));
 
     expectProblem(res, 403, 'forbidden');
     expect((await getTicket(ticket.id)).status).toBe('QUEUED');
@@ -335,9 +317,7 @@ describe('POST /tickets/:ticketId/start', () => {
   it('returns 401 to a service acting for no user', async () => {
     const { ticket } = await queuedTicket();
 
-    const res = await request(app)
-      .post(`/tickets/${ticket.id}/start`)
-      .set('authorization', await asGateway());
+    const res = await request(app).post(`/tickets/${ticket.id}/start`).use(asGateway());
 
     expectProblem(res, 401, 'unauthenticated');
     expect((await getTicket(ticket.id)).status).toBe('QUEUED');
@@ -380,9 +360,7 @@ describe('POST /tickets/:ticketId/ready', () => {
   it('returns 403 to a customer and leaves the ticket in preparation', async () => {
     const ticket = await ticketIn('PREPARING');
 
-    const res = await request(app)
-      .post(`/tickets/${ticket.id}/ready`)
-      .set('authorization', await asUser('customer'));
+    const res = await request(app).post(`/tickets/${ticket.id}/ready`).use(asUser('customer'));
 
     expectProblem(res, 403, 'forbidden');
     expect((await getTicket(ticket.id)).status).toBe('PREPARING');
@@ -398,7 +376,7 @@ describe('GET /tickets', () => {
     const res = await request(app)
       .get('/tickets')
       .query({ status: 'QUEUED' })
-      .set('authorization', await asUser('kitchen'));
+      .use(asUser('kitchen'));
 
     expect(res.status).toBe(200);
     const ids = TicketList.parse(res.body).items.map((ticket) => ticket.id);
@@ -416,7 +394,7 @@ describe('GET /tickets', () => {
     const res = await request(app)
       .get('/tickets')
       .query({ orderId: ticket.orderId })
-      .set('authorization', await asGateway());
+      .use(asGateway());
 
     expect(res.status).toBe(200);
     expect(TicketList.parse(res.body).items).toEqual([ticket]);
@@ -426,15 +404,13 @@ describe('GET /tickets', () => {
     const res = await request(app)
       .get('/tickets')
       .query({ status: 'BURNT' })
-      .set('authorization', await asUser('kitchen'));
+      .use(asUser('kitchen'));
 
     expectProblem(res, 400, 'validation');
   });
 
   it('returns 403 to a customer', async () => {
-    const res = await request(app)
-      .get('/tickets')
-      .set('authorization', await asUser('customer'));
+    const res = await request(app).get('/tickets').use(asUser('customer'));
 
     expectProblem(res, 403, 'forbidden');
   });
@@ -445,10 +421,8 @@ describe('GET /tickets', () => {
     const list = await request(app)
       .get('/tickets')
       .query({ orderId: ticket.orderId })
-      .set('authorization', await asOrderService());
-    const one = await request(app)
-      .get(`/tickets/${ticket.id}`)
-      .set('authorization', await asOrderService());
+      .use(asOrderService());
+    const one = await request(app).get(`/tickets/${ticket.id}`).use(asOrderService());
 
     expect(expectProblem(list, 403, 'forbidden')).not.toHaveProperty('items');
     expect(expectProblem(one, 403, 'forbidden')).not.toHaveProperty('id');
@@ -459,12 +433,8 @@ describe('GET /tickets/:ticketId', () => {
   it('returns the ticket to the kitchen staff and to a service acting for no user', async () => {
     const { ticket } = await queuedTicket();
 
-    const asStaff = await request(app)
-      .get(`/tickets/${ticket.id}`)
-      .set('authorization', await asUser('kitchen'));
-    const asService = await request(app)
-      .get(`/tickets/${ticket.id}`)
-      .set('authorization', await asGateway());
+    const asStaff = await request(app).get(`/tickets/${ticket.id}`).use(asUser('kitchen'));
+    const asService = await request(app).get(`/tickets/${ticket.id}`).use(asGateway());
 
     expect(asStaff.status).toBe(200);
     expect(Ticket.parse(asStaff.body)).toEqual(ticket);
@@ -473,9 +443,7 @@ describe('GET /tickets/:ticketId', () => {
   });
 
   it('returns 404 for a ticket that does not exist', async () => {
-    const res = await request(app)
-      .get('/tickets/tkt_missing')
-      .set('authorization', await asUser('kitchen'));
+    const res = await request(app).get('/tickets/tkt_missing').use(asUser('kitchen'));
 
     expectProblem(res, 404, 'ticket-not-found');
   });
@@ -483,9 +451,7 @@ describe('GET /tickets/:ticketId', () => {
   it('returns 403 to a customer', async () => {
     const { ticket } = await queuedTicket();
 
-    const res = await request(app)
-      .get(`/tickets/${ticket.id}`)
-      .set('authorization', await asUser('customer'));
+    const res = await request(app).get(`/tickets/${ticket.id}`).use(asUser('customer'));
 
     expectProblem(res, 403, 'forbidden');
   });

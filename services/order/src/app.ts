@@ -52,7 +52,12 @@ export function createApp(deps: AppDeps): Express {
   return createServiceApp({
     log: deps.log,
     bodyLimit: deps.bodyLimit,
-    authenticate: requireInternalCredential({ secret: deps.internalTokenSecret, service: 'order' }),
+    authenticate: requireInternalCredential({
+      secret: deps.internalTokenSecret,
+      service: 'order',
+      // The gateway (orders, their events, ops) and the kitchen (ticket status reports).
+      callers: ['gateway', 'kitchen'],
+    }),
     readiness: databaseReadiness(db),
     routes: [orderRoutes(menu, orders, feed, new IdempotencyKeys({ db }))],
     metrics,

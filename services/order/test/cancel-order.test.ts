@@ -193,9 +193,7 @@ describe('POST /orders/:orderId/cancel', () => {
   it('returns 403 for kitchen staff', async () => {
     const placed = await placeOrder(app, newCustomerId());
 
-    const res = await request(app)
-      .post(`/orders/${placed.id}/cancel`)
-      .set('authorization', await asStaff('kitchen'));
+    const res = await request(app).post(`/orders/${placed.id}/cancel`).use(asStaff('kitchen'));
 
     expectProblem(res, 403, 'forbidden');
     expect(await storedOrder(db, placed.id)).toEqual(placed);

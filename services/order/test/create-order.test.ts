@@ -39,7 +39,7 @@ describe('POST /orders', () => {
 
     const res = await request(app)
       .post('/orders')
-      .set('authorization', await asCustomer(customerId))
+      .use(asCustomer(customerId))
       .send({
         items: [
           { menuItemId: 'basque-burnt-cheesecake', quantity: 2 },
@@ -95,7 +95,7 @@ describe('POST /orders', () => {
 
     const res = await request(app)
       .post('/orders')
-      .set('authorization', await asCustomer(customerId))
+      .use(asCustomer(customerId))
       .send({ ...ONE_CHEESECAKE, status: 'PAID', totalCents: 1 });
 
     const problem = expectProblem(res, 400, 'validation');
@@ -107,10 +107,7 @@ describe('POST /orders', () => {
   it('returns 400 and stores nothing for an order without items', async () => {
     const customerId = newCustomerId();
 
-    const res = await request(app)
-      .post('/orders')
-      .set('authorization', await asCustomer(customerId))
-      .send({ items: [] });
+    const res = await request(app).post('/orders').use(asCustomer(customerId)).send({ items: [] });
 
     const problem = expectProblem(res, 400, 'validation');
     expect(problem.errors?.map((issue) => issue.path)).toEqual(['body.items']);
@@ -122,7 +119,7 @@ describe('POST /orders', () => {
 
     const res = await request(app)
       .post('/orders')
-      .set('authorization', await asCustomer(customerId))
+      .use(asCustomer(customerId))
       .send({ ...ONE_CHEESECAKE, notes: 'happy\u0000birthday' });
 
     const problem = expectProblem(res, 400, 'validation');
@@ -131,9 +128,7 @@ describe('POST /orders', () => {
   });
 
   it('returns 400 for an order id that is not an id', async () => {
-    const res = await request(app)
-      .get('/orders/ord%00x')
-      .set('authorization', await asCustomer(newCustomerId()));
+    const res = await request(app).get('/orders/ord%00x').use(asCustomer(newCustomerId()));
 
     const problem = expectProblem(res, 400, 'validation');
     expect(problem.errors?.map((issue) => issue.path)).toEqual(['params.orderId']);
@@ -144,7 +139,7 @@ describe('POST /orders', () => {
 
     const res = await request(app)
       .post('/orders')
-      .set('authorization', await asCustomer(customerId))
+      .use(asCustomer(customerId))
       .send({ items: [...ONE_CHEESECAKE.items, { menuItemId: 'chocolate-cake', quantity: 1 }] });
 
     const problem = expectProblem(res, 400, 'validation');
@@ -164,7 +159,7 @@ describe('POST /orders', () => {
 
     const res = await request(app)
       .post('/orders')
-      .set('authorization', await asCustomer(customerId))
+      .use(asCustomer(customerId))
       .send({
         items: [
           { menuItemId: 'carrot-cake', quantity: 1 },
@@ -192,7 +187,7 @@ describe('POST /orders', () => {
 
     const res = await request(app)
       .post('/orders')
-      .set('authorization', await asCustomer(customerId))
+      .use(asCustomer(customerId))
       .send({ items: [{ menuItemId: 'lemon-tart', quantity: 1 }] });
 
     const problem = expectProblem(res, 409, 'menu-item-unavailable');
@@ -202,20 +197,14 @@ describe('POST /orders', () => {
   });
 
   it('returns 403 for kitchen staff', async () => {
-    const res = await request(app)
-      .post('/orders')
-      .set('authorization', await asStaff('kitchen'))
-      .send(ONE_CHEESECAKE);
+    const res = await request(app).post('/orders').use(asStaff('kitchen')).send(ONE_CHEESECAKE);
 
     expectProblem(res, 403, 'forbidden');
     expect(await ordersOf('usr_kitchen')).toBe(0);
   });
 
   it('returns 401 for a service call made on behalf of no user', async () => {
-    const res = await request(app)
-      .post('/orders')
-      .set('authorization', await asService('gateway'))
-      .send(ONE_CHEESECAKE);
+    const res = await request(app).post('/orders').use(asService('gateway')).send(ONE_CHEESECAKE);
 
     expectProblem(res, 401, 'unauthenticated');
   });

@@ -58,21 +58,12 @@ describe('Idempotency-Key on the order service', () => {
   });
 
   const post = async (path: string, customerId: string, key: string, body?: object) => {
-    const call = request(app)
-      .post(path)
-      .set('authorization', await asCustomer(customerId))
-      .set('idempotency-key', key);
+    const call = request(app).post(path).use(asCustomer(customerId)).set('idempotency-key', key);
     return body === undefined ? call : call.send(body);
   };
 
   const ordersOf = async (customerId: string) =>
-    OrderPage.parse(
-      (
-        await request(app)
-          .get('/orders')
-          .set('authorization', await asCustomer(customerId))
-      ).body,
-    ).items;
+    OrderPage.parse((await request(app).get('/orders').use(asCustomer(customerId))).body).items;
 
   const chargesOf = (orderId: string) => payment.charges.filter((c) => c.body.orderId === orderId);
 
@@ -222,7 +213,7 @@ describe('Idempotency-Key on the order service', () => {
       const replayed = await post(`/orders/${order.id}/cancel`, customer, key);
       const unkeyed = await request(app)
         .post(`/orders/${order.id}/cancel`)
-        .set('authorization', await asCustomer(customer));
+        .use(asCustomer(customer));
 
       expect(first.status).toBe(200);
       expect(replayed.status).toBe(200);

@@ -1,6 +1,6 @@
 import { Order, OrderPage } from '@cheesecake/contracts';
 import type { Database } from '@cheesecake/service-kit';
-import { expectProblem } from '@cheesecake/service-kit/testing';
+import { expectProblem, type TestCredential } from '@cheesecake/service-kit/testing';
 import type { Express } from 'express';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -32,8 +32,8 @@ afterAll(async () => {
 });
 
 describe('GET /orders', () => {
-  const listAs = async (authorization: string, query: Record<string, string | number> = {}) =>
-    request(app).get('/orders').query(query).set('authorization', authorization);
+  const listAs = async (credential: TestCredential, query: Record<string, string | number> = {}) =>
+    request(app).get('/orders').query(query).use(credential);
 
   it('shows a customer only their own orders, newest first', async () => {
     const alice = newCustomerId();
@@ -42,7 +42,7 @@ describe('GET /orders', () => {
     await placeOrder(app, bob);
     const newer = await placeOrder(app, alice);
 
-    const res = await listAs(await asCustomer(alice));
+    const res = await listAs(asCustomer(alice));
 
     expect(res.status).toBe(200);
     const page = OrderPage.parse(res.body);
@@ -55,7 +55,7 @@ describe('GET /orders', () => {
     const bobs = await placeOrder(app, newCustomerId());
 
     for (const role of ['kitchen', 'admin'] as const) {
-      const res = await listAs(await asStaff(role), { limit: 100 });
+      const res = await listAs(asStaff(role), { limit: 100 });
 
       expect(res.status).toBe(200);
       const ids = OrderPage.parse(res.body).items.map((order) => order.id);
@@ -68,7 +68,7 @@ describe('GET /orders', () => {
     const first = await placeOrder(app, customer);
     const second = await placeOrder(app, customer);
     const third = await placeOrder(app, customer);
-    const authorization = await asCustomer(customer);
+    const authorization = asCustomer(customer);
 
     const firstPage = OrderPage.parse((await listAs(authorization, { limit: 2 })).body);
     const secondPage = OrderPage.parse(
@@ -87,7 +87,7 @@ describe('GET /orders', () => {
     await placeOrder(app, customer);
     await cancelOrder(app, customer, cancelled.id);
 
-    const res = await listAs(await asCustomer(customer), { status: 'CANCELLED' });
+    const res = await listAs(asCustomer(customer), { status: 'CANCELLED' });
 
     expect(res.status).toBe(200);
     const page = OrderPage.parse(res.body);
@@ -101,14 +101,14 @@ describe('GET /orders', () => {
     ['JSON of another shape', Buffer.from('{"before":"x"}').toString('base64url')],
     ['past the range of order numbers', Buffer.from('{"before":1e10}').toString('base64url')],
   ])('returns 400 for a cursor that is %s', async (_, cursor) => {
-    const res = await listAs(await asCustomer(newCustomerId()), { cursor });
+    const res = await listAs(asCustomer(newCustomerId()), { cursor });
 
     const problem = expectProblem(res, 400, 'validation');
     expect(problem.errors).toEqual([{ path: 'query.cursor', message: expect.any(String) }]);
   });
 
   it('returns 400 for an unknown status or a limit out of range', async () => {
-    const authorization = await asCustomer(newCustomerId());
+    const authorization = asCustomer(newCustomerId());
 
     const badStatus = await listAs(authorization, { status: 'EATEN' });
     const badLimit = await listAs(authorization, { limit: 0 });
@@ -118,25 +118,21 @@ describe('GET /orders', () => {
   });
 
   it('returns 401 for a service call made on behalf of no user', async () => {
-    const res = await listAs(await asService('gateway'));
+    const res = await listAs(asService('gateway'));
 
     expectProblem(res, 401, 'unauthenticated');
   });
 });
 
 describe('GET /orders/:orderId', () => {
-  const getAs = async (authorization: string, orderId: string) =>
-    request(app).get(`/orders/${orderId}`).set('authorization', authorization);
+  const getAs = async (credential: TestCredential, orderId: string) =>
+    request(app).get(`/orders/${orderId}`).use(credential);
 
   it('returns the order to its owner, kitchen staff and admins', async () => {
     const customer = newCustomerId();
     const order = await placeOrder(app, customer);
 
-    for (const authorization of [
-      await asCustomer(customer),
-      await asStaff('kitchen'),
-      await asStaff('admin'),
-    ]) {
+    for (const authorization of [asCustomer(customer), asStaff('kitchen'), asStaff('admin')]) {
       const res = await getAs(authorization, order.id);
 
       expect(res.status).toBe(200);
@@ -146,7 +142,7 @@ describe('GET /orders/:orderId', () => {
 
   it("returns 404 for someone else's order, as for an order that does not exist", async () => {
     const order = await placeOrder(app, newCustomerId());
-    const stranger = await asCustomer(newCustomerId());
+    const stranger = asCustomer(newCustomerId());
 
     const someoneElses = await getAs(stranger, order.id);
     const unknown = await getAs(stranger, 'ord_unknown');

@@ -23,9 +23,7 @@ describe('GET /menu', () => {
   afterAll(() => db.close());
 
   it('lists the six dishes in menu order, priced in USD cents, to the gateway without a user', async () => {
-    const res = await request(app)
-      .get('/menu')
-      .set('authorization', await asService('gateway'));
+    const res = await request(app).get('/menu').use(asService('gateway'));
 
     expect(res.status).toBe(200);
     const menu = Menu.parse(res.body);
@@ -47,9 +45,7 @@ describe('GET /menu', () => {
       await db.query(`update menu_items set available = true where id = 'tiramisu'`);
     });
 
-    const res = await request(app)
-      .get('/menu')
-      .set('authorization', await asCustomer(newCustomerId()));
+    const res = await request(app).get('/menu').use(asCustomer(newCustomerId()));
 
     expect(res.status).toBe(200);
     const tiramisu = Menu.parse(res.body).items.find((item) => item.id === 'tiramisu');

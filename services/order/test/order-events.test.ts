@@ -1,6 +1,11 @@
 import type { Database } from '@cheesecake/service-kit';
 import { endLongLivedConnections } from '@cheesecake/service-kit';
-import { expectProblem, type RunningServer, startServer } from '@cheesecake/service-kit/testing';
+import {
+  expectProblem,
+  type RunningServer,
+  startServer,
+  type TestCredential,
+} from '@cheesecake/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getEventStream, type ReceivedEvent } from './event-stream-client.js';
 import { type PaymentStub, startPaymentStub } from './stubs.js';
@@ -43,9 +48,9 @@ const expectIncreasingIds = (events: ReceivedEvent[]) => {
 };
 
 describe('GET /orders/:orderId/events', () => {
-  const eventsOf = async (orderId: string, authorization: string, lastEventId?: string) =>
+  const eventsOf = async (orderId: string, credential: TestCredential, lastEventId?: string) =>
     getEventStream(`${server.url}/orders/${orderId}/events`, {
-      authorization,
+      authorization: credential.for('GET', `/orders/${orderId}/events`),
       ...(lastEventId !== undefined && { 'last-event-id': lastEventId }),
     });
 
@@ -54,7 +59,7 @@ describe('GET /orders/:orderId/events', () => {
     const placed = await placeOrder(app, customer);
     await payOrder(app, customer, placed.id, 'tok_visa');
 
-    const stream = await eventsOf(placed.id, await asCustomer(customer));
+    const stream = await eventsOf(placed.id, asCustomer(customer));
     const current = await stream.next();
     await reportTicket(app, { orderId: placed.id, status: 'PREPARING' });
     const change = await stream.next();
@@ -80,7 +85,7 @@ describe('GET /orders/:orderId/events', () => {
     const customer = newCustomerId();
     const placed = await placeOrder(app, customer);
     await payOrder(app, customer, placed.id, 'tok_visa');
-    const stream = await eventsOf(placed.id, await asCustomer(customer));
+    const stream = await eventsOf(placed.id, asCustomer(customer));
     await stream.next();
 
     await reportTicket(app, { orderId: placed.id, status: 'PREPARING' });
@@ -98,7 +103,7 @@ describe('GET /orders/:orderId/events', () => {
     const placed = await placeOrder(app, customer);
     await cancelOrder(app, customer, placed.id);
 
-    const stream = await eventsOf(placed.id, await asStaff('kitchen'));
+    const stream = await eventsOf(placed.id, asStaff('kitchen'));
     const events = await stream.rest();
 
     expect(statusesOf(events)).toEqual([[placed.id, 'CANCELLED']]);
@@ -107,13 +112,13 @@ describe('GET /orders/:orderId/events', () => {
   it('resumes after Last-Event-ID with exactly the changes missed, for the kitchen too', async () => {
     const customer = newCustomerId();
     const placed = await placeOrder(app, customer);
-    const first = await eventsOf(placed.id, await asCustomer(customer));
+    const first = await eventsOf(placed.id, asCustomer(customer));
     const seen = await first.next();
     first.disconnect();
     await payOrder(app, customer, placed.id, 'tok_visa');
     await reportTicket(app, { orderId: placed.id, status: 'PREPARING' });
 
-    const resumed = await eventsOf(placed.id, await asStaff('kitchen'), seen.id);
+    const resumed = await eventsOf(placed.id, asStaff('kitchen'), seen.id);
     const missed = [await resumed.next(), await resumed.next()];
     await reportTicket(app, { orderId: placed.id, status: 'READY' });
     const rest = await resumed.rest();
@@ -134,7 +139,7 @@ describe('GET /orders/:orderId/events', () => {
     await reportTicket(app, { orderId: placed.id, status: 'PREPARING' });
     await reportTicket(app, { orderId: placed.id, status: 'READY' });
 
-    const resumed = await eventsOf(placed.id, await asCustomer(customer), '0');
+    const resumed = await eventsOf(placed.id, asCustomer(customer), '0');
     const events = await resumed.rest();
 
     expect(statusesOf(events)).toEqual([
@@ -150,9 +155,9 @@ describe('GET /orders/:orderId/events', () => {
     const customer = newCustomerId();
     const placed = await placeOrder(app, customer);
     await cancelOrder(app, customer, placed.id);
-    const [cancelled] = await (await eventsOf(placed.id, await asCustomer(customer))).rest();
+    const [cancelled] = await (await eventsOf(placed.id, asCustomer(customer))).rest();
 
-    const resumed = await eventsOf(placed.id, await asCustomer(customer), cancelled?.id);
+    const resumed = await eventsOf(placed.id, asCustomer(customer), cancelled?.id);
     const rest = await resumed.rest();
 
     expect(resumed.status).toBe(204);
@@ -163,7 +168,7 @@ describe('GET /orders/:orderId/events', () => {
     const customer = newCustomerId();
     const placed = await placeOrder(app, customer);
 
-    const res = await eventsOf(placed.id, await asCustomer(customer), 'yesterday');
+    const res = await eventsOf(placed.id, asCustomer(customer), 'yesterday');
 
     const problem = expectProblem(res, 400, 'validation');
     expect(problem.errors).toEqual([
@@ -174,8 +179,8 @@ describe('GET /orders/:orderId/events', () => {
   it("returns 404 for someone else's order and for an unknown one", async () => {
     const placed = await placeOrder(app, newCustomerId());
 
-    const stranger = await eventsOf(placed.id, await asCustomer(newCustomerId()));
-    const unknown = await eventsOf('ord_unknown', await asStaff('kitchen'));
+    const stranger = await eventsOf(placed.id, asCustomer(newCustomerId()));
+    const unknown = await eventsOf('ord_unknown', asStaff('kitchen'));
 
     expectProblem(stranger, 404, 'order-not-found');
     expectProblem(unknown, 404, 'order-not-found');
@@ -187,7 +192,7 @@ describe('GET /orders/:orderId/events', () => {
     const { app: stopping } = createTestApp(db);
     const stoppingServer = await startServer(stopping);
     const stream = await getEventStream(`${stoppingServer.url}/orders/${placed.id}/events`, {
-      authorization: await asCustomer(customer),
+      authorization: asCustomer(customer).for('GET', `/orders/${placed.id}/events`),
     });
     await stream.next();
 
@@ -215,7 +220,7 @@ describe('GET /orders/:orderId/events', () => {
     const { app: listening } = createTestApp(flaky, { paymentUrl: payment.url });
     const listeningServer = await startServer(listening);
     const stream = await getEventStream(`${listeningServer.url}/orders/${placed.id}/events`, {
-      authorization: await asCustomer(customer),
+      authorization: asCustomer(customer).for('GET', `/orders/${placed.id}/events`),
     });
     await stream.next();
 
@@ -236,14 +241,14 @@ describe('GET /orders/:orderId/events', () => {
 });
 
 describe('GET /order-events', () => {
-  const allEvents = async (authorization: string, lastEventId?: string) =>
+  const allEvents = async (credential: TestCredential, lastEventId?: string) =>
     getEventStream(`${server.url}/order-events`, {
-      authorization,
+      authorization: credential.for('GET', '/order-events'),
       ...(lastEventId !== undefined && { 'last-event-id': lastEventId }),
     });
 
   it('sends the kitchen every status change of every order from now on', async () => {
-    const stream = await allEvents(await asStaff('kitchen'));
+    const stream = await allEvents(asStaff('kitchen'));
     const alice = newCustomerId();
     const bob = newCustomerId();
 
@@ -270,7 +275,7 @@ describe('GET /order-events', () => {
   });
 
   it('resumes after Last-Event-ID with every change of every order since', async () => {
-    const stream = await allEvents(await asStaff('admin'));
+    const stream = await allEvents(asStaff('admin'));
     const customer = newCustomerId();
     const first = await placeOrder(app, customer);
     const seen = await stream.nextOf([first.id]);
@@ -278,7 +283,7 @@ describe('GET /order-events', () => {
     const second = await placeOrder(app, customer);
     await payOrder(app, customer, first.id, 'tok_visa');
 
-    const resumed = await allEvents(await asStaff('admin'), seen.id);
+    const resumed = await allEvents(asStaff('admin'), seen.id);
     const orders = [first.id, second.id];
     const missed = [await resumed.nextOf(orders), await resumed.nextOf(orders)];
     resumed.disconnect();
@@ -290,7 +295,7 @@ describe('GET /order-events', () => {
   });
 
   it('returns 403 to a customer', async () => {
-    const res = await allEvents(await asCustomer(newCustomerId()));
+    const res = await allEvents(asCustomer(newCustomerId()));
 
     expectProblem(res, 403, 'forbidden');
   });

@@ -50,7 +50,7 @@ describe('POST /orders/:orderId/payment', () => {
   const payWithKey = async (customer: string, orderId: string, key: string) =>
     request(app)
       .post(`/orders/${orderId}/payment`)
-      .set('authorization', await asCustomer(customer))
+      .use(asCustomer(customer))
       .set('idempotency-key', key)
       .send({ paymentMethod: 'tok_visa' });
 
@@ -94,7 +94,7 @@ describe('POST /orders/:orderId/payment', () => {
     const placed = await placeOrder(app, customer);
     await request(app)
       .post(`/orders/${placed.id}/payment`)
-      .set('authorization', await asCustomer(customer))
+      .use(asCustomer(customer))
       .set('x-request-id', `pay-${placed.id}`)
       .send({ paymentMethod: 'tok_visa' });
 
@@ -328,7 +328,7 @@ describe('POST /orders/:orderId/payment', () => {
 
     const res = await request(app)
       .post(`/orders/${placed.id}/payment`)
-      .set('authorization', await asStaff('kitchen'))
+      .use(asStaff('kitchen'))
       .send({ paymentMethod: 'tok_visa' });
 
     expectProblem(res, 403, 'forbidden');
@@ -341,7 +341,7 @@ describe('POST /orders/:orderId/payment', () => {
 
     const res = await request(app)
       .post(`/orders/${placed.id}/payment`)
-      .set('authorization', await asCustomer(customer))
+      .use(asCustomer(customer))
       .send({ paymentMethod: '4242 4242 4242 4242' });
 
     expectProblem(res, 400, 'validation');

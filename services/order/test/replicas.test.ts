@@ -65,7 +65,7 @@ describe.runIf(testDatabaseEngine() === 'postgres')('two order-service replicas'
     const placed = await placeOrder(first.app, customer);
     await payOrder(first.app, customer, placed.id, 'tok_visa');
     const stream = await getEventStream(`${second.server.url}/orders/${placed.id}/events`, {
-      authorization: await asCustomer(customer),
+      authorization: asCustomer(customer).for('GET', `/orders/${placed.id}/events`),
     });
     const current = await stream.next();
 

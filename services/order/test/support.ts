@@ -16,7 +16,7 @@ import {
 } from '@cheesecake/service-kit';
 import {
   GENEROUS_TIMEOUT_MS,
-  internalAuthorization,
+  internalCredential,
   openTestDatabase,
   silentLogger,
   TEST_INTERNAL_SECRET,
@@ -97,18 +97,18 @@ export const newCustomerId = () => newId('usr');
 
 /** The gateway's credential for a customer. */
 export const asCustomer = (id: string) =>
-  internalAuthorization({ issuer: 'gateway', audience: 'order', user: { id, role: 'customer' } });
+  internalCredential({ issuer: 'gateway', audience: 'order', user: { id, role: 'customer' } });
 
 /** The gateway's credential for kitchen staff or an admin. */
 export const asStaff = (role: 'kitchen' | 'admin') =>
-  internalAuthorization({
+  internalCredential({
     issuer: 'gateway',
     audience: 'order',
     user: { id: `usr_${role}`, role },
   });
 
 /** A peer service's credential, with no end user. */
-export const asService = (issuer: string) => internalAuthorization({ issuer, audience: 'order' });
+export const asService = (issuer: string) => internalCredential({ issuer, audience: 'order' });
 
 export const ONE_CHEESECAKE = { items: [{ menuItemId: 'new-york-cheesecake', quantity: 1 }] };
 
@@ -120,7 +120,7 @@ export async function placeOrder(
 ): Promise<Order> {
   const res = await request(app)
     .post('/orders')
-    .set('authorization', await asCustomer(customerId))
+    .use(asCustomer(customerId))
     .send(body as object);
   if (res.status !== 201) throw new Error(`placing an order answered ${res.status}`);
   return Order.parse(res.body);
@@ -134,7 +134,7 @@ export async function payOrder(
 ): Promise<request.Response> {
   return request(app)
     .post(`/orders/${orderId}/payment`)
-    .set('authorization', await asCustomer(customerId))
+    .use(asCustomer(customerId))
     .send({ paymentMethod });
 }
 
@@ -143,9 +143,7 @@ export async function cancelOrder(
   customerId: string,
   orderId: string,
 ): Promise<request.Response> {
-  return request(app)
-    .post(`/orders/${orderId}/cancel`)
-    .set('authorization', await asCustomer(customerId));
+  return request(app).post(`/orders/${orderId}/cancel`).use(asCustomer(customerId));
 }
 
 /** Sends the kitchen's report of a ticket status, as its outbox would. */
@@ -155,7 +153,7 @@ export async function reportTicket(
 ): Promise<request.Response> {
   return request(app)
     .post('/ticket-status-reports')
-    .set('authorization', await asService('kitchen'))
+    .use(asService('kitchen'))
     .send({
       ticketId: report.ticketId ?? 'tkt_1',
       orderId: report.orderId,

@@ -185,11 +185,11 @@ describe('POST /ticket-status-reports', () => {
 
     const fromGateway = await request(app)
       .post('/ticket-status-reports')
-      .set('authorization', await asService('gateway'))
+      .use(asService('gateway'))
       .send(report);
     const fromCustomer = await request(app)
       .post('/ticket-status-reports')
-      .set('authorization', await asCustomer(paid.customerId))
+      .use(asCustomer(paid.customerId))
       .send(report);
 
     expectProblem(fromGateway, 403, 'forbidden');

@@ -1,6 +1,6 @@
 import { Order, OrderTimeline } from '@cheesecake/contracts';
 import type { Database } from '@cheesecake/service-kit';
-import { expectProblem } from '@cheesecake/service-kit/testing';
+import { expectProblem, type TestCredential } from '@cheesecake/service-kit/testing';
 import type { Express } from 'express';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -44,8 +44,8 @@ describe('GET /orders/:orderId/timeline', () => {
     await db.close();
   });
 
-  const timelineOf = async (orderId: string, authorization: string) =>
-    request(app).get(`/orders/${orderId}/timeline`).set('authorization', authorization);
+  const timelineOf = async (orderId: string, credential: TestCredential) =>
+    request(app).get(`/orders/${orderId}/timeline`).use(credential);
   const requestIdOf = (res: request.Response) => res.headers['x-request-id'];
   /** Makes the outbox's retries due now, as time passing would. */
   const retryNow = () =>
@@ -57,7 +57,7 @@ describe('GET /orders/:orderId/timeline', () => {
       (
         await request(app)
           .post('/orders')
-          .set('authorization', await asCustomer(customer))
+          .use(asCustomer(customer))
           .set('x-request-id', 'req-place-1')
           .send(ONE_CHEESECAKE)
       ).body,
@@ -78,7 +78,7 @@ describe('GET /orders/:orderId/timeline', () => {
     });
     const ready = await reportTicket(app, { orderId: placed.id, status: 'READY', ticketId });
 
-    const res = await timelineOf(placed.id, await asCustomer(customer));
+    const res = await timelineOf(placed.id, asCustomer(customer));
 
     expect(res.status).toBe(200);
     const timeline = OrderTimeline.parse(res.body);
@@ -158,7 +158,7 @@ describe('GET /orders/:orderId/timeline', () => {
     });
     await deliverDueMessages(relay);
 
-    const res = await timelineOf(placed.id, await asStaff('kitchen'));
+    const res = await timelineOf(placed.id, asStaff('kitchen'));
 
     const steps = OrderTimeline.parse(res.body).steps;
     const paymentId = payment.payments.find((p) => p.orderId === placed.id)?.id;
@@ -187,7 +187,7 @@ describe('GET /orders/:orderId/timeline', () => {
     await payOrder(app, customer, placed.id, 'tok_visa');
     const cancelled = await cancelOrder(app, customer, placed.id);
 
-    const res = await timelineOf(placed.id, await asCustomer(customer));
+    const res = await timelineOf(placed.id, asCustomer(customer));
 
     const steps = OrderTimeline.parse(res.body).steps;
     expect(steps.map((step) => [step.step, step.orderStatus])).toEqual([
@@ -211,7 +211,7 @@ describe('GET /orders/:orderId/timeline', () => {
     await reportTicket(app, { orderId: placed.id, status: 'QUEUED' });
     await reportTicket(app, { orderId: placed.id, status: 'QUEUED' });
     await reportTicket(app, { orderId: placed.id, status: 'PREPARING' });
-    const res = await timelineOf(placed.id, await asCustomer(customer));
+    const res = await timelineOf(placed.id, asCustomer(customer));
 
     const steps = OrderTimeline.parse(res.body).steps;
     expect(steps.map((step) => [step.step, step.ticketStatus, step.orderStatus])).toEqual([
@@ -225,9 +225,9 @@ describe('GET /orders/:orderId/timeline', () => {
   it("returns 404 for someone else's order, which the kitchen and admins may see", async () => {
     const placed = await placeOrder(app, newCustomerId());
 
-    const stranger = await timelineOf(placed.id, await asCustomer(newCustomerId()));
-    const kitchenStaff = await timelineOf(placed.id, await asStaff('kitchen'));
-    const admin = await timelineOf(placed.id, await asStaff('admin'));
+    const stranger = await timelineOf(placed.id, asCustomer(newCustomerId()));
+    const kitchenStaff = await timelineOf(placed.id, asStaff('kitchen'));
+    const admin = await timelineOf(placed.id, asStaff('admin'));
 
     expectProblem(stranger, 404, 'order-not-found');
     expect(OrderTimeline.parse(kitchenStaff.body).steps).toHaveLength(1);
@@ -235,7 +235,7 @@ describe('GET /orders/:orderId/timeline', () => {
   });
 
   it('returns 404 for an order that does not exist', async () => {
-    const res = await timelineOf('ord_unknown', await asStaff('kitchen'));
+    const res = await timelineOf('ord_unknown', asStaff('kitchen'));
 
     expectProblem(res, 404, 'order-not-found');
   });

@@ -29,6 +29,8 @@ export function createApp(deps: AppDeps): Express {
     authenticate: requireInternalCredential({
       secret: deps.internalTokenSecret,
       service: 'payment',
+      // The gateway (an order's payment, ops) and the order service (charges, refunds).
+      callers: ['gateway', 'order'],
     }),
     readiness: databaseReadiness(deps.db),
     routes: [paymentRoutes(payments)],

@@ -2,7 +2,7 @@ import { type ChargeRequest, type EndUser, Payment, PaymentList } from '@cheesec
 import { type Database, newId, type Queryable } from '@cheesecake/service-kit';
 import {
   expectProblem,
-  internalAuthorization,
+  internalCredential,
   openTestDatabase,
   silentLogger,
   TEST_INTERNAL_SECRET,
@@ -34,11 +34,11 @@ function appOn(database: Database): Express {
 }
 
 const fromOrderService = (user?: EndUser) =>
-  internalAuthorization({ issuer: 'order', audience: 'payment', ...(user ? { user } : {}) });
+  internalCredential({ issuer: 'order', audience: 'payment', ...(user ? { user } : {}) });
 const fromKitchenService = (user?: EndUser) =>
-  internalAuthorization({ issuer: 'kitchen', audience: 'payment', ...(user ? { user } : {}) });
+  internalCredential({ issuer: 'kitchen', audience: 'payment', ...(user ? { user } : {}) });
 const fromGateway = (user?: EndUser) =>
-  internalAuthorization({ issuer: 'gateway', audience: 'payment', ...(user ? { user } : {}) });
+  internalCredential({ issuer: 'gateway', audience: 'payment', ...(user ? { user } : {}) });
 
 function chargeFor(overrides: Partial<ChargeRequest> = {}): ChargeRequest {
   return {
@@ -53,15 +53,13 @@ function chargeFor(overrides: Partial<ChargeRequest> = {}): ChargeRequest {
 async function charge(body: unknown, idempotencyKey = newId('key'), target = app) {
   return request(target)
     .post('/payments')
-    .set('authorization', await fromOrderService())
+    .use(fromOrderService())
     .set('idempotency-key', idempotencyKey)
     .send(body as object);
 }
 
 async function refund(paymentId: string, target = app) {
-  return request(target)
-    .post(`/payments/${paymentId}/refund`)
-    .set('authorization', await fromOrderService());
+  return request(target).post(`/payments/${paymentId}/refund`).use(fromOrderService());
 }
 
 const KAI: EndUser = { id: 'usr_kai', role: 'kitchen' };
@@ -315,7 +313,7 @@ describe('POST /payments', () => {
 
     const res = await request(app)
       .post('/payments')
-      .set('authorization', await fromGateway({ id: 'usr_alice', role: 'customer' }))
+      .use(fromGateway({ id: 'usr_alice', role: 'customer' }))
       .set('idempotency-key', newId('key'))
       .send(body);
 
@@ -338,10 +336,7 @@ describe('POST /payments', () => {
   it('returns 400 and stores nothing without an Idempotency-Key', async () => {
     const body = chargeFor();
 
-    const res = await request(app)
-      .post('/payments')
-      .set('authorization', await fromOrderService())
-      .send(body);
+    const res = await request(app).post('/payments').use(fromOrderService()).send(body);
 
     const problem = expectProblem(res, 400, 'validation');
     expect(problem.errors?.map((issue) => issue.path)).toEqual(['headers.idempotency-key']);
@@ -417,7 +412,7 @@ describe('POST /payments/:paymentId/refund', () => {
 
     const res = await request(app)
       .post(`/payments/${captured.body.id}/refund`)
-      .set('authorization', await fromGateway({ id: 'usr_ada', role: 'admin' }));
+      .use(fromGateway({ id: 'usr_ada', role: 'admin' }));
 
     expectProblem(res, 403, 'forbidden');
     expect(await storedPayments(captured.body.orderId)).toMatchObject([{ status: 'CAPTURED' }]);
@@ -430,10 +425,8 @@ describe('GET /payments/:paymentId', () => {
 
     const withUser = await request(app)
       .get(`/payments/${captured.id}`)
-      .set('authorization', await fromGateway({ id: 'usr_alice', role: 'customer' }));
-    const withoutUser = await request(app)
-      .get(`/payments/${captured.id}`)
-      .set('authorization', await fromGateway());
+      .use(fromGateway({ id: 'usr_alice', role: 'customer' }));
+    const withoutUser = await request(app).get(`/payments/${captured.id}`).use(fromGateway());
 
     expect(withUser.status).toBe(200);
     expect(Payment.parse(withUser.body)).toEqual(captured);
@@ -444,9 +437,7 @@ describe('GET /payments/:paymentId', () => {
   it('returns 200 with the payment to the order service', async () => {
     const captured = Payment.parse((await charge(chargeFor())).body);
 
-    const res = await request(app)
-      .get(`/payments/${captured.id}`)
-      .set('authorization', await fromOrderService());
+    const res = await request(app).get(`/payments/${captured.id}`).use(fromOrderService());
 
     expect(res.status).toBe(200);
     expect(Payment.parse(res.body)).toEqual(captured);
@@ -456,31 +447,29 @@ describe('GET /payments/:paymentId', () => {
     ['the kitchen service', () => fromKitchenService()],
     ['the kitchen service acting for kitchen staff', () => fromKitchenService(KAI)],
   ])(
-    'returns 403 to %s, which has no business reading payments',
+    'returns 401 to %s, which does not call the payment service and has no business reading payments',
     async (_caller, authorization) => {
       const captured = Payment.parse((await charge(chargeFor())).body);
 
-      const res = await request(app)
-        .get(`/payments/${captured.id}`)
-        .set('authorization', await authorization());
+      const res = await request(app).get(`/payments/${captured.id}`).use(authorization());
 
-      expectProblem(res, 403, 'forbidden');
+      expectProblem(res, 401, 'unauthenticated');
       expectNothingOf(captured, res);
     },
   );
 
-  it('returns 403, not 404, to the kitchen service for an unknown payment', async () => {
+  it('returns 401, not 404, to the kitchen service for an unknown payment', async () => {
     const res = await request(app)
       .get(`/payments/${newId('pay')}`)
-      .set('authorization', await fromKitchenService());
+      .use(fromKitchenService());
 
-    expectProblem(res, 403, 'forbidden');
+    expectProblem(res, 401, 'unauthenticated');
   });
 
   it('returns 404 for an unknown payment', async () => {
     const res = await request(app)
       .get(`/payments/${newId('pay')}`)
-      .set('authorization', await fromGateway());
+      .use(fromGateway());
 
     expectProblem(res, 404, 'payment-not-found');
   });
@@ -504,7 +493,7 @@ describe('GET /payments', () => {
     const res = await request(app)
       .get('/payments')
       .query({ orderId: body.orderId })
-      .set('authorization', await fromGateway());
+      .use(fromGateway());
 
     expect(res.status).toBe(200);
     const list = PaymentList.parse(res.body);
@@ -518,7 +507,7 @@ describe('GET /payments', () => {
     const res = await request(app)
       .get('/payments')
       .query({ orderId: newId('ord') })
-      .set('authorization', await fromOrderService());
+      .use(fromOrderService());
 
     expect(res.status).toBe(200);
     expect(PaymentList.parse(res.body)).toEqual({ items: [] });
@@ -530,7 +519,7 @@ describe('GET /payments', () => {
     const res = await request(app)
       .get('/payments')
       .query({ orderId: captured.orderId })
-      .set('authorization', await fromOrderService({ id: 'usr_alice', role: 'customer' }));
+      .use(fromOrderService({ id: 'usr_alice', role: 'customer' }));
 
     expect(res.status).toBe(200);
     expect(PaymentList.parse(res.body)).toEqual({ items: [captured] });
@@ -540,24 +529,22 @@ describe('GET /payments', () => {
     ['the kitchen service', () => fromKitchenService()],
     ['the kitchen service acting for kitchen staff', () => fromKitchenService(KAI)],
   ])(
-    'returns 403 to %s, which has no business reading payments',
+    'returns 401 to %s, which does not call the payment service and has no business reading payments',
     async (_caller, authorization) => {
       const captured = Payment.parse((await charge(chargeFor())).body);
 
       const res = await request(app)
         .get('/payments')
         .query({ orderId: captured.orderId })
-        .set('authorization', await authorization());
+        .use(authorization());
 
-      expectProblem(res, 403, 'forbidden');
+      expectProblem(res, 401, 'unauthenticated');
       expectNothingOf(captured, res);
     },
   );
 
   it('returns 400 without an orderId', async () => {
-    const res = await request(app)
-      .get('/payments')
-      .set('authorization', await fromGateway());
+    const res = await request(app).get('/payments').use(fromGateway());
 
     const problem = expectProblem(res, 400, 'validation');
     expect(problem.errors?.map((issue) => issue.path)).toEqual(['query.orderId']);
@@ -587,19 +574,13 @@ describe('GET /metrics', () => {
 describe('PUT /ops/faults', () => {
   it('makes every charge fail with 503 at a failure rate of 1, storing nothing, until switched off', async () => {
     const faulty = appOn(db);
-    const admin = await fromGateway({ id: 'usr_ada', role: 'admin' });
+    const admin = fromGateway({ id: 'usr_ada', role: 'admin' });
     const body = chargeFor();
-    await request(faulty)
-      .put('/ops/faults')
-      .set('authorization', admin)
-      .send({ failureRate: 1, latencyMs: 0 });
+    await request(faulty).put('/ops/faults').use(admin).send({ failureRate: 1, latencyMs: 0 });
 
     const failed = await charge(body, newId('key'), faulty);
     const storedWhileFaulty = await storedPayments(body.orderId);
-    await request(faulty)
-      .put('/ops/faults')
-      .set('authorization', admin)
-      .send({ failureRate: 0, latencyMs: 0 });
+    await request(faulty).put('/ops/faults').use(admin).send({ failureRate: 0, latencyMs: 0 });
     const charged = await charge(body, newId('key'), faulty);
 
     expectProblem(failed, 503, 'service-unavailable');

@@ -1,0 +1,61 @@
+import type { Database } from '@cheesecake/service-kit';
+import {
+  expectProblem,
+  internalCredential,
+  openTestDatabase,
+  refusedInternalCredentials,
+  silentLogger,
+  TEST_INTERNAL_SECRET,
+} from '@cheesecake/service-kit/testing';
+import type { Express } from 'express';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../src/app.js';
+import { PAYMENT_MIGRATIONS } from '../src/payment-store.js';
+
+let db: Database;
+let app: Express;
+
+beforeAll(async () => {
+  db = await openTestDatabase([PAYMENT_MIGRATIONS]);
+  app = createApp({
+    db,
+    log: silentLogger(),
+    internalTokenSecret: TEST_INTERNAL_SECRET,
+    bodyLimit: '100kb',
+  });
+});
+afterAll(() => db.close());
+
+describe('the payment service’s internal credentials', () => {
+  it('lets the gateway read the payments of an order with a credential for GET /payments', async () => {
+    const credential = internalCredential({ issuer: 'gateway', audience: 'payment' });
+
+    const res = await request(app).get('/payments').query({ orderId: 'ord_1' }).use(credential);
+
+    expect(res.status).toBe(200);
+  });
+
+  it('answers 401 to the kitchen, which does not call the payment service', async () => {
+    const credential = internalCredential({ issuer: 'kitchen', audience: 'payment' });
+
+    const res = await request(app).get('/payments').query({ orderId: 'ord_1' }).use(credential);
+
+    expectProblem(res, 401, 'unauthenticated');
+  });
+
+  it.each(
+    refusedInternalCredentials({
+      issuer: 'gateway',
+      audience: 'payment',
+      method: 'GET',
+      path: '/payments',
+    }),
+  )('answers 401 to a credential %s', async (_reason, authorization) => {
+    const listing = request(app).get('/payments').query({ orderId: 'ord_1' });
+
+    const res = await listing.set('authorization', authorization);
+
+    expectProblem(res, 401, 'unauthenticated');
+  });
+});
