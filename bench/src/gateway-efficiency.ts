@@ -96,12 +96,16 @@ export async function measureGatewayEfficiency(
     });
   }
 
-  // The internal credential lives 60 s, so each run that uses one gets a fresh one.
+  // The internal credential lives 60 s, so each run that uses one gets a fresh one; it is good
+  // for GET /orders only, the one request line every run sends (the reference gateway
+  // rewrites /api/orders to /orders).
   const internalAuthorization = async () =>
     `Bearer ${await signInternalToken({
       secret: INTERNAL_TOKEN_SECRET,
       issuer: 'gateway',
       audience: 'order',
+      method: 'GET',
+      path: '/orders',
       user: ALICE,
     })}`;
 

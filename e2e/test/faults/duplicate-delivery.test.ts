@@ -42,7 +42,7 @@ describe('a message delivered twice', () => {
     const again = await stack.callService(
       'kitchen',
       '/tickets',
-      await asService('order', 'kitchen'),
+      await asService('order', 'kitchen', 'POST', '/tickets'),
       {
         method: 'POST',
         body: ticket,
@@ -68,7 +68,7 @@ describe('a message delivered twice', () => {
       paymentMethod: 'tok_visa',
     };
     const headers = {
-      ...(await asService('order', 'payment')),
+      ...(await asService('order', 'payment', 'POST', '/payments')),
       'idempotency-key': `${order.id}:dup`,
     };
 
@@ -88,15 +88,12 @@ describe('a message delivered twice', () => {
   it('refunds once for a refund delivered twice', async () => {
     const order = await checkout(alice);
     const [payment] = await paymentsOf(stack, order.id);
-    const headers = await asService('order', 'payment');
+    const refund = `/payments/${payment?.id}/refund`;
+    const headers = await asService('order', 'payment', 'POST', refund);
 
     const answers = [
-      await stack.callService('payment', `/payments/${payment?.id}/refund`, headers, {
-        method: 'POST',
-      }),
-      await stack.callService('payment', `/payments/${payment?.id}/refund`, headers, {
-        method: 'POST',
-      }),
+      await stack.callService('payment', refund, headers, { method: 'POST' }),
+      await stack.callService('payment', refund, headers, { method: 'POST' }),
     ];
 
     expect(answers.map((answer) => Payment.parse(answer.body).status)).toEqual([
@@ -121,7 +118,7 @@ describe('a message delivered twice', () => {
     const again = await stack.callService(
       'order',
       '/ticket-status-reports',
-      await asService('kitchen', 'order'),
+      await asService('kitchen', 'order', 'POST', '/ticket-status-reports'),
       {
         method: 'POST',
         body: report,

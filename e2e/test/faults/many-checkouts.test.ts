@@ -57,16 +57,15 @@ describe(`${CHECKOUTS} checkouts at once`, () => {
       (ready) => ids.every((id) => ready.has(id)),
       300_000,
     );
-    const payments = await stack.readService(
-      'payment',
-      ids.map((id) => `/payments?orderId=${id}`),
-      await asGateway('payment'),
-    );
-    const tickets = await stack.readService(
-      'kitchen',
-      ids.map((id) => `/tickets?orderId=${id}`),
-      await asGateway('kitchen'),
-    );
+    const readsOf = (service: 'payment' | 'kitchen', collection: string) =>
+      Promise.all(
+        ids.map(async (id) => {
+          const path = `/${collection}?orderId=${id}`;
+          return { path, headers: await asGateway(service, 'GET', path) };
+        }),
+      );
+    const payments = await stack.readService('payment', await readsOf('payment', 'payments'));
+    const tickets = await stack.readService('kitchen', await readsOf('kitchen', 'tickets'));
     orders.forEach((order, n) => {
       const paid = expectBody(payments[n] as Answer, 200, PaymentList).items;
       expect(paid.map((payment) => [payment.orderId, payment.status])).toEqual([

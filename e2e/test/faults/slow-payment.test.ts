@@ -53,7 +53,7 @@ describe('a payment service slower than the budget', () => {
     const faultsCounted = await stack.callService(
       'payment',
       '/metrics',
-      await asGateway('payment'),
+      await asGateway('payment', 'GET', '/metrics'),
     );
 
     expectProblem(first, 504, 'gateway-timeout');

@@ -10,36 +10,41 @@ import type { Stack } from '../support/stack.js';
 const INTERNAL_TOKEN_SECRET =
   process.env.INTERNAL_TOKEN_SECRET ?? 'cheesecake-internal-dev-secret-change-me';
 
-/** The headers of a call from one service to another, without a user, as a relay sends it. */
-export async function asService(from: string, to: string): Promise<Record<string, string>> {
+/**
+ * The headers of a call from one service to another, without a user, as a relay sends it:
+ * its credential is good for `method` and `path` (the query does not count) only.
+ */
+export async function asService(
+  from: string,
+  to: string,
+  method: string,
+  path: string,
+): Promise<Record<string, string>> {
   const token = await signInternalToken({
     secret: INTERNAL_TOKEN_SECRET,
     issuer: from,
     audience: to,
+    method,
+    path,
   });
   return { authorization: `Bearer ${token}` };
 }
 
 /** The headers of a call to `service` as the gateway, without a user. */
-export const asGateway = (service: string) => asService('gateway', service);
+export const asGateway = (service: string, method: string, path: string) =>
+  asService('gateway', service, method, path);
 
 /** Every payment the payment service holds for an order, declined and refunded ones too. */
 export async function paymentsOf(stack: Stack, orderId: string): Promise<Payment[]> {
-  const answer = await stack.callService(
-    'payment',
-    `/payments?orderId=${orderId}`,
-    await asGateway('payment'),
-  );
+  const path = `/payments?orderId=${orderId}`;
+  const answer = await stack.callService('payment', path, await asGateway('payment', 'GET', path));
   return expectBody(answer, 200, PaymentList).items;
 }
 
 /** Every kitchen ticket for an order. */
 export async function ticketsOf(stack: Stack, orderId: string) {
-  const answer = await stack.callService(
-    'kitchen',
-    `/tickets?orderId=${orderId}`,
-    await asGateway('kitchen'),
-  );
+  const path = `/tickets?orderId=${orderId}`;
+  const answer = await stack.callService('kitchen', path, await asGateway('kitchen', 'GET', path));
   return expectBody(answer, 200, TicketList).items;
 }
 

@@ -91,15 +91,18 @@ export async function startComposeStack(env: Record<string, string> = {}): Promi
         body: bodyOf(out.text),
       };
     },
-    async readService(service, paths, headers = {}): Promise<Answer[]> {
-      const urls = paths.map((path) => `http://${service}:${PORTS[service]}${path}`);
+    async readService(service, reads): Promise<Answer[]> {
+      const requests = reads.map(({ path, headers = {} }) => ({
+        url: `http://${service}:${PORTS[service]}${path}`,
+        headers,
+      }));
       // Fifty at a time, so a thousand reads do not flood the service.
       const script = `(async () => {
-        const urls = ${JSON.stringify(urls)};
+        const requests = ${JSON.stringify(requests)};
         const answers = [];
-        for (let start = 0; start < urls.length; start += 50) {
-          answers.push(...(await Promise.all(urls.slice(start, start + 50).map(async (url) => {
-            const res = await fetch(url, { headers: ${JSON.stringify(headers)} });
+        for (let start = 0; start < requests.length; start += 50) {
+          answers.push(...(await Promise.all(requests.slice(start, start + 50).map(async ({ url, headers }) => {
+            const res = await fetch(url, { headers });
             return { status: res.status, headers: Object.fromEntries(res.headers), text: await res.text() };
           }))));
         }

@@ -124,8 +124,10 @@ export async function startProcessStack(env: Record<string, string> = {}): Promi
         body: bodyOf(text),
       };
     },
-    readService(service, paths, headers = {}) {
-      return Promise.all(paths.map((path) => this.callService(service, path, headers)));
+    readService(service, reads) {
+      return Promise.all(
+        reads.map(({ path, headers }) => this.callService(service, path, headers)),
+      );
     },
     replicasThatLogged: async (service, text) => (logs(service).includes(text) ? [service] : []),
     kill: async (service) => {

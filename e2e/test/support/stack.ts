@@ -21,12 +21,12 @@ export interface Stack {
   ): Promise<Answer>;
   /**
    * GETs many paths of a service directly, as {@link callService} does, in one go: with
-   * compose, one command inside the network rather than one per path.
+   * compose, one command inside the network rather than one per path. Each read has its own
+   * headers, since an internal credential is good for one path only.
    */
   readService(
     service: ServiceName,
-    paths: string[],
-    headers?: Record<string, string>,
+    reads: ReadonlyArray<{ path: string; headers?: Record<string, string> }>,
   ): Promise<Answer[]>;
   /** Kills a service with SIGKILL: no graceful shutdown, mid-flow. */
   kill(service: ServiceName): Promise<void>;
