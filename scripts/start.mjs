@@ -85,6 +85,16 @@ async function waitUntilReady() {
   return false;
 }
 
+// The services fall back to the secrets written in the repository, which is right for a
+// machine of one's own and nowhere else; with NODE_ENV=production they refuse to start on them.
+const secrets = ['JWT_SECRET', 'INTERNAL_TOKEN_SECRET'];
+const unset = secrets.filter((name) => !process.env[name] && !process.env[`${name}_FILE`]);
+if (unset.length > 0) {
+  console.log(
+    `Warning: ${unset.join(' and ')} not set, so the services use the development defaults anyone can read; fine on your own machine, never for a deployment (see "Secrets" in the README).`,
+  );
+}
+
 // Something already answering where the gateway will listen would pass for this run's gateway.
 const taken = (await readiness(services.gateway)).answered;
 if (taken) {

@@ -22,6 +22,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# The tests call the services directly too, as the gateway would, so this run chooses the
+# internal secret that the `secrets` service writes into the stack's volume.
+export INTERNAL_TOKEN_SECRET="${INTERNAL_TOKEN_SECRET:-$(node -e "process.stdout.write(require('node:crypto').randomBytes(48).toString('base64url'))")}"
+
 # The e2e suite imports the contracts and service-kit's test helpers, built like the images.
 pnpm turbo run build --filter='@cheesecake/e2e^...'
 docker compose up --build --detach "${scale_flags[@]}"
