@@ -22,6 +22,7 @@ import { OrderView } from './order-view.js';
 import { ServiceProxy } from './proxy.js';
 import { limitLogins, limitRequests } from './rate-limits.js';
 import { gatewayRoutes, proxiedRoutes } from './routes.js';
+import type { UserLimits } from './user-limits.js';
 import type { Users } from './users.js';
 
 /** What the gateway is built from. */
@@ -41,6 +42,8 @@ export interface AppDeps {
   policies?: DownstreamPolicies;
   /** Who may sign in, their passwords already hashed (`DemoUsers.create`, once at startup). */
   users: Users;
+  /** The budgets and stream quotas per user, shared with `createLiveUpdates` (`createUserLimits`). */
+  limits: UserLimits;
 }
 
 /** The routes that act for a signed-in user; the token and menu routes stay anonymous. */
@@ -65,6 +68,7 @@ export function createLiveUpdates(deps: AppDeps): LiveUpdates {
       log,
       ...(deps.policies && { policy: deps.policies.order }),
     }),
+    limits: deps.limits,
     log,
   });
 }
@@ -90,7 +94,7 @@ export function createApp(deps: AppDeps): Express {
   // The API's description is static and anonymous: outside the budgets.
   edge.use(docsRoutes());
   edge.use(USER_ROUTES, noStore);
-  edge.use(limitRequests({ perMinute: config.RATE_LIMIT_PER_MINUTE, tokens, log }));
+  edge.use(limitRequests({ budgets: deps.limits.budgets, tokens, log }));
   edge.get(
     gatewayApi.getMenu.path,
     serveMenuFromCache({ ttlSeconds: config.MENU_CACHE_TTL_SECONDS, order: downstreams.order }),
@@ -107,6 +111,7 @@ export function createApp(deps: AppDeps): Express {
   streaming.use(USER_ROUTES, authenticateUsers(tokens));
   streaming.use(
     proxiedRoutes({
+      streams: deps.limits.streams,
       order: new ServiceProxy(
         { service: 'order', baseUrl: urls.order, publicPrefix: '/api', policy: policies.order },
         proxyOptions,

@@ -48,6 +48,8 @@ const gatewayEnvSchema = serviceEnvSchema({ port: 8080 })
     DEMO_PASSWORD: z.string().min(1).default('cheesecake'),
     RATE_LIMIT_PER_MINUTE: positiveIntVar(100),
     RATE_LIMIT_LOGIN_PER_MINUTE: positiveIntVar(10),
+    // SSE streams and WebSocket subscriptions together, each holding a stream from the order service.
+    STREAMS_PER_USER: positiveIntVar(20),
     // 0 turns the gateway's menu cache off; clients then revalidate every time.
     MENU_CACHE_TTL_SECONDS: intVar(30),
     CORS_ALLOWED_ORIGINS: originListVar,

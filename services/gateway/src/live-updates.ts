@@ -23,11 +23,14 @@ import type { AccessTokens } from './access-tokens.js';
 import { userOfAccessToken } from './authentication.js';
 import { InvalidAccessTokenError, MissingAccessTokenError } from './errors.js';
 import type { OrderEventFeed } from './order-event-feed.js';
+import { RequestBudgets, type UserLimits } from './user-limits.js';
 
 /** What the WebSocket endpoint is built from. */
 export interface LiveUpdatesDeps {
   tokens: AccessTokens;
   feed: OrderEventFeed;
+  /** The budgets handshakes and subscriptions spend from, and the streams each user may hold. */
+  limits: UserLimits;
   log: Logger;
   /** Subscriptions one connection may hold at once; default 50. */
   maxSubscriptions?: number;
@@ -95,7 +98,15 @@ export class LiveUpdates {
       throw new ProblemError(problemTypes.notFound, `No WebSocket at ${url.pathname}`);
     }
     const token = url.searchParams.get('access_token') ?? undefined;
-    const user = await userOfAccessToken(token, this.#deps.tokens);
+    const { budgets } = this.#deps.limits;
+    const address = req.socket.remoteAddress;
+    // A handshake is a request like any other: it spends from the user's budget, or from the
+    // address's when its token does not verify.
+    const user = await userOfAccessToken(token, this.#deps.tokens).catch(async (error) => {
+      await budgets.spend(RequestBudgets.keyOf(undefined, address));
+      throw error;
+    });
+    await budgets.spend(RequestBudgets.keyOf(user, address));
     const expiresAt = (decodeJwt(token ?? '').exp ?? 0) * 1_000;
     this.#server.handleUpgrade(req, socket, head, (ws) =>
       this.#serve(ws, { user, expiresAt, correlation }),
@@ -107,7 +118,7 @@ export class LiveUpdates {
     connection: { user: EndUser; expiresAt: number; correlation: Correlation },
   ): void {
     const { user, expiresAt, correlation } = connection;
-    const { feed, log } = this.#deps;
+    const { feed, log, limits } = this.#deps;
     const maxSubscriptions = this.#deps.maxSubscriptions ?? 50;
     const subscriptions = new Map<SubscriptionTarget, () => void>();
     const connectionLog = log.child({ userId: user.id, reqId: correlation.requestId });
@@ -121,7 +132,7 @@ export class LiveUpdates {
         problem: error.toProblem(correlation.requestId),
       });
 
-    const subscribe = (orderId: SubscriptionTarget) => {
+    const subscribe = async (orderId: SubscriptionTarget) => {
       if (subscriptions.has(orderId)) {
         send({ type: 'subscribed', orderId });
         return;
@@ -146,16 +157,37 @@ export class LiveUpdates {
         );
         return;
       }
-      const stop = feed.follow(orderId, user, {
+      // Each subscription is a request to the order service, refused or not, and holds a
+      // stream from it while it lasts: it spends from the user's budget and stream quota.
+      let release: () => void;
+      try {
+        await limits.budgets.spend(RequestBudgets.keyOf(user, undefined));
+        release = limits.streams.take(user);
+      } catch (error) {
+        if (error instanceof ProblemError) sendError(error, orderId);
+        return;
+      }
+      if (ws.readyState !== WebSocket.OPEN || subscriptions.has(orderId)) {
+        release();
+        return;
+      }
+      const stopFeed = feed.follow(orderId, user, {
         opened: () => send({ type: 'subscribed', orderId }),
         event: send,
         refused: (problem) => {
           subscriptions.delete(orderId);
+          release();
           send({ type: 'error', orderId, problem });
         },
-        finished: () => subscriptions.delete(orderId),
+        finished: () => {
+          subscriptions.delete(orderId);
+          release();
+        },
       });
-      subscriptions.set(orderId, stop);
+      subscriptions.set(orderId, () => {
+        stopFeed();
+        release();
+      });
     };
 
     const unsubscribe = (orderId: SubscriptionTarget) => {
@@ -164,16 +196,24 @@ export class LiveUpdates {
       send({ type: 'unsubscribed', orderId });
     };
 
+    let handled: Promise<void> = Promise.resolve();
     ws.on('message', (data: RawData, isBinary: boolean) => {
       const message = isBinary ? undefined : parseMessage(data);
       if (message instanceof ValidationError || message === undefined) {
         sendError(message ?? new ProblemError(problemTypes.badRequest, 'Send JSON text messages'));
         return;
       }
-      // Every call a subscription makes carries the handshake's request id and trace.
-      runWithCorrelation(correlation, () =>
-        message.type === 'subscribe' ? subscribe(message.orderId) : unsubscribe(message.orderId),
-      );
+      // In the order they came, though a subscription waits for its budget; every call a
+      // subscription makes carries the handshake's request id and trace.
+      handled = handled
+        .then(() =>
+          runWithCorrelation(correlation, () =>
+            message.type === 'subscribe'
+              ? subscribe(message.orderId)
+              : unsubscribe(message.orderId),
+          ),
+        )
+        .catch((error: unknown) => connectionLog.error({ err: error }, 'a message failed'));
     });
 
     // A connection that stops answering pings is gone; so is one whose token has expired.

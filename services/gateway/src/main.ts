@@ -2,6 +2,7 @@ import { createLogger, endOnShutdown, runService, ServiceMetrics } from '@cheese
 import { createApp, createLiveUpdates } from './app.js';
 import { loadGatewayConfig } from './config.js';
 import { createDownstreamPolicies, createDownstreams } from './downstreams.js';
+import { createUserLimits } from './user-limits.js';
 import { DemoUsers } from './users.js';
 
 const config = loadGatewayConfig();
@@ -15,7 +16,9 @@ const policies = createDownstreamPolicies(config, {
 const downstreams = createDownstreams(config, policies);
 // Hashing the passwords is slow on purpose, so it is done once, before the gateway listens.
 const users = await DemoUsers.create(config.DEMO_PASSWORD);
-const deps = { config, log, downstreams, metrics, policies, users };
+// One count per user for HTTP and the WebSocket alike.
+const limits = createUserLimits(config);
+const deps = { config, log, downstreams, metrics, policies, users, limits };
 const app = createApp(deps);
 const liveUpdates = createLiveUpdates(deps);
 // The gateway holds no database or workers: once in-flight requests finish there is nothing to stop.

@@ -4,31 +4,36 @@ import type { Request, RequestHandler, Response } from 'express';
 import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import type { AccessTokens } from './access-tokens.js';
 import { bearerOf } from './authentication.js';
+import { RequestBudgets } from './user-limits.js';
 
 const ONE_MINUTE_MS = 60_000;
 
 /**
  * At most `perMinute` requests a minute for each signed-in user, wherever they come from,
  * and for each address that sends no valid token. Users never share a budget, with each
- * other or with the anonymous requests of their address.
+ * other or with the anonymous requests of their address. Counted in `budgets`, which the
+ * WebSocket handshakes and subscriptions spend from too.
  */
 export function limitRequests(options: {
-  perMinute: number;
+  budgets: RequestBudgets;
   tokens: AccessTokens;
   log: Logger;
 }): RequestHandler {
   return rateLimit({
     windowMs: ONE_MINUTE_MS,
-    limit: options.perMinute,
+    limit: options.budgets.perMinute,
     identifier: 'requests',
+    store: options.budgets.store,
     standardHeaders: 'draft-8',
     legacyHeaders: false,
     // Only a token the gateway can verify names a user: an unverified subject would let a
     // client pick a fresh budget for every request.
     keyGenerator: async (req, res) => {
       const { user } = await bearerOf(req, res, options.tokens);
-      return user ? `user:${user.id}` : `address:${ipKeyGenerator(req.ip ?? '')}`;
+      return RequestBudgets.keyOf(user, req.ip);
     },
+    // keyOf groups IPv6 addresses with ipKeyGenerator, where this check cannot see it.
+    validate: { keyGeneratorIpFallback: false },
     handler: answerRateLimited('requests'),
     logger: options.log,
   });

@@ -4,8 +4,9 @@ import {
   orderApi,
   ProblemError,
   problemTypes,
+  Role,
 } from '@cheesecake/contracts';
-import { handle, requireUser } from '@cheesecake/service-kit';
+import { handle, handlerContext, requireUser } from '@cheesecake/service-kit';
 import { type RequestHandler, Router } from 'express';
 import type { AccessTokens } from './access-tokens.js';
 import { endAtTokenExpiry, userOfAccessToken } from './authentication.js';
@@ -13,13 +14,18 @@ import { passThrough } from './downstreams.js';
 import type { Login } from './login.js';
 import type { OrderView } from './order-view.js';
 import type { ServiceProxy } from './proxy.js';
+import type { StreamQuota } from './user-limits.js';
 
 /**
  * The routes a service answers as they are: each checks the caller's role against its
  * public record's `access`, then streams the request to the service's route and its answer back.
  */
-export function proxiedRoutes(proxies: { order: ServiceProxy; kitchen: ServiceProxy }): Router {
-  const { order, kitchen } = proxies;
+export function proxiedRoutes(proxies: {
+  order: ServiceProxy;
+  kitchen: ServiceProxy;
+  streams: StreamQuota;
+}): Router {
+  const { order, kitchen, streams } = proxies;
   const router = Router();
   const forwarded = [
     [gatewayApi.createOrder, order, orderApi.createOrder],
@@ -36,10 +42,21 @@ export function proxiedRoutes(proxies: { order: ServiceProxy; kitchen: ServicePr
   for (const [route, proxy, target] of forwarded) {
     const method = route.method.toLowerCase() as Lowercase<typeof route.method>;
     const handlers =
-      route === gatewayApi.streamOrderEvents ? [endAtTokenExpiry] : ([] as RequestHandler[]);
+      route === gatewayApi.streamOrderEvents
+        ? [holdStream(streams), endAtTokenExpiry]
+        : ([] as RequestHandler[]);
     router[method](route.path, ...handlers, proxy.forward(route, target));
   }
   return router;
+}
+
+/** Holds one of the user's event streams for as long as the answer lasts; 429 when all are held. */
+function holdStream(streams: StreamQuota): RequestHandler {
+  return (req, res, next) => {
+    const release = streams.take(requireUser(handlerContext(req, res).caller, Role.options));
+    res.once('close', release);
+    next();
+  };
 }
 
 /** The routes the gateway answers itself: tokens, the composed order, the WebSocket's plain GET. */

@@ -20,6 +20,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createApp } from '../src/app.js';
 import { loadGatewayConfig } from '../src/config.js';
 import { createDownstreams } from '../src/downstreams.js';
+import { createUserLimits } from '../src/user-limits.js';
 import { demoUsers, signIn } from './samples.js';
 
 /** What one service's operations API received. */
@@ -95,6 +96,7 @@ beforeAll(async () => {
     log: silentLogger(),
     downstreams: createDownstreams(config),
     users: await demoUsers(config.DEMO_PASSWORD),
+    limits: createUserLimits(config),
   });
 });
 afterAll(() => Promise.all(stubs.map((stub) => stub.close())));

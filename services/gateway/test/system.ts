@@ -22,6 +22,7 @@ import {
   type DownstreamPolicies,
 } from '../src/downstreams.js';
 import type { LiveUpdates } from '../src/live-updates.js';
+import { createUserLimits } from '../src/user-limits.js';
 import { demoUsers } from './samples.js';
 
 /** Handlers of a stub service, one per endpoint record it should answer. */
@@ -129,6 +130,7 @@ export async function startSystem(
     downstreams: createDownstreams(config, policies),
     policies,
     users: await demoUsers(config.DEMO_PASSWORD),
+    limits: createUserLimits(config),
   };
   const gateway = createApp(deps);
   return {

@@ -1,0 +1,104 @@
+import { type EndUser, ProblemError, problemTypes } from '@cheesecake/contracts';
+import { ipKeyGenerator, MemoryStore, type Options } from 'express-rate-limit';
+
+const ONE_MINUTE_MS = 60_000;
+
+/** A 429 problem that says when to try again, as `Retry-After`. */
+export class TooManyError extends ProblemError {
+  constructor(
+    detail: string,
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(problemTypes.rateLimited, detail);
+  }
+}
+
+/**
+ * Each user's request budget for the minute, or each address's without a valid token:
+ * the one count behind HTTP requests, WebSocket handshakes and WebSocket subscriptions, so
+ * that no way of calling the gateway is free.
+ */
+export class RequestBudgets {
+  /** The store the HTTP rate limiter counts in; {@link spend} counts in it too. */
+  readonly store = new MemoryStore();
+  readonly perMinute: number;
+
+  constructor(perMinute: number) {
+    this.perMinute = perMinute;
+    this.store.init({ windowMs: ONE_MINUTE_MS } as Options);
+  }
+
+  /** The budget a request spends from: its user's, or its address's without one. */
+  static keyOf(user: EndUser | undefined, address: string | undefined): string {
+    return user ? `user:${user.id}` : `address:${ipKeyGenerator(address ?? '')}`;
+  }
+
+  /** Spends one request from `key`'s budget; throws a {@link TooManyError} once it is spent. */
+  async spend(key: string): Promise<void> {
+    const { totalHits, resetTime } = await this.store.increment(key);
+    if (totalHits <= this.perMinute) return;
+    const retryAfterSeconds = Math.max(
+      1,
+      Math.ceil(((resetTime?.getTime() ?? 0) - Date.now()) / 1_000),
+    );
+    throw new TooManyError(
+      `Too many requests this minute; try again in ${retryAfterSeconds} seconds`,
+      retryAfterSeconds,
+    );
+  }
+}
+
+/**
+ * The event streams each user holds at once: SSE streams and WebSocket subscriptions
+ * together, however many connections they are spread over. Each holds a connection to the
+ * order service, so one user holding thousands would hold them for everyone.
+ */
+export class StreamQuota {
+  readonly perUser: number;
+  readonly #held = new Map<string, number>();
+
+  constructor(perUser: number) {
+    this.perUser = perUser;
+  }
+
+  /** Takes one of the user's streams and returns its release; throws a 429 problem when all are held. */
+  take(user: EndUser): () => void {
+    const held = this.#held.get(user.id) ?? 0;
+    if (held >= this.perUser) {
+      throw new TooManyError(
+        `A user may follow at most ${this.perUser} event streams at once; close one first`,
+      );
+    }
+    this.#held.set(user.id, held + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = (this.#held.get(user.id) ?? 1) - 1;
+      if (left > 0) this.#held.set(user.id, left);
+      else this.#held.delete(user.id);
+    };
+  }
+
+  /** How many streams the user holds now. */
+  heldBy(user: EndUser): number {
+    return this.#held.get(user.id) ?? 0;
+  }
+}
+
+/** The limits per user that the HTTP routes and the WebSocket endpoint share. */
+export interface UserLimits {
+  budgets: RequestBudgets;
+  streams: StreamQuota;
+}
+
+/** The limits of a gateway: one instance, given to both `createApp` and `createLiveUpdates`. */
+export function createUserLimits(config: {
+  RATE_LIMIT_PER_MINUTE: number;
+  STREAMS_PER_USER: number;
+}): UserLimits {
+  return {
+    budgets: new RequestBudgets(config.RATE_LIMIT_PER_MINUTE),
+    streams: new StreamQuota(config.STREAMS_PER_USER),
+  };
+}

@@ -1,0 +1,181 @@
+import http from 'node:http';
+import { LiveServerMessage, Problem, type TokenResponse } from '@cheesecake/contracts';
+import { type RunningServer, startServer } from '@cheesecake/service-kit/testing';
+import request from 'supertest';
+import { afterEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { startSystem, type TestSystem } from './system.js';
+
+let system: TestSystem;
+let gateway: RunningServer;
+/** The order streams the stub holds open now. */
+let openStreams = 0;
+
+async function startWith(env: Record<string, string>) {
+  system = await startSystem(
+    {
+      // Streams that stay open until the gateway lets go of them.
+      orderStreams: (router) => {
+        router.get('/orders/:orderId/events', (req, res) => {
+          openStreams += 1;
+          req.once('close', () => {
+            openStreams -= 1;
+          });
+          res.status(200).set({ 'content-type': 'text/event-stream' });
+          res.write(': open\n\n');
+        });
+      },
+    },
+    env,
+  );
+  gateway = await startServer(system.gateway);
+  gateway.server.on('upgrade', system.liveUpdates.handleUpgrade);
+}
+
+afterEach(async () => {
+  system.liveUpdates.close();
+  await gateway.close();
+  await system.close();
+});
+
+async function tokenOf(username: string): Promise<string> {
+  const res = await request(system.gateway)
+    .post('/api/auth/token')
+    .send({ username, password: 'cheesecake' });
+  return (res.body as TokenResponse).access_token;
+}
+
+/** Opens an order's event stream over SSE: its status, and a way to close it. */
+function openStream(token: string, orderId = 'ord_1') {
+  return new Promise<{ status: number; body: Promise<string>; close: () => void }>(
+    (resolve, reject) => {
+      const req = http.get(`${gateway.url}/api/orders/${orderId}/events`, {
+        headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream' },
+      });
+      req.on('error', reject);
+      req.on('response', (res) => {
+        const body = new Promise<string>((done) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => {
+            text += chunk;
+          });
+          res.on('end', () => done(text));
+          res.on('error', () => done(text));
+        });
+        resolve({ status: res.statusCode ?? 0, body, close: () => req.destroy() });
+      });
+    },
+  );
+}
+
+/** A WebSocket and the messages it received, with a way to wait for the nth. */
+async function connect(token: string) {
+  const ws = new WebSocket(`${gateway.url.replace('http', 'ws')}/api/ws?access_token=${token}`);
+  const messages: LiveServerMessage[] = [];
+  const waiting: Array<() => void> = [];
+  ws.on('message', (data) => {
+    messages.push(LiveServerMessage.parse(JSON.parse(String(data))));
+    for (const wake of waiting.splice(0)) wake();
+  });
+  await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+  const received = async (count: number) => {
+    while (messages.length < count) await new Promise<void>((wake) => waiting.push(wake));
+    return messages.slice(0, count);
+  };
+  return { ws, messages, received };
+}
+
+/** The answer to the subscription of `orderId`: subscriptions are answered as they open, in any order. */
+function answerFor(messages: LiveServerMessage[], orderId: string) {
+  return messages.find((message) => 'orderId' in message && message.orderId === orderId);
+}
+
+function until(check: () => boolean): Promise<void> {
+  return new Promise((resolve) => {
+    const poll = () => (check() ? resolve() : setTimeout(poll, 10));
+    poll();
+  });
+}
+
+describe('event streams per user', () => {
+  it('answers 429 to an SSE stream past STREAMS_PER_USER, and takes one again once one closes', async () => {
+    await startWith({ STREAMS_PER_USER: '3' });
+    const alice = await tokenOf('alice');
+    const held = await Promise.all([openStream(alice), openStream(alice), openStream(alice)]);
+
+    const refused = await openStream(alice);
+
+    expect(held.map((stream) => stream.status)).toEqual([200, 200, 200]);
+    expect(refused.status).toBe(429);
+    expect(Problem.parse(JSON.parse(await refused.body)).type).toMatch(/:rate-limited$/);
+    expect(openStreams).toBe(3);
+    held[0]?.close();
+    await until(() => openStreams === 2);
+    const again = await openStream(alice);
+    expect(again.status).toBe(200);
+    for (const stream of [...held, again]) stream.close();
+  });
+
+  it('counts WebSocket subscriptions and SSE streams together, and never another user’s', async () => {
+    await startWith({ STREAMS_PER_USER: '2' });
+    const [alice, bob] = await Promise.all([tokenOf('alice'), tokenOf('bob')]);
+    const sse = await openStream(alice);
+    const live = await connect(alice);
+
+    live.ws.send(JSON.stringify({ type: 'subscribe', orderId: 'ord_1' }));
+    live.ws.send(JSON.stringify({ type: 'subscribe', orderId: 'ord_2' }));
+    const answers = await live.received(2);
+    const bobs = await openStream(bob);
+
+    expect(sse.status).toBe(200);
+    expect(answerFor(answers, 'ord_1')).toEqual({ type: 'subscribed', orderId: 'ord_1' });
+    expect(answerFor(answers, 'ord_2')).toMatchObject({
+      type: 'error',
+      problem: { status: 429, type: expect.stringMatching(/:rate-limited$/) },
+    });
+    expect(bobs.status).toBe(200);
+    live.ws.close();
+    sse.close();
+    bobs.close();
+  });
+});
+
+describe('request budgets over WebSocket', () => {
+  it('counts each handshake against the user’s budget, and refuses one past it with 429', async () => {
+    await startWith({ RATE_LIMIT_PER_MINUTE: '3' });
+    const alice = await tokenOf('alice');
+
+    const accepted = await Promise.all([connect(alice), connect(alice), connect(alice)]);
+    const refused = await new Promise<number>((resolve) => {
+      const ws = new WebSocket(`${gateway.url.replace('http', 'ws')}/api/ws?access_token=${alice}`);
+      ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      ws.on('open', () => resolve(101));
+    });
+
+    expect(accepted).toHaveLength(3);
+    expect(refused).toBe(429);
+    for (const { ws } of accepted) ws.close();
+  });
+
+  it('counts each subscription too, so subscribing to order after order runs out of budget', async () => {
+    await startWith({ RATE_LIMIT_PER_MINUTE: '4' });
+    const alice = await tokenOf('alice');
+    const live = await connect(alice);
+
+    for (const orderId of ['ord_1', 'ord_2', 'ord_3', 'ord_4']) {
+      live.ws.send(JSON.stringify({ type: 'subscribe', orderId }));
+    }
+    const answers = await live.received(4);
+
+    // The handshake spent one of the four.
+    for (const orderId of ['ord_1', 'ord_2', 'ord_3']) {
+      expect(answerFor(answers, orderId)).toEqual({ type: 'subscribed', orderId });
+    }
+    expect(answerFor(answers, 'ord_4')).toMatchObject({
+      type: 'error',
+      problem: { status: 429, type: expect.stringMatching(/:rate-limited$/) },
+    });
+    live.ws.close();
+  });
+});
