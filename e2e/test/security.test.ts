@@ -163,6 +163,52 @@ describe('resource limits', () => {
   });
 });
 
+describe('what a customer writes reaches the kitchen as they wrote it', () => {
+  it.each([
+    ['a carriage return', 'no nuts\r\nPRIORITY: free'],
+    ['an escape sequence', 'happy \u001b[31mbirthday'],
+    ['a bidirectional override', 'for \u202eelciN'],
+    ['a bidirectional isolate', 'for \u2066Nicole\u2069'],
+  ])(
+    'refuses notes with %s with 400 naming the field, and creates no order',
+    async (_case, notes) => {
+      const { bob } = signedIn;
+      const before = expectBody(await bob.get('/api/orders?limit=100'), 200, OrderPage).items
+        .length;
+
+      const answer = await bob.post('/api/orders', { ...cheesecake, notes });
+
+      const problem = expectProblem(answer, 400, 'validation');
+      expect(problem.errors?.map((issue) => issue.path)).toEqual(['body.notes']);
+      const after = expectBody(await bob.get('/api/orders?limit=100'), 200, OrderPage).items.length;
+      expect(after).toBe(before);
+    },
+  );
+
+  it('keeps line feeds, which a note may use between lines', async () => {
+    const notes = 'Happy birthday, Nicole!\nNo nuts, please.';
+
+    const answer = await signedIn.bob.post('/api/orders', { ...cheesecake, notes });
+
+    expect(expectBody(answer, 201, Order).notes).toBe(notes);
+  });
+});
+
+describe('bodies are application/json', () => {
+  it('answers 415 to a +json type no route reads, such as merge-patch, and creates nothing', async () => {
+    const { bob } = signedIn;
+    const before = expectBody(await bob.get('/api/orders?limit=100'), 200, OrderPage).items.length;
+
+    const answer = await bob.send('POST', '/api/orders', JSON.stringify(cheesecake), {
+      'content-type': 'application/merge-patch+json',
+    });
+
+    expectProblem(answer, 415, 'unsupported-media-type');
+    const after = expectBody(await bob.get('/api/orders?limit=100'), 200, OrderPage).items.length;
+    expect(after).toBe(before);
+  });
+});
+
 describe('no user-supplied URL is ever fetched', () => {
   it('has no field in the public contract that takes a URL', async () => {
     const document = await anonymous.get('/openapi.json');
