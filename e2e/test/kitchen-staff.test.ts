@@ -104,6 +104,15 @@ describe('kitchen staff preparing by hand', () => {
     });
   });
 
+  it('sets stock only of the dishes on the menu: 404 for any other, and stocks nothing', async () => {
+    const first = await kai.put('/api/kitchen/stock/unknown-item', { quantity: 5 });
+    const again = await kai.put('/api/kitchen/stock/unknown-item', { quantity: 5 });
+
+    expectProblem(first, 404, 'dish-not-stocked');
+    // Still unknown: the first answer created no stock to update.
+    expectProblem(again, 404, 'dish-not-stocked');
+  });
+
   it('rejects a sold-out order and refunds it', async () => {
     expect((await kai.put('/api/kitchen/stock/lemon-tart', { quantity: 0 })).status).toBe(200);
 

@@ -196,7 +196,7 @@ export const gatewayApi = {
     body: SetStockRequest,
     responses: {
       200: StockLevel,
-      ...problemResponses(400, 401, 403, 413, 415, 429, 502, 503, 504),
+      ...problemResponses(400, 401, 403, 404, 413, 415, 429, 502, 503, 504),
     },
   }),
   listDeadLetters: defineEndpoint({

@@ -73,6 +73,6 @@ export const kitchenApi = {
     summary: 'Set the portions left of a dish',
     params: StockParams,
     body: SetStockRequest,
-    responses: { 200: StockLevel, ...problemResponses(400, 401, 403) },
+    responses: { 200: StockLevel, ...problemResponses(400, 401, 403, 404) },
   }),
 };

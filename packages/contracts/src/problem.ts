@@ -70,6 +70,11 @@ export const problemTypes = define({
   orderNotFound: { code: 'order-not-found', status: 404, title: 'No such order' },
   paymentNotFound: { code: 'payment-not-found', status: 404, title: 'No such payment' },
   ticketNotFound: { code: 'ticket-not-found', status: 404, title: 'No such kitchen ticket' },
+  dishNotStocked: {
+    code: 'dish-not-stocked',
+    status: 404,
+    title: 'The kitchen does not make this dish',
+  },
   invalidOrderState: {
     code: 'invalid-order-state',
     status: 409,

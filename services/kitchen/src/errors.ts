@@ -1,5 +1,12 @@
 import { ProblemError, problemTypes, type TicketStatus } from '@cheesecake/contracts';
 
+/** The kitchen keeps no stock of this dish: it is not one the kitchen makes. */
+export class DishNotStockedError extends ProblemError {
+  constructor(menuItemId: string) {
+    super(problemTypes.dishNotStocked, `The kitchen does not make ${menuItemId}`);
+  }
+}
+
 /** No ticket has this id. */
 export class TicketNotFoundError extends ProblemError {
   constructor(ticketId: string) {

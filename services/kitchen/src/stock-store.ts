@@ -60,18 +60,16 @@ export async function listStockLevels(db: Queryable): Promise<StockLevel[]> {
   return rows.map(toStockLevel);
 }
 
-/** Sets the portions left of a dish, creating its row if it has none. */
+/** Sets the portions left of a dish the kitchen stocks; undefined when it stocks no such dish. */
 export async function setStockLevel(
   db: Queryable,
   menuItemId: string,
   quantity: number,
-): Promise<StockLevel> {
+): Promise<StockLevel | undefined> {
   const rows = await db.query<StockRow>(
-    `insert into stock (menu_item_id, quantity) values ($1, $2)
-     on conflict (menu_item_id) do update set quantity = excluded.quantity
+    `update stock set quantity = $2 where menu_item_id = $1
      returning menu_item_id, quantity`,
     [menuItemId, quantity],
   );
-  if (!rows[0]) throw new Error(`Stock of ${menuItemId} was not stored`);
-  return toStockLevel(rows[0]);
+  return rows[0] && toStockLevel(rows[0]);
 }

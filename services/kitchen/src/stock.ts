@@ -1,5 +1,6 @@
 import type { StockLevel, TicketLine } from '@cheesecake/contracts';
 import type { Database, Queryable } from '@cheesecake/service-kit';
+import { DishNotStockedError } from './errors.js';
 import {
   decreaseStock,
   increaseStock,
@@ -60,8 +61,13 @@ export class Stock {
     return listStockLevels(this.#db);
   }
 
-  /** Sets the portions left of any dish, stocking it if the kitchen never had it. */
-  set(menuItemId: string, quantity: number): Promise<StockLevel> {
-    return setStockLevel(this.#db, menuItemId, quantity);
+  /**
+   * Sets the portions left of a dish. Only of one the kitchen stocks (the menu's, from its
+   * migrations): stock of a dish nobody can order would be a typo kept forever.
+   */
+  async set(menuItemId: string, quantity: number): Promise<StockLevel> {
+    const level = await setStockLevel(this.#db, menuItemId, quantity);
+    if (!level) throw new DishNotStockedError(menuItemId);
+    return level;
   }
 }

@@ -75,8 +75,10 @@ export async function reportsFor(db: Database, ticketId: string): Promise<Ticket
 }
 
 /** Stocks a dish of its own with `quantity` portions, through the staff API, and returns its id. */
-export async function stockedDish(app: Express, quantity: number): Promise<string> {
+export async function stockedDish(db: Database, app: Express, quantity: number): Promise<string> {
   const menuItemId = uniqueDish();
+  // The kitchen stocks only its own dishes, which its migrations list: a new one is a new row.
+  await db.query('insert into stock (menu_item_id, quantity) values ($1, 0)', [menuItemId]);
   const res = await request(app)
     .put(`/stock/${menuItemId}`)
     .use(asUser('kitchen'))

@@ -44,7 +44,7 @@ function preparation(options: Partial<PreparationOptions> = {}) {
 
 /** A queued ticket of a dish of its own. */
 async function queueTicket(): Promise<Ticket> {
-  const menuItemId = await stockedDish(app, 1);
+  const menuItemId = await stockedDish(db, app, 1);
   const res = await request(app)
     .post('/tickets')
     .use(asOrderService())

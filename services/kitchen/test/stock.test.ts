@@ -9,6 +9,7 @@ import {
   asUser,
   kitchenApp,
   openKitchenDatabase,
+  stockedDish,
   stockOf,
   uniqueDish,
 } from './helpers.js';
@@ -49,19 +50,29 @@ describe('GET /stock', () => {
 });
 
 describe('PUT /stock/:menuItemId', () => {
-  it('stocks a dish the kitchen did not have, then sets it again', async () => {
-    const menuItemId = uniqueDish();
+  it('sets the portions left of a dish the kitchen makes, again and again', async () => {
+    const menuItemId = await stockedDish(db, app, 3);
     const put = async (quantity: number) =>
       request(app).put(`/stock/${menuItemId}`).use(asUser('admin')).send({ quantity });
 
-    const created = await put(12);
-    const updated = await put(0);
+    const set = await put(12);
+    const emptied = await put(0);
 
-    expect(created.status).toBe(200);
-    expect(StockLevel.parse(created.body)).toEqual({ menuItemId, quantity: 12 });
-    expect(updated.status).toBe(200);
-    expect(StockLevel.parse(updated.body)).toEqual({ menuItemId, quantity: 0 });
+    expect(StockLevel.parse(set.body)).toEqual({ menuItemId, quantity: 12 });
+    expect(StockLevel.parse(emptied.body)).toEqual({ menuItemId, quantity: 0 });
     expect(await stockOf(app, menuItemId)).toBe(0);
+  });
+
+  it('returns 404 dish-not-stocked for a dish the kitchen does not make, and stocks nothing', async () => {
+    const menuItemId = uniqueDish();
+
+    const res = await request(app)
+      .put(`/stock/${menuItemId}`)
+      .use(asUser('kitchen'))
+      .send({ quantity: 5 });
+
+    expectProblem(res, 404, 'dish-not-stocked');
+    expect(await stockOf(app, menuItemId)).toBeUndefined();
   });
 
   it('returns 400 and changes nothing for a negative quantity', async () => {

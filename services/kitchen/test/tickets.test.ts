@@ -48,7 +48,7 @@ const getTicket = async (ticketId: string) =>
 
 /** A queued ticket of a dish of its own, stocked with `stocked` portions before the ticket took one. */
 async function queuedTicket(stocked = 10) {
-  const menuItemId = await stockedDish(app, stocked);
+  const menuItemId = await stockedDish(db, app, stocked);
   const res = await createTicket(ticketRequest(menuItemId, 1));
   return { ticket: Ticket.parse(res.body), menuItemId };
 }
@@ -63,7 +63,7 @@ async function ticketIn(status: TicketStatus) {
 
 describe('POST /tickets', () => {
   it('returns 201 with a QUEUED ticket, takes its portions and reports QUEUED once', async () => {
-    const menuItemId = await stockedDish(app, 5);
+    const menuItemId = await stockedDish(db, app, 5);
     const body = ticketRequest(menuItemId, 2, { orderNumber: 42, notes: 'No candles' });
 
     const res = await createTicket(body);
@@ -92,7 +92,7 @@ describe('POST /tickets', () => {
   });
 
   it('adds up the portions of a dish that appears on several lines', async () => {
-    const menuItemId = await stockedDish(app, 5);
+    const menuItemId = await stockedDish(db, app, 5);
     const body = ticketRequest(menuItemId, 2);
     body.items.push({ menuItemId, name: 'Another of the same', quantity: 3 });
 
@@ -104,7 +104,7 @@ describe('POST /tickets', () => {
   });
 
   it('returns 200 with the same ticket and takes the portions once when the order arrives again', async () => {
-    const menuItemId = await stockedDish(app, 5);
+    const menuItemId = await stockedDish(db, app, 5);
     const body = ticketRequest(menuItemId, 2);
     const first = Ticket.parse((await createTicket(body)).body);
 
@@ -117,7 +117,7 @@ describe('POST /tickets', () => {
   });
 
   it('keeps one ticket when the same order arrives twice at once', async () => {
-    const menuItemId = await stockedDish(app, 5);
+    const menuItemId = await stockedDish(db, app, 5);
     const body = ticketRequest(menuItemId, 2);
 
     const [a, b] = await Promise.all([createTicket(body), createTicket(body)]);
@@ -128,8 +128,8 @@ describe('POST /tickets', () => {
   });
 
   it('returns 201 with a REJECTED ticket, takes no portions and reports why when a dish is short', async () => {
-    const plenty = await stockedDish(app, 5);
-    const scarce = await stockedDish(app, 1);
+    const plenty = await stockedDish(db, app, 5);
+    const scarce = await stockedDish(db, app, 1);
     const body = ticketRequest(plenty, 1);
     body.items.push({ menuItemId: scarce, name: 'Scarce', quantity: 2 });
 
@@ -204,7 +204,7 @@ describe('POST /tickets/by-order/:orderId/cancel', () => {
   });
 
   it('stores a cancelled placeholder when the ticket has not arrived, so the late ticket takes no portions', async () => {
-    const menuItemId = await stockedDish(app, 10);
+    const menuItemId = await stockedDish(db, app, 10);
     const body = ticketRequest(menuItemId, 3, { orderNumber: 99 });
 
     const cancelled = await cancelTicket(body.orderId, 99);
