@@ -22,9 +22,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# The tests call the services directly too, as the gateway would, so this run chooses the
-# internal secret that the `secrets` service writes into the stack's volume.
-export INTERNAL_TOKEN_SECRET="${INTERNAL_TOKEN_SECRET:-$(node -e "process.stdout.write(require('node:crypto').randomBytes(48).toString('base64url'))")}"
+# The tests call the services directly, as the gateway would, and sign access tokens by hand
+# to show what the gateway refuses, so this run chooses the secrets that the `secrets` service
+# writes into the stack's volume.
+new_secret() { node -e "process.stdout.write(require('node:crypto').randomBytes(48).toString('base64url'))"; }
+export INTERNAL_TOKEN_SECRET="${INTERNAL_TOKEN_SECRET:-$(new_secret)}"
+export JWT_SECRET="${JWT_SECRET:-$(new_secret)}"
 
 # The e2e suite imports the contracts and service-kit's test helpers, built like the images.
 pnpm turbo run build --filter='@cheesecake/e2e^...'
