@@ -44,7 +44,7 @@ export function expiryOf(token: string): number {
  */
 export function authenticateUsers(tokens: AccessTokens): RequestHandler {
   return async (req, res, next) => {
-    const { token, user } = await bearerOf(req, res, tokens);
+    const { token, user, expiresAt } = await bearerOf(req, res, tokens);
     if (!token) {
       // RFC 6750: a request that sent no credential gets the bare challenge, without an error code.
       res.set('www-authenticate', 'Bearer');
@@ -55,7 +55,7 @@ export function authenticateUsers(tokens: AccessTokens): RequestHandler {
       throw new InvalidAccessTokenError();
     }
     res.locals.caller = { service: PUBLIC_CALLER, user } satisfies Caller;
-    res.locals.accessTokenExpiresAt = (await bearerOf(req, res, tokens)).expiresAt;
+    res.locals.accessTokenExpiresAt = expiresAt;
     next();
   };
 }

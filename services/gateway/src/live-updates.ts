@@ -17,10 +17,9 @@ import {
   runWithCorrelation,
   ValidationError,
 } from '@cheesecake/service-kit';
-import { decodeJwt } from 'jose';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
 import type { AccessTokens } from './access-tokens.js';
-import { userOfAccessToken } from './authentication.js';
+import { expiryOf, userOfAccessToken } from './authentication.js';
 import { InvalidAccessTokenError, MissingAccessTokenError } from './errors.js';
 import type { OrderEventFeed } from './order-event-feed.js';
 import { RequestBudgets, type UserLimits } from './user-limits.js';
@@ -107,7 +106,7 @@ export class LiveUpdates {
       throw error;
     });
     await budgets.spend(RequestBudgets.keyOf(user, address));
-    const expiresAt = (decodeJwt(token ?? '').exp ?? 0) * 1_000;
+    const expiresAt = expiryOf(token ?? '');
     this.#server.handleUpgrade(req, socket, head, (ws) =>
       this.#serve(ws, { user, expiresAt, correlation }),
     );

@@ -79,11 +79,6 @@ export class StreamQuota {
       else this.#held.delete(user.id);
     };
   }
-
-  /** How many streams the user holds now. */
-  heldBy(user: EndUser): number {
-    return this.#held.get(user.id) ?? 0;
-  }
 }
 
 /** The limits per user that the HTTP routes and the WebSocket endpoint share. */

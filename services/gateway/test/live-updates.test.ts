@@ -1,15 +1,11 @@
-import {
-  LiveServerMessage,
-  ProblemError,
-  problemTypes,
-  type TokenResponse,
-} from '@cheesecake/contracts';
+import { LiveServerMessage, ProblemError, problemTypes } from '@cheesecake/contracts';
 import type { Caller } from '@cheesecake/service-kit';
 import { type RunningServer, startServer } from '@cheesecake/service-kit/testing';
 import type { Response } from 'express';
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { accessTokenOf } from './samples.js';
 import { startSystem, type TestSystem } from './system.js';
 
 let system: TestSystem;
@@ -71,13 +67,6 @@ afterEach(async () => {
   await system.close();
 });
 
-async function tokenOf(username: string): Promise<string> {
-  const res = await request(system.gateway)
-    .post('/api/auth/token')
-    .send({ username, password: 'cheesecake' });
-  return (res.body as TokenResponse).access_token;
-}
-
 /** A WebSocket client that collects the server's messages, parsed with the contract. */
 async function connect(token: string) {
   const ws = new WebSocket(`${gateway.url.replace('http', 'ws')}/api/ws?access_token=${token}`);
@@ -123,7 +112,7 @@ describe('GET /api/ws', () => {
   });
 
   it('refuses a handshake with a forged token with a 401 problem', async () => {
-    const forged = `${(await tokenOf('alice')).slice(0, -4)}AAAA`;
+    const forged = `${(await accessTokenOf(system.gateway, 'alice')).slice(0, -4)}AAAA`;
 
     const answer = await refusedHandshake(
       `${gateway.url.replace('http', 'ws')}/api/ws?access_token=${forged}`,
@@ -133,7 +122,7 @@ describe('GET /api/ws', () => {
   });
 
   it('answers a plain GET with a token 426', async () => {
-    const token = await tokenOf('alice');
+    const token = await accessTokenOf(system.gateway, 'alice');
 
     const res = await request(system.gateway).get('/api/ws').query({ access_token: token });
 
@@ -142,7 +131,7 @@ describe('GET /api/ws', () => {
   });
 
   it("sends an order's statuses to its owner, resuming a dropped stream without repeats", async () => {
-    const client = await connect(await tokenOf('alice'));
+    const client = await connect(await accessTokenOf(system.gateway, 'alice'));
 
     client.send({ type: 'subscribe', orderId: 'ord_1' });
     const messages = await client.received(4);
@@ -158,7 +147,7 @@ describe('GET /api/ws', () => {
   });
 
   it("answers a subscription to someone else's order with a 404 error, like the order routes", async () => {
-    const client = await connect(await tokenOf('bob'));
+    const client = await connect(await accessTokenOf(system.gateway, 'bob'));
 
     client.send({ type: 'subscribe', orderId: 'ord_1' });
     const [message] = await client.received(1);
@@ -172,8 +161,8 @@ describe('GET /api/ws', () => {
   });
 
   it('lets the kitchen follow every order with "*", and refuses it to a customer', async () => {
-    const kitchen = await connect(await tokenOf('kai'));
-    const customer = await connect(await tokenOf('alice'));
+    const kitchen = await connect(await accessTokenOf(system.gateway, 'kai'));
+    const customer = await connect(await accessTokenOf(system.gateway, 'alice'));
 
     kitchen.send({ type: 'subscribe', orderId: '*' });
     customer.send({ type: 'subscribe', orderId: '*' });
@@ -191,7 +180,7 @@ describe('GET /api/ws', () => {
   });
 
   it('answers a message that breaks the contract with a 400 error and keeps the connection', async () => {
-    const client = await connect(await tokenOf('kai'));
+    const client = await connect(await accessTokenOf(system.gateway, 'kai'));
 
     client.send({ type: 'subscribe', orderId: '../../admin' });
     client.send({ type: 'unsubscribe', orderId: '*' });

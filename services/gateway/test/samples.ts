@@ -79,11 +79,16 @@ export function aMenu(overrides: Partial<Menu['items'][number]> = {}): Menu {
 
 /** Signs in through the gateway and returns the `Authorization` header value. */
 export async function signIn(gateway: Express, username: string): Promise<string> {
+  return `Bearer ${await accessTokenOf(gateway, username)}`;
+}
+
+/** The access token a demo user signs in for, as a WebSocket handshake or `Authorization` carries it. */
+export async function accessTokenOf(gateway: Express, username: string): Promise<string> {
   const res = await request(gateway)
     .post('/api/auth/token')
     .send({ username, password: 'cheesecake' });
   expect(res.status).toBe(200);
-  return `Bearer ${res.body.access_token}`;
+  return res.body.access_token;
 }
 
 const demoUsersByPassword = new Map<string, Promise<DemoUsers>>();

@@ -1,9 +1,9 @@
 import http from 'node:http';
-import { LiveServerMessage, Problem, type TokenResponse } from '@cheesecake/contracts';
+import { LiveServerMessage, Problem } from '@cheesecake/contracts';
 import { type RunningServer, startServer } from '@cheesecake/service-kit/testing';
-import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { accessTokenOf } from './samples.js';
 import { startSystem, type TestSystem } from './system.js';
 
 let system: TestSystem;
@@ -37,13 +37,6 @@ afterEach(async () => {
   await gateway.close();
   await system.close();
 });
-
-async function tokenOf(username: string): Promise<string> {
-  const res = await request(system.gateway)
-    .post('/api/auth/token')
-    .send({ username, password: 'cheesecake' });
-  return (res.body as TokenResponse).access_token;
-}
 
 /** Opens an order's event stream over SSE: its status, and a way to close it. */
 function openStream(token: string, orderId = 'ord_1') {
@@ -101,7 +94,7 @@ function until(check: () => boolean): Promise<void> {
 describe('event streams per user', () => {
   it('answers 429 to an SSE stream past STREAMS_PER_USER, and takes one again once one closes', async () => {
     await startWith({ STREAMS_PER_USER: '3' });
-    const alice = await tokenOf('alice');
+    const alice = await accessTokenOf(system.gateway, 'alice');
     const held = await Promise.all([openStream(alice), openStream(alice), openStream(alice)]);
 
     const refused = await openStream(alice);
@@ -119,7 +112,10 @@ describe('event streams per user', () => {
 
   it('counts WebSocket subscriptions and SSE streams together, and never another user’s', async () => {
     await startWith({ STREAMS_PER_USER: '2' });
-    const [alice, bob] = await Promise.all([tokenOf('alice'), tokenOf('bob')]);
+    const [alice, bob] = await Promise.all([
+      accessTokenOf(system.gateway, 'alice'),
+      accessTokenOf(system.gateway, 'bob'),
+    ]);
     const sse = await openStream(alice);
     const live = await connect(alice);
 
@@ -144,7 +140,7 @@ describe('event streams per user', () => {
 describe('request budgets over WebSocket', () => {
   it('counts each handshake against the user’s budget, and refuses one past it with 429', async () => {
     await startWith({ RATE_LIMIT_PER_MINUTE: '3' });
-    const alice = await tokenOf('alice');
+    const alice = await accessTokenOf(system.gateway, 'alice');
 
     const accepted = await Promise.all([connect(alice), connect(alice), connect(alice)]);
     const refused = await new Promise<number>((resolve) => {
@@ -160,7 +156,7 @@ describe('request budgets over WebSocket', () => {
 
   it('counts each subscription too, so subscribing to order after order runs out of budget', async () => {
     await startWith({ RATE_LIMIT_PER_MINUTE: '4' });
-    const alice = await tokenOf('alice');
+    const alice = await accessTokenOf(system.gateway, 'alice');
     const live = await connect(alice);
 
     for (const orderId of ['ord_1', 'ord_2', 'ord_3', 'ord_4']) {
