@@ -67,7 +67,7 @@ export async function measureCheckout(
 ): Promise<CheckoutResult> {
   const tokens = [await signIn(gatewayUrl, 'alice'), await signIn(gatewayUrl, 'bob')];
   const kai = await signIn(gatewayUrl, 'kai');
-  // The kitchen stocks a hundred portions of each dish; enough for any run.
+  // Enough portions for any run: no order is refused or rejected as sold out.
   await expectCall(200, `${gatewayUrl}/api/kitchen/stock/${DISH}`, {
     method: 'PUT',
     token: kai,

@@ -1,4 +1,12 @@
-import { Order, OrderDetails, type OrderStatus, Ticket, TicketList } from '@cheesecake/contracts';
+import {
+  Menu,
+  Order,
+  OrderDetails,
+  OrderPage,
+  type OrderStatus,
+  Ticket,
+  TicketList,
+} from '@cheesecake/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, expectBody, expectProblem, GatewayClient } from './support/client.js';
 import { SERVICES, type Stack, startStack } from './support/stack.js';
@@ -36,6 +44,21 @@ const queuedTicketOf = async (orderId: string): Promise<Ticket> => {
     (current) => current.ticket?.status === 'QUEUED',
   );
   return order.ticket as Ticket;
+};
+
+/** The ids on the first page of Alice's orders, newest first. */
+const idsOfOrders = async () =>
+  expectBody(await alice.get('/api/orders'), 200, OrderPage).items.map((order) => order.id);
+
+/** A dish's availability on the menu, once the menu (revalidated past caches) shows `expected`. */
+const availabilityOf = async (menuItemId: string, expected: boolean) => {
+  const menu = await eventually(
+    async () =>
+      expectBody(await alice.get('/api/menu', { 'cache-control': 'no-cache' }), 200, Menu),
+    (current) =>
+      current.items.some((item) => item.id === menuItemId && item.available === expected),
+  );
+  return menu.items.find((item) => item.id === menuItemId)?.available;
 };
 
 const reaches = (id: string, done: (order: OrderDetails) => boolean) =>
@@ -113,15 +136,45 @@ describe('kitchen staff preparing by hand', () => {
     expectProblem(again, 404, 'dish-not-stocked');
   });
 
-  it('rejects a sold-out order and refunds it', async () => {
+  it('answers 409 menu-item-unavailable to an order for a dish the kitchen sold out, and sells it again once restocked', async () => {
+    const matcha = { items: [{ menuItemId: 'matcha-cheesecake', quantity: 1 }] };
+    const ordersBefore = await idsOfOrders();
+
+    expect((await kai.put('/api/kitchen/stock/matcha-cheesecake', { quantity: 0 })).status).toBe(
+      200,
+    );
+    const soldOut = await availabilityOf('matcha-cheesecake', false);
+    const refused = await alice.post('/api/orders', matcha);
+    const ordersAfter = await idsOfOrders();
+    expect((await kai.put('/api/kitchen/stock/matcha-cheesecake', { quantity: 3 })).status).toBe(
+      200,
+    );
+    const restocked = await availabilityOf('matcha-cheesecake', true);
+    const placed = await alice.post('/api/orders', matcha);
+
+    expect(soldOut).toBe(false);
+    const problem = expectProblem(refused, 409, 'menu-item-unavailable');
+    expect(problem.menuItemIds).toEqual(['matcha-cheesecake']);
+    expect(ordersAfter).toEqual(ordersBefore);
+    expect(restocked).toBe(true);
+    expect(expectBody(placed, 201, Order).status).toBe('PENDING_PAYMENT');
+  });
+
+  it('rejects and refunds an order whose dish sold out between ordering and paying', async () => {
+    const order = expectBody(
+      await alice.post('/api/orders', { items: [{ menuItemId: 'lemon-tart', quantity: 1 }] }),
+      201,
+      Order,
+    );
     expect((await kai.put('/api/kitchen/stock/lemon-tart', { quantity: 0 })).status).toBe(200);
 
-    const order = await paidOrder('lemon-tart');
+    const paid = await alice.post(`/api/orders/${order.id}/payment`, { paymentMethod: 'tok_visa' });
     const settled = await reaches(
       order.id,
       (current) => current.status === 'REJECTED' && current.payment?.status === 'REFUNDED',
     );
 
+    expect(paid.status).toBe(200);
     expect(settled.ticket).toMatchObject({ status: 'REJECTED' });
     expect(settled.ticket?.rejectionReason).toContain('lemon-tart');
   });

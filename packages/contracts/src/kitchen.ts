@@ -100,3 +100,20 @@ export const TicketStatusReportAck = z.object({
   applied: z.boolean(),
 });
 export type TicketStatusReportAck = z.infer<typeof TicketStatusReportAck>;
+
+/**
+ * The kitchen's report of a dish's stock after a change, delivered to the order service.
+ * `version` counts the dish's changes, so the newest report wins whatever order they arrive in.
+ */
+export const StockLevelReport = z.strictObject({
+  menuItemId: MenuItemId,
+  quantity: z.int().min(0),
+  version: z.int().min(1),
+});
+export type StockLevelReport = z.infer<typeof StockLevelReport>;
+
+/** The order service's answer to a stock report: whether it was newer than what it had. */
+export const StockLevelReportAck = z.object({
+  applied: z.boolean(),
+});
+export type StockLevelReportAck = z.infer<typeof StockLevelReportAck>;

@@ -1,6 +1,11 @@
 import { IdempotencyHeaders, NoContent } from './common.js';
 import { defineEndpoint } from './endpoint.js';
-import { TicketStatusReport, TicketStatusReportAck } from './kitchen.js';
+import {
+  StockLevelReport,
+  StockLevelReportAck,
+  TicketStatusReport,
+  TicketStatusReportAck,
+} from './kitchen.js';
 import { Menu } from './menu.js';
 import {
   CreateOrderRequest,
@@ -103,5 +108,12 @@ export const orderApi = {
     summary: "The kitchen's report of a ticket status change, applied forward-only",
     body: TicketStatusReport,
     responses: { 200: TicketStatusReportAck, ...problemResponses(400, 401, 403, 404) },
+  }),
+  reportStockLevel: defineEndpoint({
+    method: 'POST',
+    path: '/stock-level-reports',
+    summary: "The kitchen's report of a dish's stock, which the menu's availability follows",
+    body: StockLevelReport,
+    responses: { 200: StockLevelReportAck, ...problemResponses(400, 401, 403, 404) },
   }),
 };

@@ -70,6 +70,7 @@ export const problemTypes = define({
   orderNotFound: { code: 'order-not-found', status: 404, title: 'No such order' },
   paymentNotFound: { code: 'payment-not-found', status: 404, title: 'No such payment' },
   ticketNotFound: { code: 'ticket-not-found', status: 404, title: 'No such kitchen ticket' },
+  menuItemNotFound: { code: 'menu-item-not-found', status: 404, title: 'No such menu item' },
   dishNotStocked: {
     code: 'dish-not-stocked',
     status: 404,

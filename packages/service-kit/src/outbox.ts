@@ -5,6 +5,7 @@ import {
   problemTypes,
   type ServiceWithOutbox,
 } from '@cheesecake/contracts';
+import type { z } from 'zod';
 import {
   type Correlation,
   correlationLogFields,
@@ -94,6 +95,25 @@ export class PermanentDeliveryError extends Error {
 export function refusedDelivery(receiver: string, status: number, detail: string): Error {
   const message = `${receiver} answered ${status}: ${detail}`;
   return status === 401 ? new Error(message) : new PermanentDeliveryError(message);
+}
+
+/**
+ * A message's payload parsed with the schema of its destination. One that does not parse
+ * will not parse on a retry either, so it is a {@link PermanentDeliveryError}.
+ */
+export function payloadOf<S extends z.ZodType>(message: OutboxMessage, schema: S): z.output<S> {
+  const parsed = schema.safeParse(message.payload);
+  if (!parsed.success) {
+    throw new PermanentDeliveryError(
+      `malformed ${message.destination} payload: ${parsed.error.message}`,
+    );
+  }
+  return parsed.data;
+}
+
+/** The request context a delivery passes to a client call: the request id that caused it. */
+export function deliveryContextOf(message: OutboxMessage): { requestId?: string } {
+  return message.requestId ? { requestId: message.requestId } : {};
 }
 
 /** Delivers one message; resolves once the receiver has accepted it (2xx), throws otherwise. */

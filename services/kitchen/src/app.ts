@@ -20,7 +20,7 @@ export const KITCHEN_MIGRATIONS = fileURLToPath(new URL('../migrations', import.
 export interface AppDeps {
   db: Database;
   log: Logger;
-  /** Woken after each change, so its status report leaves at once: the outbox relay. */
+  /** Woken after each change, so its report leaves at once: the outbox relay. */
   reports: ReportSender;
   internalTokenSecret: string;
   bodyLimit: string;
@@ -35,7 +35,7 @@ export interface AppDeps {
 export function createApp(deps: AppDeps): Express {
   const { db, log, reports } = deps;
   const tickets = new Tickets(db, reports);
-  const stock = new Stock(db);
+  const stock = new Stock(db, reports);
   const metrics = deps.metrics ?? new ServiceMetrics();
   return createServiceApp({
     log,

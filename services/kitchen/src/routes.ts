@@ -64,9 +64,9 @@ export function kitchenRoutes(domain: { tickets: Tickets; stock: Stock }): Route
     return { status: 200, body: { items: await stock.list() } };
   });
 
-  handle(router, kitchenApi.setStock, async ({ params, body }, { caller }) => {
+  handle(router, kitchenApi.setStock, async ({ params, body }, { caller, requestId }) => {
     requireUser(caller, STAFF);
-    return { status: 200, body: await stock.set(params.menuItemId, body.quantity) };
+    return { status: 200, body: await stock.set(params.menuItemId, body.quantity, requestId) };
   });
 
   return router;

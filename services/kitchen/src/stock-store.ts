@@ -1,14 +1,23 @@
-import type { StockLevel } from '@cheesecake/contracts';
+import type { StockLevel, StockLevelReport } from '@cheesecake/contracts';
 import type { Queryable } from '@cheesecake/service-kit';
 
 interface StockRow {
   menu_item_id: string;
   quantity: number;
+  // bigint: node-postgres reads it as a string, PGlite as a number.
+  version: number | string;
 }
+
+const COLUMNS = 'menu_item_id, quantity, version';
 
 const toStockLevel = (row: StockRow): StockLevel => ({
   menuItemId: row.menu_item_id,
   quantity: row.quantity,
+});
+
+const toStockLevelReport = (row: StockRow): StockLevelReport => ({
+  ...toStockLevel(row),
+  version: Number(row.version),
 });
 
 /**
@@ -20,7 +29,7 @@ export async function lockStockLevels(
   menuItemIds: string[],
 ): Promise<Map<string, number>> {
   const rows = await db.query<StockRow>(
-    `select menu_item_id, quantity from stock
+    `select ${COLUMNS} from stock
      where menu_item_id = any($1::text[])
      order by menu_item_id
      for update`,
@@ -29,34 +38,25 @@ export async function lockStockLevels(
   return new Map(rows.map((row) => [row.menu_item_id, row.quantity]));
 }
 
-export async function decreaseStock(
+/**
+ * Adds `portions` (negative: takes them) to a dish the kitchen stocks and returns its new
+ * level; undefined when it stocks no such dish.
+ */
+export async function changeStock(
   db: Queryable,
   menuItemId: string,
   portions: number,
-): Promise<void> {
-  await db.query('update stock set quantity = quantity - $2 where menu_item_id = $1', [
-    menuItemId,
-    portions,
-  ]);
-}
-
-/** Adds portions to a dish, creating its row if it has none. */
-export async function increaseStock(
-  db: Queryable,
-  menuItemId: string,
-  portions: number,
-): Promise<void> {
-  await db.query(
-    `insert into stock (menu_item_id, quantity) values ($1, $2)
-     on conflict (menu_item_id) do update set quantity = stock.quantity + excluded.quantity`,
+): Promise<StockLevelReport | undefined> {
+  const rows = await db.query<StockRow>(
+    `update stock set quantity = quantity + $2, version = version + 1 where menu_item_id = $1
+     returning ${COLUMNS}`,
     [menuItemId, portions],
   );
+  return rows[0] && toStockLevelReport(rows[0]);
 }
 
 export async function listStockLevels(db: Queryable): Promise<StockLevel[]> {
-  const rows = await db.query<StockRow>(
-    'select menu_item_id, quantity from stock order by menu_item_id',
-  );
+  const rows = await db.query<StockRow>(`select ${COLUMNS} from stock order by menu_item_id`);
   return rows.map(toStockLevel);
 }
 
@@ -65,11 +65,11 @@ export async function setStockLevel(
   db: Queryable,
   menuItemId: string,
   quantity: number,
-): Promise<StockLevel | undefined> {
+): Promise<StockLevelReport | undefined> {
   const rows = await db.query<StockRow>(
-    `update stock set quantity = $2 where menu_item_id = $1
-     returning menu_item_id, quantity`,
+    `update stock set quantity = $2, version = version + 1 where menu_item_id = $1
+     returning ${COLUMNS}`,
     [menuItemId, quantity],
   );
-  return rows[0] && toStockLevel(rows[0]);
+  return rows[0] && toStockLevelReport(rows[0]);
 }

@@ -1,13 +1,9 @@
 import type { StockLevel, TicketLine } from '@cheesecake/contracts';
 import type { Database, Queryable } from '@cheesecake/service-kit';
 import { DishNotStockedError } from './errors.js';
-import {
-  decreaseStock,
-  increaseStock,
-  listStockLevels,
-  lockStockLevels,
-  setStockLevel,
-} from './stock-store.js';
+import { reportStockLevel } from './stock-reports.js';
+import { changeStock, listStockLevels, lockStockLevels, setStockLevel } from './stock-store.js';
+import type { ReportSender } from './tickets.js';
 
 /** How many portions of each dish a ticket needs. */
 export type Portions = Map<string, number>;
@@ -37,24 +33,48 @@ export async function findShortages(tx: Queryable, portions: Portions): Promise<
   return shortages;
 }
 
-/** Takes the portions; call it after {@link findShortages} found none, in the same transaction. */
-export async function takePortions(tx: Queryable, portions: Portions): Promise<void> {
-  for (const [menuItemId, quantity] of portions) await decreaseStock(tx, menuItemId, quantity);
+/**
+ * Takes the portions and reports the new levels; call it after {@link findShortages} found
+ * none, in the same transaction.
+ */
+export async function takePortions(
+  tx: Queryable,
+  portions: Portions,
+  requestId: string,
+): Promise<void> {
+  for (const [menuItemId, quantity] of portions) {
+    await changeLevel(tx, menuItemId, -quantity, requestId);
+  }
 }
 
-/** Puts back the portions of a ticket that will not be prepared. */
-export async function returnPortions(tx: Queryable, portions: Portions): Promise<void> {
+/** Puts back the portions of a ticket that will not be prepared, and reports the new levels. */
+export async function returnPortions(
+  tx: Queryable,
+  portions: Portions,
+  requestId: string,
+): Promise<void> {
   // Locked first, in the same order as findShortages does, so the two never deadlock.
   await lockStockLevels(tx, [...portions.keys()]);
-  for (const [menuItemId, quantity] of portions) await increaseStock(tx, menuItemId, quantity);
+  for (const [menuItemId, quantity] of portions) {
+    await changeLevel(tx, menuItemId, quantity, requestId);
+  }
+}
+
+async function changeLevel(tx: Queryable, menuItemId: string, portions: number, requestId: string) {
+  const level = await changeStock(tx, menuItemId, portions);
+  // A ticket only takes portions of dishes found in stock, so the row is there.
+  if (!level) throw new Error(`The stock of ${menuItemId} vanished`);
+  await reportStockLevel(tx, level, requestId);
 }
 
 /** What the kitchen staff see and set of the stock. */
 export class Stock {
   readonly #db: Database;
+  readonly #reports: ReportSender;
 
-  constructor(db: Database) {
+  constructor(db: Database, reports: ReportSender) {
     this.#db = db;
+    this.#reports = reports;
   }
 
   list(): Promise<StockLevel[]> {
@@ -65,9 +85,14 @@ export class Stock {
    * Sets the portions left of a dish. Only of one the kitchen stocks (the menu's, from its
    * migrations): stock of a dish nobody can order would be a typo kept forever.
    */
-  async set(menuItemId: string, quantity: number): Promise<StockLevel> {
-    const level = await setStockLevel(this.#db, menuItemId, quantity);
-    if (!level) throw new DishNotStockedError(menuItemId);
-    return level;
+  async set(menuItemId: string, quantity: number, requestId: string): Promise<StockLevel> {
+    const level = await this.#db.transaction(async (tx) => {
+      const changed = await setStockLevel(tx, menuItemId, quantity);
+      if (!changed) throw new DishNotStockedError(menuItemId);
+      await reportStockLevel(tx, changed, requestId);
+      return changed;
+    });
+    this.#reports.wake();
+    return { menuItemId: level.menuItemId, quantity: level.quantity };
   }
 }

@@ -78,7 +78,7 @@ export class Tickets {
         return { ticket: await this.#ticketForOrder(tx, request.orderId), created: false };
       }
 
-      if (ticket.status === 'QUEUED') await takePortions(tx, portions);
+      if (ticket.status === 'QUEUED') await takePortions(tx, portions, requestId);
       await reportTicketStatus(tx, ticket, requestId);
       return { ticket, created: true };
     });
@@ -114,7 +114,7 @@ export class Tickets {
       if (ticket.status !== 'QUEUED') {
         throw new InvalidTicketStateError(ticket, 'cancelled', 'QUEUED');
       }
-      await returnPortions(tx, portionsOf(ticket.items));
+      await returnPortions(tx, portionsOf(ticket.items), requestId);
       return moveTicket(tx, ticket.id, 'CANCELLED', requestId);
     });
   }

@@ -2,6 +2,7 @@ import {
   orderApi,
   problemTypes,
   problemTypeUri,
+  type StockLevelReport,
   type TicketStatusReport,
   UnexpectedResponseError,
 } from '@cheesecake/contracts';
@@ -21,9 +22,11 @@ import express from 'express';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createDeliverers } from '../src/deliverers.js';
 import { TICKET_STATUS_DESTINATION } from '../src/status-reports.js';
+import { STOCK_LEVEL_DESTINATION } from '../src/stock-reports.js';
 
 interface Received {
   caller: Caller;
+  path: string;
   requestId: string | undefined;
   body: unknown;
 }
@@ -43,9 +46,10 @@ beforeAll(async () => {
       callers: ['kitchen'],
     }),
   );
-  stub.post('/ticket-status-reports', (req, res) => {
+  stub.post(['/ticket-status-reports', '/stock-level-reports'], (req, res) => {
     received.push({
       caller: res.locals.caller as Caller,
+      path: req.path,
       requestId: req.get('x-request-id'),
       body: req.body,
     });
@@ -58,7 +62,7 @@ beforeEach(() => {
   received = [];
 });
 
-function deliverer() {
+function deliverer(destination = TICKET_STATUS_DESTINATION) {
   const orders = createServiceClient(orderApi, {
     from: 'kitchen',
     to: 'order',
@@ -66,8 +70,8 @@ function deliverer() {
     secret: TEST_INTERNAL_SECRET,
     timeoutMs: 30_000,
   });
-  const deliver = createDeliverers(orders)[TICKET_STATUS_DESTINATION];
-  if (!deliver) throw new Error('no deliverer of ticket status reports');
+  const deliver = createDeliverers(orders)[destination];
+  if (!deliver) throw new Error(`no deliverer of ${destination}`);
   return deliver;
 }
 
@@ -79,9 +83,12 @@ const report: TicketStatusReport = {
   occurredAt: '2026-01-02T03:04:05.000Z',
 };
 
-const message = (payload: unknown = report): OutboxMessage => ({
+const message = (
+  payload: unknown = report,
+  destination = TICKET_STATUS_DESTINATION,
+): OutboxMessage => ({
   id: 'msg_1',
-  destination: TICKET_STATUS_DESTINATION,
+  destination,
   payload,
   requestId: 'req-42',
   attempts: 1,
@@ -101,7 +108,12 @@ describe('the ticket status deliverer', () => {
     await deliverer()(message());
 
     expect(received).toEqual([
-      { caller: { service: 'kitchen' }, requestId: 'req-42', body: report },
+      {
+        caller: { service: 'kitchen' },
+        path: '/ticket-status-reports',
+        requestId: 'req-42',
+        body: report,
+      },
     ]);
   });
 
@@ -127,6 +139,44 @@ describe('the ticket status deliverer', () => {
     answer = { status: 200, body: { applied: true } };
 
     const delivery = deliverer()(message({ ticketId: 'tkt_1' }));
+
+    await expect(delivery).rejects.toBeInstanceOf(PermanentDeliveryError);
+    expect(received).toEqual([]);
+  });
+});
+
+describe('the stock level deliverer', () => {
+  const level: StockLevelReport = { menuItemId: 'lemon-tart', quantity: 0, version: 4 };
+
+  it('sends the level to the order service as the kitchen, with the request id', async () => {
+    answer = { status: 200, body: { applied: true } };
+
+    await deliverer(STOCK_LEVEL_DESTINATION)(message(level, STOCK_LEVEL_DESTINATION));
+
+    expect(received).toEqual([
+      {
+        caller: { service: 'kitchen' },
+        path: '/stock-level-reports',
+        requestId: 'req-42',
+        body: level,
+      },
+    ]);
+  });
+
+  it('sets the message aside when the order service has no such dish', async () => {
+    answer = { status: 404, body: problem(404, problemTypes.menuItemNotFound.code) };
+
+    const delivery = deliverer(STOCK_LEVEL_DESTINATION)(message(level, STOCK_LEVEL_DESTINATION));
+
+    await expect(delivery).rejects.toBeInstanceOf(PermanentDeliveryError);
+  });
+
+  it('sets aside a message that is not a stock level, without calling', async () => {
+    answer = { status: 200, body: { applied: true } };
+
+    const delivery = deliverer(STOCK_LEVEL_DESTINATION)(
+      message({ menuItemId: 'lemon-tart' }, STOCK_LEVEL_DESTINATION),
+    );
 
     await expect(delivery).rejects.toBeInstanceOf(PermanentDeliveryError);
     expect(received).toEqual([]);

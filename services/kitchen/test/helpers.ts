@@ -1,6 +1,7 @@
 import {
   type CreateTicketRequest,
   type Role,
+  type StockLevelReport,
   StockList,
   type TicketStatusReport,
 } from '@cheesecake/contracts';
@@ -15,6 +16,7 @@ import type { Express } from 'express';
 import request from 'supertest';
 import { createApp, KITCHEN_MIGRATIONS } from '../src/app.js';
 import { TICKET_STATUS_DESTINATION } from '../src/status-reports.js';
+import { STOCK_LEVEL_DESTINATION } from '../src/stock-reports.js';
 
 export const log: Logger = silentLogger();
 
@@ -70,6 +72,19 @@ export async function reportsFor(db: Database, ticketId: string): Promise<Ticket
     `select payload from outbox where destination = $1 and payload->>'ticketId' = $2
      order by created_at, id`,
     [TICKET_STATUS_DESTINATION, ticketId],
+  );
+  return rows.map((row) => row.payload);
+}
+
+/** The stock level reports waiting in the outbox for a dish, oldest first. */
+export async function stockReportsFor(
+  db: Database,
+  menuItemId: string,
+): Promise<StockLevelReport[]> {
+  const rows = await db.query<{ payload: StockLevelReport }>(
+    `select payload from outbox where destination = $1 and payload->>'menuItemId' = $2
+     order by created_at, id`,
+    [STOCK_LEVEL_DESTINATION, menuItemId],
   );
   return rows.map((row) => row.payload);
 }

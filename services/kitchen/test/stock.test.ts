@@ -6,11 +6,14 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   asGateway,
+  asOrderService,
   asUser,
   kitchenApp,
   openKitchenDatabase,
   stockedDish,
   stockOf,
+  stockReportsFor,
+  ticketRequest,
   uniqueDish,
 } from './helpers.js';
 
@@ -107,5 +110,54 @@ describe('PUT /stock/:menuItemId', () => {
     expectProblem(asCustomer, 403, 'forbidden');
     expectProblem(asService, 401, 'unauthenticated');
     expect(await stockOf(app, menuItemId)).toBeUndefined();
+  });
+});
+
+describe('stock level reports to the order service', () => {
+  const putStock = (menuItemId: string, quantity: number) =>
+    request(app).put(`/stock/${menuItemId}`).use(asUser('kitchen')).send({ quantity });
+
+  it('reports every level the staff set, each with a higher version', async () => {
+    const menuItemId = await stockedDish(db, app, 3);
+
+    await putStock(menuItemId, 0);
+    await putStock(menuItemId, 8);
+
+    const reports = await stockReportsFor(db, menuItemId);
+    expect(reports.map(({ quantity }) => quantity)).toEqual([3, 0, 8]);
+    const versions = reports.map(({ version }) => version);
+    expect(versions).toEqual([...versions].sort((a, b) => a - b));
+    expect(new Set(versions).size).toBe(3);
+  });
+
+  it('reports the portions a queued ticket takes and a cancelled one gives back', async () => {
+    const menuItemId = await stockedDish(db, app, 5);
+    const ticket = ticketRequest(menuItemId, 2);
+
+    const created = await request(app).post('/tickets').use(asOrderService()).send(ticket);
+    const cancelled = await request(app)
+      .post(`/tickets/by-order/${ticket.orderId}/cancel`)
+      .use(asOrderService())
+      .send({ orderNumber: ticket.orderNumber });
+
+    expect([created.status, cancelled.status]).toEqual([201, 200]);
+    const reports = await stockReportsFor(db, menuItemId);
+    expect(reports.map(({ quantity }) => quantity)).toEqual([5, 3, 5]);
+  });
+
+  it('reports nothing when a ticket is rejected as sold out or a dish is not stocked', async () => {
+    const menuItemId = await stockedDish(db, app, 1);
+    const unknown = uniqueDish();
+
+    const rejected = await request(app)
+      .post('/tickets')
+      .use(asOrderService())
+      .send(ticketRequest(menuItemId, 2));
+    const notStocked = await putStock(unknown, 4);
+
+    expect(rejected.body).toMatchObject({ status: 'REJECTED' });
+    expect(notStocked.status).toBe(404);
+    expect((await stockReportsFor(db, menuItemId)).map(({ quantity }) => quantity)).toEqual([1]);
+    expect(await stockReportsFor(db, unknown)).toEqual([]);
   });
 });

@@ -55,7 +55,7 @@ export function createApp(deps: AppDeps): Express {
     authenticate: requireInternalCredential({
       secret: deps.internalTokenSecret,
       service: 'order',
-      // The gateway (orders, their events, ops) and the kitchen (ticket status reports).
+      // The gateway (orders, their events, ops) and the kitchen (ticket status and stock reports).
       callers: ['gateway', 'kitchen'],
     }),
     readiness: databaseReadiness(db),

@@ -7,8 +7,8 @@ import {
 } from '@cheesecake/contracts';
 import {
   type Deliverer,
-  type OutboxMessage,
-  PermanentDeliveryError,
+  deliveryContextOf,
+  payloadOf,
   type Queryable,
   refusedDelivery,
 } from '@cheesecake/service-kit';
@@ -51,7 +51,7 @@ export function createDeliverers({
       const ticket = payloadOf(message, CreateTicketRequest);
       let ticketId: string;
       try {
-        const answer = await kitchen.createTicket({ body: ticket }, contextOf(message));
+        const answer = await kitchen.createTicket({ body: ticket }, deliveryContextOf(message));
         if (answer.status !== 200 && answer.status !== 201) {
           throw refusedDelivery('kitchen', answer.status, answer.body.detail ?? answer.body.title);
         }
@@ -65,25 +65,14 @@ export function createDeliverers({
     },
     [destinations.refundPayment]: async (message) => {
       const { paymentId, orderId } = payloadOf(message, RefundPaymentMessage);
-      const answer = await payments.refundPayment({ params: { paymentId } }, contextOf(message));
+      const answer = await payments.refundPayment(
+        { params: { paymentId } },
+        deliveryContextOf(message),
+      );
       if (answer.status !== 200) {
         throw refusedDelivery('payment', answer.status, answer.body.detail ?? answer.body.title);
       }
       await recordOrderEvent(db, sagaSteps.refundCompleted(orderId, paymentId, message.requestId));
     },
   };
-}
-
-function payloadOf<S extends z.ZodType>(message: OutboxMessage, schema: S): z.output<S> {
-  const parsed = schema.safeParse(message.payload);
-  if (!parsed.success) {
-    throw new PermanentDeliveryError(
-      `malformed ${message.destination} payload: ${parsed.error.message}`,
-    );
-  }
-  return parsed.data;
-}
-
-function contextOf(message: OutboxMessage) {
-  return message.requestId ? { requestId: message.requestId } : {};
 }

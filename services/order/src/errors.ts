@@ -48,7 +48,17 @@ export class UnknownMenuItemError extends ValidationError {
   }
 }
 
-/** Some dishes of a new order are on the menu but not available now: 409, try again later. */
+/** A stock report about a dish the menu does not have. */
+export class MenuItemNotFoundError extends ProblemError {
+  constructor(menuItemId: string) {
+    super(problemTypes.menuItemNotFound, `The menu has no item "${menuItemId}"`, { menuItemId });
+  }
+}
+
+/**
+ * Some dishes of a new order are on the menu but not sold now, or the kitchen has fewer
+ * portions left than asked: 409, try again later.
+ */
 export class MenuItemUnavailableError extends ProblemError {
   constructor(menuItemIds: string[]) {
     super(problemTypes.menuItemUnavailable, `Not available: ${menuItemIds.join(', ')}`, {

@@ -1,7 +1,12 @@
-import type { Menu, OrderLine, OrderLineRequest } from '@cheesecake/contracts';
+import type { Menu, OrderLine, OrderLineRequest, StockLevelReport } from '@cheesecake/contracts';
 import type { Queryable } from '@cheesecake/service-kit';
-import { MenuItemUnavailableError, UnknownMenuItemError } from './errors.js';
-import { findMenuItems, listMenuItems } from './menu-store.js';
+import { MenuItemNotFoundError, MenuItemUnavailableError, UnknownMenuItemError } from './errors.js';
+import {
+  findMenuItems,
+  listMenuItems,
+  recordStockLevel,
+  type StockedMenuItem,
+} from './menu-store.js';
 
 /** The lines of a new order, priced from the menu, and their total. */
 export interface PricedLines {
@@ -20,8 +25,20 @@ export class MenuCatalog {
   }
 
   /**
+   * Follows the kitchen's stock: a dish it reports sold out is shown unavailable until it
+   * reports portions again. Whether the report was newer than the last one recorded.
+   */
+  async recordStockLevel(report: StockLevelReport): Promise<boolean> {
+    const applied = await recordStockLevel(this.db, report);
+    if (applied === undefined) throw new MenuItemNotFoundError(report.menuItemId);
+    return applied;
+  }
+
+  /**
    * Prices each requested line from the menu (never from the client). A dish the menu does not
-   * have fails it as invalid input; one it has but does not sell now, as unavailable.
+   * have fails it as invalid input; one it does not sell now, or of which the kitchen has fewer
+   * portions left than asked, as unavailable. The kitchen's own check when the ticket arrives
+   * still decides: its stock may have changed since it last reported.
    */
   async priceLines(requested: OrderLineRequest[]): Promise<PricedLines> {
     const ids = [...new Set(requested.map((line) => line.menuItemId))];
@@ -31,7 +48,7 @@ export class MenuCatalog {
       known.has(menuItemId) ? [] : [{ index, menuItemId }],
     );
     if (unknownLines.length > 0) throw new UnknownMenuItemError(unknownLines);
-    const unavailable = ids.filter((id) => !known.get(id)?.available);
+    const unavailable = ids.filter((id) => !canSell(known.get(id), portionsAsked(requested, id)));
     if (unavailable.length > 0) throw new MenuItemUnavailableError(unavailable);
 
     const lines: OrderLine[] = [];
@@ -57,4 +74,16 @@ export class MenuCatalog {
       currency,
     };
   }
+}
+
+function portionsAsked(requested: OrderLineRequest[], menuItemId: string): number {
+  return requested.reduce(
+    (sum, line) => sum + (line.menuItemId === menuItemId ? line.quantity : 0),
+    0,
+  );
+}
+
+function canSell(item: StockedMenuItem | undefined, portions: number): boolean {
+  if (!item?.available) return false;
+  return item.portionsLeft === null || item.portionsLeft >= portions;
 }

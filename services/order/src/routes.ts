@@ -114,5 +114,10 @@ export function orderRoutes(
     return { status: 200, body: { applied: await orders.applyTicketReport(body, requestId) } };
   });
 
+  handle(router, orderApi.reportStockLevel, async ({ body }, { caller }) => {
+    requireService(caller, ['kitchen']);
+    return { status: 200, body: { applied: await menu.recordStockLevel(body) } };
+  });
+
   return router;
 }
