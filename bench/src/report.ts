@@ -125,8 +125,9 @@ export function renderReport(run: BenchRun): string {
     paragraph(
       'The four services run from their build (`node services/<name>/dist/main.js`), each on a',
       'free port with `DATABASE_URL=memory://`, at their default log level (`info`): every request',
-      "is logged as JSON, and the lines go to /dev/null. The gateway's `RATE_LIMIT_PER_MINUTE` is",
-      'set far above the load, so the limiter counts every request but refuses none. The kitchen',
+      "is logged as JSON, and the lines go to /dev/null. The gateway's `RATE_LIMIT_PER_MINUTE` and",
+      '`REQUESTS_IN_PROGRESS_PER_USER` are set far above the load, so the limits count every',
+      'request but refuse none. The kitchen',
       'starts tickets at once and prepares each in 100 ms on 10000 stations, so it never holds back',
       'the checkout.',
     ),

@@ -8,13 +8,20 @@ export interface Answer {
   body: unknown;
 }
 
+const tokensUsed = new Set<string>();
+
+/** Every access token a {@link GatewayClient} of this test file has sent. */
+export const accessTokensUsed = (): string[] => [...tokensUsed];
+
 /** Calls the gateway as a real HTTP client would. */
 export class GatewayClient {
   constructor(
     readonly baseUrl: string,
     /** The access token this client sends, if signed in. */
     readonly token?: string,
-  ) {}
+  ) {
+    if (token) tokensUsed.add(token);
+  }
 
   /** Logs a demo user in and returns a client that sends their token. */
   async as(username: string, password = 'cheesecake'): Promise<GatewayClient> {

@@ -117,10 +117,10 @@ export async function startComposeStack(env: Record<string, string> = {}): Promi
         body: bodyOf(answer.text),
       }));
     },
-    async replicasThatLogged(service, text) {
+    async replicasThatLogged(service, ...texts) {
       const lines = (await compose(['logs', '--no-color', service])).split('\n');
       const replicas = lines
-        .filter((line) => line.includes(text))
+        .filter((line) => texts.some((text) => line.includes(text)))
         .map((line) => line.split('|')[0]?.trim());
       return [...new Set(replicas)].filter((replica): replica is string => Boolean(replica));
     },

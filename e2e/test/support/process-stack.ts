@@ -129,7 +129,10 @@ export async function startProcessStack(env: Record<string, string> = {}): Promi
         reads.map(({ path, headers }) => this.callService(service, path, headers)),
       );
     },
-    replicasThatLogged: async (service, text) => (logs(service).includes(text) ? [service] : []),
+    replicasThatLogged: async (service, ...texts) => {
+      const logged = logs(service);
+      return texts.some((text) => logged.includes(text)) ? [service] : [];
+    },
     kill: async (service) => {
       await stopProcess(service, 'SIGKILL');
     },

@@ -1,4 +1,4 @@
-import type { Answer } from './client.js';
+import { type Answer, accessTokensUsed } from './client.js';
 import { startComposeStack } from './compose-stack.js';
 import { startProcessStack } from './process-stack.js';
 
@@ -34,9 +34,12 @@ export interface Stack {
   terminate(service: ServiceName): Promise<number | null>;
   /** Starts a stopped service again with its data, and waits until it is ready. */
   start(service: ServiceName): Promise<void>;
-  /** The replicas of a service whose logs contain `text` (a request id, say). */
-  replicasThatLogged(service: ServiceName, text: string): Promise<string[]>;
-  /** Stops what this stack started. */
+  /** The replicas of a service whose logs contain any of `texts` (a request id, say). */
+  replicasThatLogged(service: ServiceName, ...texts: string[]): Promise<string[]>;
+  /**
+   * Stops what this stack started, once it has checked that no service logged any access
+   * token the tests used (failing the test file if one did).
+   */
   stop(): Promise<void>;
 }
 
@@ -46,13 +49,43 @@ export interface Stack {
  * (see `pnpm test:compose`). `env` adds variables to the services; the gateway's rate
  * limit is raised unless `env` sets it.
  */
-export function startStack(env: Record<string, string> = {}): Promise<Stack> {
-  // The suite polls every 100 ms and pays twenty orders at once, far beyond a person's 100
-  // requests a minute; a test of the limit itself sets its own.
-  const withDefaults = { RATE_LIMIT_PER_MINUTE: '100000', ...env };
-  return process.env.E2E_STACK === 'compose'
-    ? startComposeStack(withDefaults)
-    : startProcessStack(withDefaults);
+export async function startStack(env: Record<string, string> = {}): Promise<Stack> {
+  // The suite polls every 100 ms and pays a thousand orders at once as two customers, far
+  // beyond a person's 100 requests a minute or 10 at once; a test of a limit sets its own.
+  const withDefaults = {
+    RATE_LIMIT_PER_MINUTE: '100000',
+    REQUESTS_IN_PROGRESS_PER_USER: '100000',
+    ...env,
+  };
+  const stack =
+    process.env.E2E_STACK === 'compose'
+      ? await startComposeStack(withDefaults)
+      : await startProcessStack(withDefaults);
+  const stop = stack.stop.bind(stack);
+  stack.stop = async () => {
+    try {
+      await expectNoAccessTokenLogged(stack);
+    } finally {
+      await stop();
+    }
+  };
+  return stack;
+}
+
+/** Fails when any service's log holds the signature of an access token the tests used. */
+async function expectNoAccessTokenLogged(stack: Stack): Promise<void> {
+  // The signature is the secret part of a token: header and claims alone prove nothing, and
+  // an unsigned one (alg: none, refused) has none to leak.
+  const signatures = accessTokensUsed()
+    .map((token) => token.split('.')[2] ?? token)
+    .filter((signature) => signature.length > 0);
+  if (signatures.length === 0) return;
+  for (const service of SERVICES) {
+    const leaking = await stack.replicasThatLogged(service, ...signatures);
+    if (leaking.length > 0) {
+      throw new Error(`${leaking.join(', ')} logged an access token the tests used`);
+    }
+  }
 }
 
 /** The fetch options of a {@link Stack.callService} call. */

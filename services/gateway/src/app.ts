@@ -21,7 +21,7 @@ import { OrderEventFeed } from './order-event-feed.js';
 import { OrderView } from './order-view.js';
 import { ServiceProxy } from './proxy.js';
 import { limitLogins, limitRequests } from './rate-limits.js';
-import { gatewayRoutes, proxiedRoutes } from './routes.js';
+import { gatewayRoutes, holdPlace, proxiedRoutes } from './routes.js';
 import type { UserLimits } from './user-limits.js';
 import type { Users } from './users.js';
 
@@ -42,7 +42,7 @@ export interface AppDeps {
   policies?: DownstreamPolicies;
   /** Who may sign in, their passwords already hashed (`DemoUsers.create`, once at startup). */
   users: Users;
-  /** The budgets and stream quotas per user, shared with `createLiveUpdates` (`createUserLimits`). */
+  /** The budgets and quotas per user, shared with `createLiveUpdates` (`createUserLimits`). */
   limits: UserLimits;
 }
 
@@ -112,6 +112,7 @@ export function createApp(deps: AppDeps): Express {
   streaming.use(
     proxiedRoutes({
       streams: deps.limits.streams,
+      requestsInProgress: deps.limits.requestsInProgress,
       order: new ServiceProxy(
         { service: 'order', baseUrl: urls.order, publicPrefix: '/api', policy: policies.order },
         proxyOptions,
@@ -133,7 +134,11 @@ export function createApp(deps: AppDeps): Express {
     gatewayApi.issueToken.path,
     limitLogins({ perMinute: config.RATE_LIMIT_LOGIN_PER_MINUTE, log }),
   );
-  authenticate.use(USER_ROUTES, authenticateUsers(tokens));
+  authenticate.use(
+    USER_ROUTES,
+    authenticateUsers(tokens),
+    holdPlace(deps.limits.requestsInProgress),
+  );
 
   return createServiceApp({
     log,

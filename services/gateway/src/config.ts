@@ -50,6 +50,9 @@ const gatewayEnvSchema = serviceEnvSchema({ port: 8080 })
     RATE_LIMIT_LOGIN_PER_MINUTE: positiveIntVar(10),
     // SSE streams and WebSocket subscriptions together, each holding a stream from the order service.
     STREAMS_PER_USER: positiveIntVar(20),
+    // With STREAMS_PER_USER, well under a downstream's bulkhead (100 calls at once), so no
+    // one user can fill it.
+    REQUESTS_IN_PROGRESS_PER_USER: positiveIntVar(10),
     // 0 turns the gateway's menu cache off; clients then revalidate every time.
     MENU_CACHE_TTL_SECONDS: intVar(30),
     CORS_ALLOWED_ORIGINS: originListVar,

@@ -14,7 +14,7 @@ import { passThrough } from './downstreams.js';
 import type { Login } from './login.js';
 import type { OrderView } from './order-view.js';
 import type { ServiceProxy } from './proxy.js';
-import type { StreamQuota } from './user-limits.js';
+import type { UserQuota } from './user-limits.js';
 
 /**
  * The routes a service answers as they are: each checks the caller's role against its
@@ -23,9 +23,10 @@ import type { StreamQuota } from './user-limits.js';
 export function proxiedRoutes(proxies: {
   order: ServiceProxy;
   kitchen: ServiceProxy;
-  streams: StreamQuota;
+  streams: UserQuota;
+  requestsInProgress: UserQuota;
 }): Router {
-  const { order, kitchen, streams } = proxies;
+  const { order, kitchen, streams, requestsInProgress } = proxies;
   const router = Router();
   const forwarded = [
     [gatewayApi.createOrder, order, orderApi.createOrder],
@@ -43,17 +44,20 @@ export function proxiedRoutes(proxies: {
     const method = route.method.toLowerCase() as Lowercase<typeof route.method>;
     const handlers =
       route === gatewayApi.streamOrderEvents
-        ? [holdStream(streams), endAtTokenExpiry]
-        : ([] as RequestHandler[]);
+        ? [holdPlace(streams), endAtTokenExpiry]
+        : [holdPlace(requestsInProgress)];
     router[method](route.path, ...handlers, proxy.forward(route, target));
   }
   return router;
 }
 
-/** Holds one of the user's event streams for as long as the answer lasts; 429 when all are held. */
-function holdStream(streams: StreamQuota): RequestHandler {
+/**
+ * Holds one of the signed-in user's places in `quota` for as long as the answer lasts; 429
+ * when all are held.
+ */
+export function holdPlace(quota: UserQuota): RequestHandler {
   return (req, res, next) => {
-    const release = streams.take(requireUser(handlerContext(req, res).caller, Role.options));
+    const release = quota.take(requireUser(handlerContext(req, res).caller, Role.options));
     res.once('close', release);
     next();
   };

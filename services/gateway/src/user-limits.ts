@@ -49,26 +49,23 @@ export class RequestBudgets {
 }
 
 /**
- * The event streams each user holds at once: SSE streams and WebSocket subscriptions
- * together, however many connections they are spread over. Each holds a connection to the
- * order service, so one user holding thousands would hold them for everyone.
+ * How many of something each user holds at once, however many connections they are spread
+ * over: past `perUser`, a 429 problem saying `refusal`.
  */
-export class StreamQuota {
+export class UserQuota {
   readonly perUser: number;
+  readonly #refusal: string;
   readonly #held = new Map<string, number>();
 
-  constructor(perUser: number) {
+  constructor(perUser: number, refusal: string) {
     this.perUser = perUser;
+    this.#refusal = refusal;
   }
 
-  /** Takes one of the user's streams and returns its release; throws a 429 problem when all are held. */
+  /** Takes one of the user's places and returns its release; throws a 429 problem when all are held. */
   take(user: EndUser): () => void {
     const held = this.#held.get(user.id) ?? 0;
-    if (held >= this.perUser) {
-      throw new TooManyError(
-        `A user may follow at most ${this.perUser} event streams at once; close one first`,
-      );
-    }
+    if (held >= this.perUser) throw new TooManyError(this.#refusal);
     this.#held.set(user.id, held + 1);
     let released = false;
     return () => {
@@ -84,16 +81,36 @@ export class StreamQuota {
 /** The limits per user that the HTTP routes and the WebSocket endpoint share. */
 export interface UserLimits {
   budgets: RequestBudgets;
-  streams: StreamQuota;
+  /**
+   * The event streams each user follows: SSE streams and WebSocket subscriptions together.
+   * Each holds a connection to the order service, so one user holding thousands would hold
+   * them for everyone.
+   */
+  streams: UserQuota;
+  /**
+   * The requests each user has waiting on a service at once (event streams aside, which
+   * `streams` counts). With `streams`, it keeps one user to a share of each downstream's
+   * bulkhead, so a flood of slow requests from one fills no place others need.
+   */
+  requestsInProgress: UserQuota;
 }
 
 /** The limits of a gateway: one instance, given to both `createApp` and `createLiveUpdates`. */
 export function createUserLimits(config: {
   RATE_LIMIT_PER_MINUTE: number;
   STREAMS_PER_USER: number;
+  REQUESTS_IN_PROGRESS_PER_USER: number;
 }): UserLimits {
+  const { STREAMS_PER_USER: streams, REQUESTS_IN_PROGRESS_PER_USER: requests } = config;
   return {
     budgets: new RequestBudgets(config.RATE_LIMIT_PER_MINUTE),
-    streams: new StreamQuota(config.STREAMS_PER_USER),
+    streams: new UserQuota(
+      streams,
+      `A user may follow at most ${streams} event streams at once; close one first`,
+    ),
+    requestsInProgress: new UserQuota(
+      requests,
+      `A user may have at most ${requests} requests in progress at once; wait for an answer first`,
+    ),
   };
 }

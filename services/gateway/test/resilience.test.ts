@@ -63,10 +63,12 @@ describe('a payment service that stops answering', () => {
         },
         kitchen: { listTickets: async () => ({ status: 200, body: { items: [] } }) },
       },
-      // No call may time out while the bulkhead fills, however slowly the machine sends them.
+      // No call may time out while the bulkhead fills, however slowly the machine sends them;
+      // one user fills it here, far past the share of it a user gets by default.
       {
         MENU_CACHE_TTL_SECONDS: '0',
         RATE_LIMIT_PER_MINUTE: '1000',
+        REQUESTS_IN_PROGRESS_PER_USER: '1000',
         DOWNSTREAM_TIMEOUT_MS: '600000',
       },
     );

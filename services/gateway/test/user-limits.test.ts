@@ -10,12 +10,18 @@ let system: TestSystem;
 let gateway: RunningServer;
 /** The order streams the stub holds open now. */
 let openStreams = 0;
+/** The answers to `GET /orders` the stub holds back until a test sends them. */
+const heldLists: Array<() => void> = [];
 
 async function startWith(env: Record<string, string>) {
   system = await startSystem(
     {
-      // Streams that stay open until the gateway lets go of them.
       orderStreams: (router) => {
+        // A slow service: each list waits until the test lets it go.
+        router.get('/orders', (_req, res) => {
+          heldLists.push(() => res.json({ items: [], nextCursor: null }));
+        });
+        // Streams that stay open until the gateway lets go of them.
         router.get('/orders/:orderId/events', (req, res) => {
           openStreams += 1;
           req.once('close', () => {
@@ -134,6 +140,34 @@ describe('event streams per user', () => {
     live.ws.close();
     sse.close();
     bobs.close();
+  });
+});
+
+describe('requests in progress per user', () => {
+  it('answers 429 past REQUESTS_IN_PROGRESS_PER_USER while the others wait, and serves another user meanwhile', async () => {
+    await startWith({ REQUESTS_IN_PROGRESS_PER_USER: '2' });
+    const [alice, bob] = await Promise.all([
+      accessTokenOf(system.gateway, 'alice'),
+      accessTokenOf(system.gateway, 'bob'),
+    ]);
+    const list = (token: string) =>
+      fetch(`${gateway.url}/api/orders`, { headers: { authorization: `Bearer ${token}` } });
+
+    const waiting = [list(alice), list(alice)];
+    await until(() => heldLists.length === 2);
+    const refused = await list(alice);
+    const bobs = list(bob);
+    await until(() => heldLists.length === 3);
+    for (const answer of heldLists.splice(0)) answer();
+    const answered = await Promise.all([...waiting, bobs]);
+    const again = list(alice);
+    await until(() => heldLists.length === 1);
+    for (const answer of heldLists.splice(0)) answer();
+
+    expect(refused.status).toBe(429);
+    expect(Problem.parse(await refused.json()).detail).toContain('2 requests in progress');
+    expect(answered.map((res) => res.status)).toEqual([200, 200, 200]);
+    expect((await again).status).toBe(200);
   });
 });
 
