@@ -13,7 +13,7 @@ import {
 import type { Express } from 'express';
 import type { LiveOrderStatus } from './live-status.js';
 import { MenuCatalog } from './menu.js';
-import { Orders } from './orders.js';
+import type { OrderDeps } from './orders/order-deps.js';
 import { orderRoutes } from './routes.js';
 import { OrderStatusFeed } from './status-feed.js';
 
@@ -40,13 +40,13 @@ export interface AppDeps {
 export function createApp(deps: AppDeps): Express {
   const { db } = deps;
   const menu = new MenuCatalog(db);
-  const orders = new Orders({
+  const orders: OrderDeps = {
     db,
     menu,
     payments: deps.payments,
     kitchen: deps.kitchen,
     outbox: deps.outbox,
-  });
+  };
   const feed = new OrderStatusFeed({ db, live: deps.liveStatus, log: deps.log });
   const metrics = deps.metrics ?? new ServiceMetrics();
   return createServiceApp({
@@ -59,7 +59,7 @@ export function createApp(deps: AppDeps): Express {
       callers: ['gateway', 'kitchen'],
     }),
     readiness: databaseReadiness(db),
-    routes: [orderRoutes(menu, orders, feed, new IdempotencyKeys({ db }))],
+    routes: [orderRoutes({ orders, feed, idempotencyKeys: new IdempotencyKeys({ db }) })],
     metrics,
     faults: new FaultInjection({ service: 'order', log: deps.log, metrics }),
     outbox: { service: 'order', db, relay: deps.outbox },

@@ -1,8 +1,9 @@
 import { fileURLToPath } from 'node:url';
 import type { Order, OrderLine, OrderStatus } from '@cheesecake/contracts';
 import type { Queryable } from '@cheesecake/service-kit';
+import type { Transition } from './orders/order-lifecycle.js';
 
-/** The order service's own migrations (after the outbox's). */
+/** The order service's own migrations (after the outbox's and the idempotency keys'). */
 export const ORDER_MIGRATIONS = fileURLToPath(new URL('../migrations', import.meta.url));
 
 interface OrderRow {
@@ -96,50 +97,21 @@ export async function listOrders(db: Queryable, filter: OrderFilter): Promise<Or
   return rows.map(toOrder);
 }
 
-/** Moves the order to `to` if it is in one of `from`; undefined when it was not. */
-export async function updateStatus(
+/**
+ * Moves the order along `transition` if its status is one the transition starts from, and
+ * records its payment when one is given; undefined when the order was in another status.
+ */
+export async function moveOrder(
   db: Queryable,
   id: string,
-  transition: { from: OrderStatus[]; to: OrderStatus },
+  transition: Transition,
+  changes: { paymentId?: string | null } = {},
 ): Promise<Order | undefined> {
   const [row] = await db.query<OrderRow>(
-    `update orders set status = $3, updated_at = now()
+    `update orders set status = $3, payment_id = coalesce($4, payment_id), updated_at = now()
      where id = $1 and status = any($2::text[])
      returning ${COLUMNS}`,
-    [id, transition.from, transition.to],
-  );
-  return row && toOrder(row);
-}
-
-/** Marks an order awaiting payment as PAID by this payment; undefined when it was not awaiting. */
-export async function recordCapture(
-  db: Queryable,
-  id: string,
-  paymentId: string,
-): Promise<Order | undefined> {
-  const [row] = await db.query<OrderRow>(
-    `update orders set status = 'PAID', payment_id = $2, updated_at = now()
-     where id = $1 and status = 'PENDING_PAYMENT'
-     returning ${COLUMNS}`,
-    [id, paymentId],
-  );
-  return row && toOrder(row);
-}
-
-/**
- * Cancels an order still awaiting payment, recording the payment that turned out to have been
- * captured for it, if any, so that its refund belongs to the order.
- */
-export async function cancelUnpaid(
-  db: Queryable,
-  id: string,
-  capturedPaymentId: string | null,
-): Promise<Order | undefined> {
-  const [row] = await db.query<OrderRow>(
-    `update orders set status = 'CANCELLED', payment_id = coalesce($2, payment_id), updated_at = now()
-     where id = $1 and status = 'PENDING_PAYMENT'
-     returning ${COLUMNS}`,
-    [id, capturedPaymentId],
+    [id, transition.from, transition.to, changes.paymentId ?? null],
   );
   return row && toOrder(row);
 }

@@ -8,20 +8,25 @@ import {
   requireUser,
 } from '@cheesecake/service-kit';
 import { Router } from 'express';
-import type { MenuCatalog } from './menu.js';
-import type { Orders } from './orders.js';
+import { applyTicketReport } from './orders/apply-ticket-report.js';
+import { cancelOrder } from './orders/cancel-order.js';
+import type { OrderDeps } from './orders/order-deps.js';
+import { payOrder } from './orders/pay-order.js';
+import { placeOrder } from './orders/place-order.js';
+import { getOrder, getTimeline, listOrders } from './orders/read-orders.js';
 import type { OrderStatusFeed } from './status-feed.js';
 
 /**
- * The order service's routes, one per record of its contract. The three that change an order
- * run once per customer and Idempotency-Key.
+ * The order service's routes, one per record of its contract, each handing its request to
+ * one use case. The three that change an order run once per customer and Idempotency-Key.
  */
-export function orderRoutes(
-  menu: MenuCatalog,
-  orders: Orders,
-  feed: OrderStatusFeed,
-  idempotencyKeys: IdempotencyKeys,
-): Router {
+export function orderRoutes(deps: {
+  orders: OrderDeps;
+  feed: OrderStatusFeed;
+  idempotencyKeys: IdempotencyKeys;
+}): Router {
+  const { orders, feed, idempotencyKeys } = deps;
+  const { menu } = orders;
   const router = Router();
 
   handle(router, orderApi.getMenu, async () => ({ status: 200, body: await menu.getMenu() }));
@@ -30,7 +35,7 @@ export function orderRoutes(
     const customer = requireUser(context.caller, ['customer']);
     const key = headers['idempotency-key'];
     return idempotencyKeys.run(context, { scope: customer.id, key }, async () => {
-      const order = await orders.placeOrder(customer, body, context.requestId);
+      const order = await placeOrder(orders, customer, body, context.requestId);
       return {
         status: 201,
         body: order,
@@ -41,17 +46,17 @@ export function orderRoutes(
 
   handle(router, orderApi.listOrders, async ({ query }, { caller }) => {
     const user = requireUser(caller, ['customer', 'kitchen', 'admin']);
-    return { status: 200, body: await orders.listOrders(user, query) };
+    return { status: 200, body: await listOrders(orders, user, query) };
   });
 
   handle(router, orderApi.getOrder, async ({ params }, { caller }) => {
     const user = requireUser(caller, ['customer', 'kitchen', 'admin']);
-    return { status: 200, body: await orders.getOrder(user, params.orderId) };
+    return { status: 200, body: await getOrder(orders, user, params.orderId) };
   });
 
   handle(router, orderApi.getTimeline, async ({ params }, { caller }) => {
     const user = requireUser(caller, ['customer', 'kitchen', 'admin']);
-    return { status: 200, body: await orders.getTimeline(user, params.orderId) };
+    return { status: 200, body: await getTimeline(orders, user, params.orderId) };
   });
 
   // Every refusal (400, 404, 403) is answered before the stream starts.
@@ -60,7 +65,7 @@ export function orderRoutes(
     orderApi.streamOrderEvents,
     async ({ params, headers }, { caller, req, res }) => {
       const user = requireUser(caller, ['customer', 'kitchen', 'admin']);
-      const order = await orders.getOrder(user, params.orderId);
+      const order = await getOrder(orders, user, params.orderId);
       const follow = await feed.followOrder(order, headers['last-event-id']);
       if (follow.isOver) {
         // 204 tells an EventSource reconnecting after the final status to stop for good.
@@ -86,7 +91,8 @@ export function orderRoutes(
     const customer = requireUser(context.caller, ['customer']);
     const key = headers['idempotency-key'];
     return idempotencyKeys.run(context, { scope: customer.id, key }, async ({ resumed }) => {
-      const order = await orders.payOrder(
+      const order = await payOrder(
+        orders,
         customer,
         params.orderId,
         body.paymentMethod,
@@ -101,7 +107,7 @@ export function orderRoutes(
     const customer = requireUser(context.caller, ['customer']);
     const key = headers['idempotency-key'];
     return idempotencyKeys.run(context, { scope: customer.id, key }, async () => {
-      const order = await orders.cancelOrder(customer, params.orderId, {
+      const order = await cancelOrder(orders, customer, params.orderId, {
         requestId: context.requestId,
         user: customer,
       });
@@ -111,7 +117,7 @@ export function orderRoutes(
 
   handle(router, orderApi.reportTicketStatus, async ({ body }, { caller, requestId }) => {
     requireService(caller, ['kitchen']);
-    return { status: 200, body: { applied: await orders.applyTicketReport(body, requestId) } };
+    return { status: 200, body: { applied: await applyTicketReport(orders, body, requestId) } };
   });
 
   handle(router, orderApi.reportStockLevel, async ({ body }, { caller }) => {
