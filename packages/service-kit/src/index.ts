@@ -19,3 +19,4 @@ export * from './problems.js';
 export * from './resilience.js';
 export * from './service-client.js';
 export * from './trace-context.js';
+export * from './transitions.js';

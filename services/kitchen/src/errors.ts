@@ -16,10 +16,14 @@ export class TicketNotFoundError extends ProblemError {
 
 /** The ticket's status does not allow what was asked; `ticketStatus` says where it stands. */
 export class InvalidTicketStateError extends ProblemError {
-  constructor(ticket: { id: string; status: TicketStatus }, action: string, allowed: TicketStatus) {
+  constructor(
+    ticket: { id: string; status: TicketStatus },
+    action: string,
+    allowed: readonly TicketStatus[],
+  ) {
     super(
       problemTypes.invalidTicketState,
-      `Ticket ${ticket.id} is ${ticket.status}; only a ${allowed} ticket can be ${action}`,
+      `Ticket ${ticket.id} is ${ticket.status}; only a ${allowed.join(' or ')} ticket can be ${action}`,
       { ticketStatus: ticket.status },
     );
   }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Ticket } from '@cheesecake/contracts';
 import type { Database, Logger } from '@cheesecake/service-kit';
+import { statusAfter } from './ticket-lifecycle.js';
 import { countTickets, lockTicketsDueToFinish, lockTicketsDueToStart } from './ticket-store.js';
 import { moveTicket, type ReportSender } from './tickets.js';
 
@@ -70,7 +71,8 @@ export class Preparation {
       const prepared = await lockTicketsDueToFinish(tx, preparationMs);
       const finished: Ticket[] = [];
       for (const ticket of prepared) {
-        finished.push(await moveTicket(tx, ticket.id, 'READY', newRequestId()));
+        const status = statusAfter(ticket, 'markReady');
+        finished.push(await moveTicket(tx, ticket.id, status, newRequestId()));
       }
       return finished;
     });
@@ -87,7 +89,8 @@ export class Preparation {
       const due = await lockTicketsDueToStart(tx, startDelayMs, freeStations);
       const started: Ticket[] = [];
       for (const ticket of due) {
-        started.push(await moveTicket(tx, ticket.id, 'PREPARING', newRequestId()));
+        const status = statusAfter(ticket, 'start');
+        started.push(await moveTicket(tx, ticket.id, status, newRequestId()));
       }
       return started;
     });

@@ -1,5 +1,6 @@
 import type { ListTicketsQuery, Ticket, TicketLine, TicketStatus } from '@cheesecake/contracts';
 import type { Queryable } from '@cheesecake/service-kit';
+import { type InitialTicketStatus, ticketTransitions } from './ticket-lifecycle.js';
 
 interface TicketRow {
   id: string;
@@ -31,8 +32,10 @@ function toTicket(row: TicketRow): Ticket {
   };
 }
 
-/** A ticket about to be stored. */
-export type NewTicket = Omit<Ticket, 'createdAt' | 'updatedAt'>;
+/** A ticket about to be stored, in one of the statuses a ticket starts in. */
+export type NewTicket = Omit<Ticket, 'createdAt' | 'updatedAt' | 'status'> & {
+  status: InitialTicketStatus;
+};
 
 /** Whether to lock the rows read (`for update`) until the transaction ends. */
 interface ReadOptions {
@@ -123,8 +126,8 @@ export async function countTickets(db: Queryable, status: TicketStatus): Promise
 }
 
 /**
- * Locks up to `limit` queued tickets created at least `delayMs` ago, oldest first. Tickets
- * another transaction holds (another replica, or staff) are skipped, not waited for.
+ * Locks up to `limit` tickets that may start, created at least `delayMs` ago, oldest first.
+ * Tickets another transaction holds (another replica, or staff) are skipped, not waited for.
  */
 export async function lockTicketsDueToStart(
   db: Queryable,
@@ -133,26 +136,29 @@ export async function lockTicketsDueToStart(
 ): Promise<Ticket[]> {
   const rows = await db.query<TicketRow>(
     `select ${COLUMNS} from tickets
-     where status = 'QUEUED' and created_at <= now() - $1 * interval '1 millisecond'
+     where status = any($3::text[]) and created_at <= now() - $1 * interval '1 millisecond'
      order by created_at, id
      limit $2
      for update skip locked`,
-    [delayMs, limit],
+    [delayMs, limit, ticketTransitions.start.from],
   );
   return rows.map(toTicket);
 }
 
-/** Locks the tickets in preparation for at least `preparationMs`, skipping those others hold. */
+/**
+ * Locks the tickets that may be marked ready, started at least `preparationMs` ago. Tickets
+ * others hold are skipped.
+ */
 export async function lockTicketsDueToFinish(
   db: Queryable,
   preparationMs: number,
 ): Promise<Ticket[]> {
   const rows = await db.query<TicketRow>(
     `select ${COLUMNS} from tickets
-     where status = 'PREPARING' and started_at <= now() - $1 * interval '1 millisecond'
+     where status = any($2::text[]) and started_at <= now() - $1 * interval '1 millisecond'
      order by started_at, id
      for update skip locked`,
-    [preparationMs],
+    [preparationMs, ticketTransitions.markReady.from],
   );
   return rows.map(toTicket);
 }

@@ -5,9 +5,10 @@ import type {
   TicketStatus,
 } from '@cheesecake/contracts';
 import { type Database, newId, type Queryable } from '@cheesecake/service-kit';
-import { InvalidTicketStateError, TicketNotFoundError } from './errors.js';
+import { TicketNotFoundError } from './errors.js';
 import { reportTicketStatus } from './status-reports.js';
 import { findShortages, portionsOf, returnPortions, takePortions } from './stock.js';
+import { initialTicketStatuses, statusAfter } from './ticket-lifecycle.js';
 import {
   findTicket,
   findTicketForOrder,
@@ -28,8 +29,8 @@ export interface CreatedTicket {
 }
 
 /**
- * Moves a ticket to its next status and reports the change to the order service, within the
- * caller's transaction. The caller has checked that the move goes forward.
+ * Stores a ticket's next status and reports the change to the order service, within the
+ * caller's transaction. The status comes from {@link statusAfter}.
  */
 export async function moveTicket(
   tx: Queryable,
@@ -64,21 +65,22 @@ export class Tickets {
 
       const portions = portionsOf(request.items);
       const shortages = await findShortages(tx, portions);
+      const accepted = shortages.length === 0;
       const ticket = await insertTicket(tx, {
         id: newId('tkt'),
         orderId: request.orderId,
         orderNumber: request.orderNumber,
-        status: shortages.length === 0 ? 'QUEUED' : 'REJECTED',
+        status: accepted ? initialTicketStatuses.accepted : initialTicketStatuses.soldOut,
         items: request.items,
         notes: request.notes,
-        rejectionReason: shortages.length === 0 ? null : `Sold out: ${shortages.join(', ')}`,
+        rejectionReason: accepted ? null : `Sold out: ${shortages.join(', ')}`,
       });
       if (!ticket) {
         // The same order raced in on another connection and was stored first.
         return { ticket: await this.#ticketForOrder(tx, request.orderId), created: false };
       }
 
-      if (ticket.status === 'QUEUED') await takePortions(tx, portions, requestId);
+      if (accepted) await takePortions(tx, portions, requestId);
       await reportTicketStatus(tx, ticket, requestId);
       return { ticket, created: true };
     });
@@ -97,7 +99,7 @@ export class Tickets {
           id: newId('tkt'),
           orderId,
           orderNumber,
-          status: 'CANCELLED',
+          status: initialTicketStatuses.cancelledBeforeArrival,
           items: [],
           notes: null,
           rejectionReason: null,
@@ -110,12 +112,11 @@ export class Tickets {
         ticket = await this.#ticketForOrder(tx, orderId, { lock: true });
       }
 
-      if (ticket.status === 'CANCELLED') return ticket;
-      if (ticket.status !== 'QUEUED') {
-        throw new InvalidTicketStateError(ticket, 'cancelled', 'QUEUED');
-      }
+      const status = statusAfter(ticket, 'cancel');
+      // Cancelled already: its portions went back the first time.
+      if (status === ticket.status) return ticket;
       await returnPortions(tx, portionsOf(ticket.items), requestId);
-      return moveTicket(tx, ticket.id, 'CANCELLED', requestId);
+      return moveTicket(tx, ticket.id, status, requestId);
     });
   }
 
@@ -123,10 +124,7 @@ export class Tickets {
   async start(ticketId: string, requestId: string): Promise<Ticket> {
     return this.#change(async (tx) => {
       const ticket = await this.#ticket(tx, ticketId, { lock: true });
-      if (ticket.status !== 'QUEUED') {
-        throw new InvalidTicketStateError(ticket, 'started', 'QUEUED');
-      }
-      return moveTicket(tx, ticket.id, 'PREPARING', requestId);
+      return moveTicket(tx, ticket.id, statusAfter(ticket, 'start'), requestId);
     });
   }
 
@@ -134,10 +132,7 @@ export class Tickets {
   async markReady(ticketId: string, requestId: string): Promise<Ticket> {
     return this.#change(async (tx) => {
       const ticket = await this.#ticket(tx, ticketId, { lock: true });
-      if (ticket.status !== 'PREPARING') {
-        throw new InvalidTicketStateError(ticket, 'marked ready', 'PREPARING');
-      }
-      return moveTicket(tx, ticket.id, 'READY', requestId);
+      return moveTicket(tx, ticket.id, statusAfter(ticket, 'markReady'), requestId);
     });
   }
 

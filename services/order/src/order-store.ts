@@ -1,7 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import type { Order, OrderLine, OrderStatus } from '@cheesecake/contracts';
-import type { Queryable } from '@cheesecake/service-kit';
-import type { Transition } from './orders/order-lifecycle.js';
+import type { Queryable, Transition } from '@cheesecake/service-kit';
 
 /** The order service's own migrations (after the outbox's and the idempotency keys'). */
 export const ORDER_MIGRATIONS = fileURLToPath(new URL('../migrations', import.meta.url));
@@ -104,7 +103,7 @@ export async function listOrders(db: Queryable, filter: OrderFilter): Promise<Or
 export async function moveOrder(
   db: Queryable,
   id: string,
-  transition: Transition,
+  transition: Transition<OrderStatus>,
   changes: { paymentId?: string | null } = {},
 ): Promise<Order | undefined> {
   const [row] = await db.query<OrderRow>(

@@ -1,14 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { OrderStatus } from '@cheesecake/contracts';
+import type { Transition } from '@cheesecake/service-kit';
 import { describe, expect, it } from 'vitest';
-import {
-  type OrderEvent,
-  orderTransitions,
-  statusAfter,
-  type Transition,
-} from '../src/orders/order-lifecycle.js';
+import { type OrderEvent, orderTransitions, statusAfter } from '../src/orders/order-lifecycle.js';
 
-const rows = Object.entries(orderTransitions) as Array<[OrderEvent, Transition]>;
+const rows = Object.entries(orderTransitions) as Array<[OrderEvent, Transition<OrderStatus>]>;
 const moves = rows.flatMap(([event, { from, to }]) =>
   from.map((status) => ({ from: status, to, event })),
 );

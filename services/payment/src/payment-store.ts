@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import type { DeclineCode, Payment, PaymentMethod, PaymentStatus } from '@cheesecake/contracts';
 import type { Queryable } from '@cheesecake/service-kit';
+import { type InitialPaymentStatus, paymentTransitions } from './payment-lifecycle.js';
 
 /** The payment service's migrations; `../migrations` from both src/ and dist/. */
 export const PAYMENT_MIGRATIONS = fileURLToPath(new URL('../migrations', import.meta.url));
@@ -14,7 +15,7 @@ export interface NewPayment {
   paymentMethod: PaymentMethod;
   amountCents: number;
   currency: string;
-  status: Extract<PaymentStatus, 'CAPTURED' | 'DECLINED'>;
+  status: InitialPaymentStatus;
   declineCode: DeclineCode | null;
 }
 
@@ -117,12 +118,16 @@ export async function findPaymentForUpdate(
   return row ? toPayment(row) : undefined;
 }
 
+/** Refunds a payment the caller locked and found refundable. */
 export async function markPaymentRefunded(tx: Queryable, paymentId: string): Promise<Payment> {
+  const { from, to } = paymentTransitions.refund;
   const [row] = await tx.query<PaymentRow>(
-    `update payments set status = 'REFUNDED', refunded_at = now() where id = $1 returning *`,
-    [paymentId],
+    `update payments set status = $2, refunded_at = now()
+     where id = $1 and status = any($3::text[])
+     returning *`,
+    [paymentId, to, from],
   );
-  if (!row) throw new Error(`Payment ${paymentId} vanished while it was locked`);
+  if (!row) throw new Error(`Payment ${paymentId} changed or vanished while it was locked`);
   return toPayment(row);
 }
 

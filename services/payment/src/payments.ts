@@ -7,11 +7,8 @@ import {
   type Queryable,
   type ServiceMetrics,
 } from '@cheesecake/service-kit';
-import {
-  IdempotencyKeyReusedError,
-  PaymentNotFoundError,
-  PaymentNotRefundableError,
-} from './errors.js';
+import { IdempotencyKeyReusedError, PaymentNotFoundError } from './errors.js';
+import { statusAfter } from './payment-lifecycle.js';
 import {
   findCaptureOfOrder,
   findPayment,
@@ -127,8 +124,8 @@ export class Payments {
     const { payment, refunded } = await this.#db.transaction(async (tx) => {
       const found = await findPaymentForUpdate(tx, paymentId);
       if (!found) throw new PaymentNotFoundError(paymentId);
-      if (found.status === 'REFUNDED') return { payment: found, refunded: false };
-      if (found.status === 'DECLINED') throw new PaymentNotRefundableError(found);
+      const refundedAlready = statusAfter(found, 'refund') === found.status;
+      if (refundedAlready) return { payment: found, refunded: false };
       return { payment: await markPaymentRefunded(tx, paymentId), refunded: true };
     });
     if (refunded) this.#count('refunded');

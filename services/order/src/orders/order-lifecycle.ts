@@ -1,10 +1,5 @@
 import type { OrderStatus, TicketStatus } from '@cheesecake/contracts';
-
-/** A move of an order's status: from any of `from`, to `to`. */
-export interface Transition {
-  readonly from: readonly OrderStatus[];
-  readonly to: OrderStatus;
-}
+import type { Transition } from '@cheesecake/service-kit';
 
 /**
  * The order's lifecycle: what may happen to an order, in which statuses, and the status it
@@ -28,7 +23,7 @@ export const orderTransitions = {
    * so the order cannot stay PAID with its ticket gone. Refunded.
    */
   kitchenCancelled: { from: ['PAID'], to: 'CANCELLED' },
-} as const satisfies Record<string, Transition>;
+} as const satisfies Record<string, Transition<OrderStatus>>;
 
 /** Something that may happen to an order: a row of {@link orderTransitions}. */
 export type OrderEvent = keyof typeof orderTransitions;
@@ -54,6 +49,6 @@ export const PAID_STATUSES: readonly OrderStatus[] = ['PAID', 'PREPARING', 'READ
 
 /** The status `event` moves an order in `status` to; undefined when it may not happen then. */
 export function statusAfter(event: OrderEvent, status: OrderStatus): OrderStatus | undefined {
-  const transition: Transition = orderTransitions[event];
+  const transition: Transition<OrderStatus> = orderTransitions[event];
   return transition.from.includes(status) ? transition.to : undefined;
 }
