@@ -2,7 +2,6 @@ export * from './app.js';
 export * from './config.js';
 export * from './correlation.js';
 export * from './database.js';
-export * from './event-stream.js';
 export * from './faults.js';
 export * from './handle.js';
 export * from './idempotency.js';

@@ -2,7 +2,7 @@ import { request, type Server } from 'node:http';
 import { type AddressInfo, connect } from 'node:net';
 import express from 'express';
 import { afterEach, describe, expect, it } from 'vitest';
-import { listen, openEventStream, shutDown } from '../src/index.js';
+import { endOnShutdown, listen, shutDown } from '../src/index.js';
 import { silentLogger } from '../src/testing.js';
 
 let server: Server;
@@ -68,8 +68,12 @@ describe('shutDown', () => {
     const arrived = new Promise<void>((resolve) => {
       uploadArrived = resolve;
     });
+    // A long-lived answer, such as an event stream, that shutdown must end.
     app.get('/events', (req, res) => {
-      openEventStream(req, res);
+      res.status(200).set('content-type', 'text/event-stream');
+      res.flushHeaders();
+      res.write('retry: 2000\n\n');
+      endOnShutdown(req.app, () => res.end());
     });
     app.post('/upload', (_req, res) => {
       finishUpload = () => res.status(204).end();

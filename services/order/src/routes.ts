@@ -1,13 +1,7 @@
 import { orderApi } from '@cheesecake/contracts';
-import {
-  handle,
-  handleEventStream,
-  type IdempotencyKeys,
-  openEventStream,
-  requireService,
-  requireUser,
-} from '@cheesecake/service-kit';
+import { handle, type IdempotencyKeys, requireService, requireUser } from '@cheesecake/service-kit';
 import { Router } from 'express';
+import { handleEventStream, openEventStream } from './event-stream.js';
 import { applyTicketReport } from './orders/apply-ticket-report.js';
 import { cancelOrder } from './orders/cancel-order.js';
 import type { OrderDeps } from './orders/order-deps.js';

@@ -4,7 +4,8 @@ import {
   type Order,
   type OrderStatus,
 } from '@cheesecake/contracts';
-import type { EventStream, Logger, Queryable } from '@cheesecake/service-kit';
+import type { Logger, Queryable } from '@cheesecake/service-kit';
+import type { EventStream } from './event-stream.js';
 import type { LiveOrderStatus, StatusSubscriber } from './live-status.js';
 import {
   findLastStatusChangeId,

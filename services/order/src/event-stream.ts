@@ -1,7 +1,11 @@
 import type { Endpoint, ParsedRequestOf } from '@cheesecake/contracts';
+import {
+  endOnShutdown,
+  type HandlerContext,
+  handlerContext,
+  parseRequest,
+} from '@cheesecake/service-kit';
 import type { Request, Response, Router } from 'express';
-import { type HandlerContext, handlerContext, parseRequest } from './handle.js';
-import { endOnShutdown } from './long-lived.js';
 
 /** One server-sent event. */
 export interface ServerSentEvent {

@@ -1,17 +1,11 @@
 import { type IncomingMessage, request } from 'node:http';
 import { defineEndpoint, Problem, problemResponses, problemTypes } from '@cheesecake/contracts';
+import { createServiceApp, endLongLivedConnections, ProblemError } from '@cheesecake/service-kit';
+import { type RunningServer, silentLogger, startServer } from '@cheesecake/service-kit/testing';
 import { Router } from 'express';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import {
-  createServiceApp,
-  type EventStream,
-  endLongLivedConnections,
-  handleEventStream,
-  openEventStream,
-  ProblemError,
-} from '../src/index.js';
-import { type RunningServer, silentLogger, startServer } from '../src/testing.js';
+import { type EventStream, handleEventStream, openEventStream } from '../src/event-stream.js';
 
 const Tick = z.object({ n: z.int() });
 const streamTicks = defineEndpoint({
