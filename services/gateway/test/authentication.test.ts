@@ -4,8 +4,7 @@ import { SignJWT } from 'jose';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEVELOPMENT_JWT_SECRET } from '../src/config.js';
-import { anOrder, aTicket, signIn } from './samples.js';
-import { startSystem, type TestSystem } from './system.js';
+import { anOrder, aTicket, signIn, startSystem, type TestSystem } from './support.js';
 
 const base64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 const nowSeconds = () => Math.floor(Date.now() / 1000);

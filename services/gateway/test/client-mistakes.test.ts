@@ -3,8 +3,7 @@ import { expectProblem } from '@cheesecake/service-kit/testing';
 import { pino } from 'pino';
 import request from 'supertest';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { signIn } from './samples.js';
-import { startSystem } from './system.js';
+import { signIn, startSystem } from './support.js';
 
 function capturedLog() {
   const entries: Array<{ level: number; res?: { statusCode: number } }> = [];

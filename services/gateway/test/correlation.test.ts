@@ -2,8 +2,7 @@ import { OrderDetails } from '@cheesecake/contracts';
 import { parseTraceparent } from '@cheesecake/service-kit';
 import request from 'supertest';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { anOrder, aPayment, aTicket, signIn } from './samples.js';
-import { startSystem, type TestSystem } from './system.js';
+import { anOrder, aPayment, aTicket, signIn, startSystem, type TestSystem } from './support.js';
 
 let system: TestSystem;
 let alice: string;

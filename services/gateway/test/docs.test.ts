@@ -5,7 +5,7 @@ import type { Express } from 'express';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { docsRoutes } from '../src/docs.js';
-import { startSystem, type TestSystem } from './system.js';
+import { startSystem, type TestSystem } from './support.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 const document = gatewayOpenApiDocument(version);

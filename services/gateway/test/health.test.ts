@@ -2,8 +2,7 @@ import { HealthStatus } from '@cheesecake/contracts';
 import { expectProblem } from '@cheesecake/service-kit/testing';
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it, onTestFinished, vi } from 'vitest';
-import { signIn } from './samples.js';
-import { startSystem, type TestSystem } from './system.js';
+import { signIn, startSystem, type TestSystem } from './support.js';
 
 let system: TestSystem;
 

@@ -2,8 +2,7 @@ import { ProblemError, problemTypes, Ticket, TicketList } from '@cheesecake/cont
 import { expectProblem } from '@cheesecake/service-kit/testing';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { aTicket, signIn } from './samples.js';
-import { startSystem, type TestSystem } from './system.js';
+import { aTicket, signIn, startSystem, type TestSystem } from './support.js';
 
 let system: TestSystem;
 const tickets = new Map<string, Ticket>();

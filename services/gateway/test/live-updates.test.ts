@@ -5,8 +5,7 @@ import type { Response } from 'express';
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { accessTokenOf } from './samples.js';
-import { startSystem, type TestSystem } from './system.js';
+import { accessTokenOf, startSystem, type TestSystem } from './support.js';
 
 let system: TestSystem;
 let gateway: RunningServer;

@@ -2,8 +2,7 @@ import { Menu } from '@cheesecake/contracts';
 import { expectProblem } from '@cheesecake/service-kit/testing';
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it, onTestFinished, vi } from 'vitest';
-import { aMenu } from './samples.js';
-import { startSystem, type TestSystem } from './system.js';
+import { aMenu, startSystem, type TestSystem } from './support.js';
 
 let system: TestSystem;
 let menu: Menu;

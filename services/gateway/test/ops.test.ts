@@ -21,7 +21,7 @@ import { createApp } from '../src/app.js';
 import { loadGatewayConfig } from '../src/config.js';
 import { createDownstreams } from '../src/downstreams.js';
 import { createUserLimits } from '../src/user-limits.js';
-import { demoUsers, signIn } from './samples.js';
+import { demoUsers, signIn } from './support.js';
 
 /** What one service's operations API received. */
 interface OpsCall {

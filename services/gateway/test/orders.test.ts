@@ -10,8 +10,7 @@ import {
 import { expectProblem } from '@cheesecake/service-kit/testing';
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { anOrder, aPayment, aTicket, signIn } from './samples.js';
-import { startSystem, type TestSystem } from './system.js';
+import { anOrder, aPayment, aTicket, signIn, startSystem, type TestSystem } from './support.js';
 
 let system: TestSystem;
 let orders: Map<string, Order>;

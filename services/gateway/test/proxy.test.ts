@@ -8,8 +8,7 @@ import {
 } from '@cheesecake/service-kit/testing';
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
-import { anOrder, signIn } from './samples.js';
-import { startSystem, type TestSystem } from './system.js';
+import { anOrder, signIn, startSystem, type TestSystem } from './support.js';
 
 let system: TestSystem;
 let releaseFinalEvent: () => void;

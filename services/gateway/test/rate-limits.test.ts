@@ -2,8 +2,7 @@ import { HealthStatus, OrderPage, TokenResponse } from '@cheesecake/contracts';
 import { expectProblem } from '@cheesecake/service-kit/testing';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
-import { aMenu, signIn } from './samples.js';
-import { startSystem, type TestSystem } from './system.js';
+import { aMenu, signIn, startSystem, type TestSystem } from './support.js';
 
 let system: TestSystem;
 

@@ -8,8 +8,7 @@ import {
 } from '@cheesecake/service-kit/testing';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
-import { aMenu, anOrder, signIn } from './samples.js';
-import { startSystem, type TestSystem } from './system.js';
+import { aMenu, anOrder, signIn, startSystem, type TestSystem } from './support.js';
 
 let system: TestSystem;
 let gateway: RunningServer | undefined;

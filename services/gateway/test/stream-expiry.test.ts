@@ -3,7 +3,7 @@ import { type RunningServer, startServer } from '@cheesecake/service-kit/testing
 import { SignJWT } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEVELOPMENT_JWT_SECRET } from '../src/config.js';
-import { startSystem, type TestSystem } from './system.js';
+import { startSystem, type TestSystem } from './support.js';
 
 let system: TestSystem;
 let gateway: RunningServer;

@@ -3,7 +3,7 @@ import { expectProblem } from '@cheesecake/service-kit/testing';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { startSystem, type TestSystem } from './system.js';
+import { startSystem, type TestSystem } from './support.js';
 
 describe('POST /api/auth/token', () => {
   let system: TestSystem;

@@ -18,8 +18,15 @@ import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { DownstreamName } from '../src/downstreams.js';
-import { aMenu, anOrder, aPayment, aTicket, signIn } from './samples.js';
-import { startSystem, type TestSystem } from './system.js';
+import {
+  aMenu,
+  anOrder,
+  aPayment,
+  aTicket,
+  signIn,
+  startSystem,
+  type TestSystem,
+} from './support.js';
 
 const URL_VARIABLES: Record<DownstreamName, string> = {
   order: 'ORDER_SERVICE_URL',

@@ -3,8 +3,7 @@ import { LiveServerMessage, Problem } from '@cheesecake/contracts';
 import { type RunningServer, startServer } from '@cheesecake/service-kit/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { accessTokenOf } from './samples.js';
-import { startSystem, type TestSystem } from './system.js';
+import { accessTokenOf, startSystem, type TestSystem } from './support.js';
 
 let system: TestSystem;
 let gateway: RunningServer;

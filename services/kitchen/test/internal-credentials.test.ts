@@ -3,7 +3,7 @@ import { expectProblem, refusedInternalCredentials } from '@cheesecake/service-k
 import type { Express } from 'express';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { asGateway, kitchenApp, openKitchenDatabase } from './helpers.js';
+import { asGateway, kitchenApp, openKitchenDatabase } from './support.js';
 
 let db: Database;
 let app: Express;

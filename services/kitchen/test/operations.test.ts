@@ -10,7 +10,7 @@ import {
   kitchenApp,
   openKitchenDatabase,
   ticketRequest,
-} from './helpers.js';
+} from './support.js';
 
 let db: Database;
 let app: Express;

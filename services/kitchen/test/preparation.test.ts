@@ -12,7 +12,7 @@ import {
   reportsFor,
   stockedDish,
   ticketRequest,
-} from './helpers.js';
+} from './support.js';
 
 let db: Database;
 let app: Express;

@@ -15,7 +15,7 @@ import {
   stockReportsFor,
   ticketRequest,
   uniqueDish,
-} from './helpers.js';
+} from './support.js';
 
 let db: Database;
 let app: Express;

@@ -20,7 +20,7 @@ import {
   stockOf,
   ticketRequest,
   uniqueDish,
-} from './helpers.js';
+} from './support.js';
 
 let db: Database;
 let app: Express;

@@ -5,24 +5,22 @@ import type { Express } from 'express';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  type KitchenStub,
-  type PaymentStub,
-  startKitchenStub,
-  startPaymentStub,
-  unreachableUrl,
-} from './stubs.js';
-import {
   asStaff,
   cancelOrder,
   createTestApp,
   deliverDueMessages,
   forceStatus,
+  type KitchenStub,
   newCustomerId,
   openOrderDatabase,
   outboxMessages,
+  type PaymentStub,
   payOrder,
   placeOrder,
+  startKitchenStub,
+  startPaymentStub,
   storedOrder,
+  unreachableUrl,
 } from './support.js';
 
 describe('POST /orders/:orderId/cancel', () => {

@@ -3,13 +3,14 @@ import { type Database, type OutboxMessage, PermanentDeliveryError } from '@chee
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDeliverers, destinations } from '../src/deliverers.js';
 import {
+  downstreamClients,
   type KitchenStub,
+  openOrderDatabase,
   type PaymentStub,
   startKitchenStub,
   startPaymentStub,
   unreachableUrl,
-} from './stubs.js';
-import { downstreamClients, openOrderDatabase } from './support.js';
+} from './support.js';
 
 const ticket = {
   orderId: 'ord_deliver1',

@@ -5,14 +5,17 @@ import { expectProblem } from '@cheesecake/service-kit/testing';
 import type { Express } from 'express';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type KitchenStub, type PaymentStub, startKitchenStub, startPaymentStub } from './stubs.js';
 import {
   asCustomer,
   createTestApp,
+  type KitchenStub,
   newCustomerId,
   ONE_CHEESECAKE,
   openOrderDatabase,
+  type PaymentStub,
   placeOrder,
+  startKitchenStub,
+  startPaymentStub,
   storedOrder,
 } from './support.js';
 

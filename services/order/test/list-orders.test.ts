@@ -4,7 +4,6 @@ import { expectProblem, type TestCredential } from '@cheesecake/service-kit/test
 import type { Express } from 'express';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type PaymentStub, startPaymentStub } from './stubs.js';
 import {
   asCustomer,
   asService,
@@ -13,7 +12,9 @@ import {
   createTestApp,
   newCustomerId,
   openOrderDatabase,
+  type PaymentStub,
   placeOrder,
+  startPaymentStub,
 } from './support.js';
 
 let db: Database;

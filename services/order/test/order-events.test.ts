@@ -7,18 +7,20 @@ import {
   type TestCredential,
 } from '@cheesecake/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getEventStream, type ReceivedEvent } from './event-stream-client.js';
-import { type PaymentStub, startPaymentStub } from './stubs.js';
 import {
   asCustomer,
   asStaff,
   cancelOrder,
   createTestApp,
+  getEventStream,
   newCustomerId,
   openOrderDatabase,
+  type PaymentStub,
   payOrder,
   placeOrder,
+  type ReceivedEvent,
   reportTicket,
+  startPaymentStub,
 } from './support.js';
 
 let db: Database;

@@ -6,25 +6,23 @@ import type { Express } from 'express';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  type KitchenStub,
-  type PaymentStub,
-  startKitchenStub,
-  startPaymentStub,
-  unreachableUrl,
-} from './stubs.js';
-import {
   asCustomer,
   asStaff,
   cancelOrder,
   createTestApp,
   deliverDueMessages,
   forceStatus,
+  type KitchenStub,
   newCustomerId,
   openOrderDatabase,
   outboxMessages,
+  type PaymentStub,
   payOrder,
   placeOrder,
+  startKitchenStub,
+  startPaymentStub,
   storedOrder,
+  unreachableUrl,
 } from './support.js';
 
 describe('POST /orders/:orderId/payment', () => {

@@ -15,15 +15,18 @@ import {
 } from '@cheesecake/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ORDER_MIGRATIONS } from '../src/order-store.js';
-import { getEventStream } from './event-stream-client.js';
-import { type KitchenStub, type PaymentStub, startKitchenStub, startPaymentStub } from './stubs.js';
 import {
   asCustomer,
   createTestApp,
+  getEventStream,
+  type KitchenStub,
   newCustomerId,
+  type PaymentStub,
   payOrder,
   placeOrder,
   reportTicket,
+  startKitchenStub,
+  startPaymentStub,
   storedOrder,
 } from './support.js';
 

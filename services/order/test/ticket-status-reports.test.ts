@@ -4,7 +4,6 @@ import { expectProblem } from '@cheesecake/service-kit/testing';
 import type { Express } from 'express';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type PaymentStub, startPaymentStub } from './stubs.js';
 import {
   asCustomer,
   asService,
@@ -13,9 +12,11 @@ import {
   newCustomerId,
   openOrderDatabase,
   outboxMessages,
+  type PaymentStub,
   payOrder,
   placeOrder,
   reportTicket,
+  startPaymentStub,
   storedOrder,
 } from './support.js';
 

@@ -5,24 +5,22 @@ import type { Express } from 'express';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  type KitchenBehaviour,
-  type KitchenStub,
-  type PaymentStub,
-  startKitchenStub,
-  startPaymentStub,
-} from './stubs.js';
-import {
   asCustomer,
   asStaff,
   cancelOrder,
   createTestApp,
   deliverDueMessages,
+  type KitchenBehaviour,
+  type KitchenStub,
   newCustomerId,
   ONE_CHEESECAKE,
   openOrderDatabase,
+  type PaymentStub,
   payOrder,
   placeOrder,
   reportTicket,
+  startKitchenStub,
+  startPaymentStub,
 } from './support.js';
 
 describe('GET /orders/:orderId/timeline', () => {

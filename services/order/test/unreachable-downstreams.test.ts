@@ -8,16 +8,19 @@ import {
 } from '@cheesecake/service-kit/testing';
 import type { Express } from 'express';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type KitchenStub, type PaymentStub, startKitchenStub, startPaymentStub } from './stubs.js';
 import {
   cancelOrder,
   createTestApp,
   deliverDueMessages,
+  type KitchenStub,
   newCustomerId,
   openOrderDatabase,
   outboxMessages,
+  type PaymentStub,
   payOrder,
   placeOrder,
+  startKitchenStub,
+  startPaymentStub,
   storedOrder,
 } from './support.js';
 
