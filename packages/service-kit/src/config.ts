@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 
 /** Thrown at start when the environment does not satisfy a service's config schema. */
@@ -138,10 +139,20 @@ export const logLevelVar = z
 export const DEVELOPMENT_INTERNAL_TOKEN_SECRET = 'cheesecake-internal-dev-secret-change-me';
 
 /**
- * The variables every backend service reads: where to listen, how to log, which
- * database, the internal credential secret and the JSON body limit.
+ * Where a service keeps its embedded database unless DATA_DIR says otherwise:
+ * `<repository>/.data/<service>`, resolved from this file rather than the working directory,
+ * so `pnpm start`, `node dist/main.js` and `tsx src/main.ts` all use the same one (decision
+ * 0005). The path has the same depth from src/ and dist/.
  */
-export function serviceEnvSchema(options: { port: number }) {
+export function defaultDataDir(service: string): string {
+  return fileURLToPath(new URL(`../../../.data/${service}`, import.meta.url));
+}
+
+/**
+ * The variables every backend service reads: where to listen, how to log, which database
+ * (or where its embedded one lives), the internal credential secret and the JSON body limit.
+ */
+export function serviceEnvSchema(options: { service: string; port: number }) {
   return z.object({
     // Loopback unless told otherwise: a service is for the machine it runs on, not the LAN.
     // The Docker images set 0.0.0.0, where the container's network is the boundary.
@@ -152,7 +163,7 @@ export function serviceEnvSchema(options: { port: number }) {
       .string()
       .regex(/^(postgres(ql)?:\/\/.+|memory:\/\/)$/, 'must be postgres://… or memory://')
       .optional(),
-    DATA_DIR: z.string().optional(),
+    DATA_DIR: z.string().default(defaultDataDir(options.service)),
     INTERNAL_TOKEN_SECRET: secretVar(DEVELOPMENT_INTERNAL_TOKEN_SECRET),
     BODY_LIMIT: z
       .string()

@@ -11,7 +11,9 @@ import {
   serviceEnvSchema,
 } from '../src/index.js';
 
-const schema = serviceEnvSchema({ port: 3001 }).extend({ KITCHEN_AUTO_PREPARE: booleanVar(true) });
+const schema = serviceEnvSchema({ service: 'order', port: 3001 }).extend({
+  KITCHEN_AUTO_PREPARE: booleanVar(true),
+});
 
 describe('loadConfig', () => {
   it('applies defaults for unset and empty variables', () => {

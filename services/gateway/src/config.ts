@@ -35,7 +35,7 @@ const originListVar = z
 
 // The gateway keeps no data, so it reads no DATABASE_URL or DATA_DIR. positiveIntVar, unlike
 // intVar, refuses 0: a zero timeout would disable it, a zero lifetime issues dead tokens.
-const gatewayEnvSchema = serviceEnvSchema({ port: 8080 })
+const gatewayEnvSchema = serviceEnvSchema({ service: 'gateway', port: 8080 })
   .omit({ DATABASE_URL: true, DATA_DIR: true })
   .extend({
     ORDER_SERVICE_URL: urlVar('http://localhost:3001'),

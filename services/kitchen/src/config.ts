@@ -1,4 +1,3 @@
-import { fileURLToPath } from 'node:url';
 import {
   booleanVar,
   intVar,
@@ -7,17 +6,11 @@ import {
   serviceEnvSchema,
   urlVar,
 } from '@cheesecake/service-kit';
-import { z } from 'zod';
-
-// Resolved against this file rather than the working directory, because `pnpm start` runs each
-// service from its own package directory: every embedded database then lives under the
-// repository root's .data/ (docs/decisions/0005). The path has the same depth from src/ and dist/.
-const DEFAULT_DATA_DIR = fileURLToPath(new URL('../../../.data/kitchen', import.meta.url));
+import type { z } from 'zod';
 
 // positiveIntVar, unlike intVar, refuses 0: a zero timeout would disable it, zero stations would
 // never prepare anything, a zero poll interval would spin, and zero attempts would give up at once.
-const kitchenEnvSchema = serviceEnvSchema({ port: 3003 }).extend({
-  DATA_DIR: z.string().default(DEFAULT_DATA_DIR),
+const kitchenEnvSchema = serviceEnvSchema({ service: 'kitchen', port: 3003 }).extend({
   ORDER_SERVICE_URL: urlVar('http://localhost:3001'),
   DOWNSTREAM_TIMEOUT_MS: positiveIntVar(5_000),
   OUTBOX_POLL_INTERVAL_MS: positiveIntVar(250),

@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import type { Client, kitchenApi, paymentApi } from '@cheesecake/contracts';
 import {
   createServiceApp,
@@ -16,6 +17,9 @@ import { MenuCatalog } from './menu.js';
 import type { OrderDeps } from './orders/order-deps.js';
 import { orderRoutes } from './routes.js';
 import { OrderStatusFeed } from './status-feed.js';
+
+/** The order service's own migrations, to run after the outbox's and the idempotency keys'. */
+export const ORDER_MIGRATIONS = fileURLToPath(new URL('../migrations', import.meta.url));
 
 /** Everything the order service's app is built from; main.ts wires the real ones, tests their own. */
 export interface AppDeps {

@@ -10,11 +10,10 @@ import {
   runService,
   ServiceMetrics,
 } from '@cheesecake/service-kit';
-import { createApp } from './app.js';
+import { createApp, ORDER_MIGRATIONS } from './app.js';
 import { loadOrderConfig } from './config.js';
 import { createDeliverers } from './deliverers.js';
 import { LiveOrderStatus } from './live-status.js';
-import { ORDER_MIGRATIONS } from './order-store.js';
 
 const config = loadOrderConfig();
 const log = createLogger('order', config.LOG_LEVEL);

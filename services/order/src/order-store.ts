@@ -1,9 +1,5 @@
-import { fileURLToPath } from 'node:url';
 import type { Order, OrderLine, OrderStatus } from '@cheesecake/contracts';
 import type { Queryable, Transition } from '@cheesecake/service-kit';
-
-/** The order service's own migrations (after the outbox's and the idempotency keys'). */
-export const ORDER_MIGRATIONS = fileURLToPath(new URL('../migrations', import.meta.url));
 
 interface OrderRow {
   id: string;

@@ -14,7 +14,7 @@ import {
   testDatabaseEngine,
 } from '@cheesecake/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ORDER_MIGRATIONS } from '../src/order-store.js';
+import { ORDER_MIGRATIONS } from '../src/app.js';
 import {
   asCustomer,
   createTestApp,

@@ -37,10 +37,10 @@ import {
 } from '@cheesecake/service-kit/testing';
 import type { Express } from 'express';
 import request from 'supertest';
-import { createApp } from '../src/app.js';
+import { createApp, ORDER_MIGRATIONS } from '../src/app.js';
 import { createDeliverers } from '../src/deliverers.js';
 import { LiveOrderStatus } from '../src/live-status.js';
-import { findOrder, ORDER_MIGRATIONS } from '../src/order-store.js';
+import { findOrder } from '../src/order-store.js';
 
 const log = silentLogger();
 
