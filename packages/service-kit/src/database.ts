@@ -141,124 +141,130 @@ const MAX_RECONNECT_DELAY_MS = 10_000;
  * again, and each listener is told, since what was notified in between is lost.
  */
 class PostgresNotifications {
-  private readonly channels = new Map<string, Set<Listener>>();
-  private client: pg.Client | undefined;
-  private connecting: Promise<pg.Client> | undefined;
-  private reconnectTimer: NodeJS.Timeout | undefined;
-  private failures = 0;
-  private closed = false;
+  readonly #channels = new Map<string, Set<Listener>>();
+  #client: pg.Client | undefined;
+  #connecting: Promise<pg.Client> | undefined;
+  #reconnectTimer: NodeJS.Timeout | undefined;
+  #failures = 0;
+  #closed = false;
 
-  constructor(
-    private readonly url: string,
-    private readonly log: Logger,
-  ) {}
+  readonly #url: string;
+  readonly #log: Logger;
+
+  constructor(url: string, log: Logger) {
+    this.#url = url;
+    this.#log = log;
+  }
 
   async listen(channel: string, listener: Listener): Promise<() => Promise<void>> {
-    const listeners = this.channels.get(channel) ?? new Set();
-    this.channels.set(channel, listeners);
+    const listeners = this.#channels.get(channel) ?? new Set();
+    this.#channels.set(channel, listeners);
     listeners.add(listener);
     try {
-      const client = await this.connected();
+      const client = await this.#connected();
       await client.query(`listen ${client.escapeIdentifier(channel)}`);
     } catch (error) {
-      await this.forget(channel, listener);
+      await this.#forget(channel, listener);
       throw error;
     }
-    return () => this.forget(channel, listener);
+    return () => this.#forget(channel, listener);
   }
 
   async close(): Promise<void> {
-    this.closed = true;
-    clearTimeout(this.reconnectTimer);
-    const client = this.client ?? (await this.connecting?.catch(() => undefined));
-    this.client = undefined;
+    this.#closed = true;
+    clearTimeout(this.#reconnectTimer);
+    const client = this.#client ?? (await this.#connecting?.catch(() => undefined));
+    this.#client = undefined;
     await client?.end().catch(() => {});
   }
 
-  private async forget(channel: string, listener: Listener): Promise<void> {
-    const listeners = this.channels.get(channel);
+  async #forget(channel: string, listener: Listener): Promise<void> {
+    const listeners = this.#channels.get(channel);
     listeners?.delete(listener);
     if (listeners?.size !== 0) return;
-    this.channels.delete(channel);
-    await this.client?.query(`unlisten ${this.client.escapeIdentifier(channel)}`).catch(() => {});
+    this.#channels.delete(channel);
+    await this.#client?.query(`unlisten ${this.#client.escapeIdentifier(channel)}`).catch(() => {});
   }
 
   /** The listening connection, opened first if there is none. */
-  private connected(): Promise<pg.Client> {
-    if (this.closed) return Promise.reject(new Error('The database is closed'));
-    if (this.client) return Promise.resolve(this.client);
-    this.connecting ??= this.connect().finally(() => {
-      this.connecting = undefined;
+  #connected(): Promise<pg.Client> {
+    if (this.#closed) return Promise.reject(new Error('The database is closed'));
+    if (this.#client) return Promise.resolve(this.#client);
+    this.#connecting ??= this.#connect().finally(() => {
+      this.#connecting = undefined;
     });
-    return this.connecting;
+    return this.#connecting;
   }
 
-  private async connect(): Promise<pg.Client> {
-    const client = new pg.Client({ connectionString: this.url, connectionTimeoutMillis: 5_000 });
+  async #connect(): Promise<pg.Client> {
+    const client = new pg.Client({ connectionString: this.#url, connectionTimeoutMillis: 5_000 });
     // Without a listener, an error on an idle connection would crash the process.
-    client.on('error', (error) => this.dropped(client, error));
-    client.on('end', () => this.dropped(client, new Error('the connection ended')));
+    client.on('error', (error) => this.#dropped(client, error));
+    client.on('end', () => this.#dropped(client, new Error('the connection ended')));
     client.on('notification', ({ channel, payload }) => {
-      for (const listener of this.channels.get(channel) ?? []) {
+      for (const listener of this.#channels.get(channel) ?? []) {
         // Thrown here, an error would escape through the connection's socket handler.
         try {
           listener.onNotification(payload ?? '');
         } catch (error) {
-          this.log.error({ err: error, channel }, 'a notification listener failed');
+          this.#log.error({ err: error, channel }, 'a notification listener failed');
         }
       }
     });
     try {
       await client.connect();
-      for (const channel of this.channels.keys()) {
+      for (const channel of this.#channels.keys()) {
         await client.query(`listen ${client.escapeIdentifier(channel)}`);
       }
     } catch (error) {
       await client.end().catch(() => {});
       throw error;
     }
-    if (this.closed) {
+    if (this.#closed) {
       await client.end().catch(() => {});
       throw new Error('The database is closed');
     }
-    this.client = client;
+    this.#client = client;
     return client;
   }
 
-  private dropped(client: pg.Client, error: Error): void {
-    if (this.client !== client) return;
-    this.client = undefined;
+  #dropped(client: pg.Client, error: Error): void {
+    if (this.#client !== client) return;
+    this.#client = undefined;
     client.end().catch(() => {});
-    if (this.closed) return;
-    this.log.warn(
+    if (this.#closed) return;
+    this.#log.warn(
       { err: error },
       'the connection listening for notifications dropped; reconnecting',
     );
-    this.scheduleReconnect();
+    this.#scheduleReconnect();
   }
 
-  private scheduleReconnect(): void {
-    const delayMs = Math.min(FIRST_RECONNECT_DELAY_MS * 2 ** this.failures, MAX_RECONNECT_DELAY_MS);
-    this.reconnectTimer = setTimeout(() => {
-      this.connected().then(
+  #scheduleReconnect(): void {
+    const delayMs = Math.min(
+      FIRST_RECONNECT_DELAY_MS * 2 ** this.#failures,
+      MAX_RECONNECT_DELAY_MS,
+    );
+    this.#reconnectTimer = setTimeout(() => {
+      this.#connected().then(
         () => {
-          this.failures = 0;
-          this.log.info('listening for notifications again');
-          for (const listeners of [...this.channels.values()]) {
+          this.#failures = 0;
+          this.#log.info('listening for notifications again');
+          for (const listeners of [...this.#channels.values()]) {
             for (const listener of [...listeners]) listener.onReconnect?.();
           }
         },
         (error: unknown) => {
-          this.failures += 1;
-          this.log.warn(
-            { err: error, failures: this.failures },
+          this.#failures += 1;
+          this.#log.warn(
+            { err: error, failures: this.#failures },
             'reconnecting the listener failed',
           );
-          if (!this.closed) this.scheduleReconnect();
+          if (!this.#closed) this.#scheduleReconnect();
         },
       );
     }, delayMs);
-    this.reconnectTimer.unref();
+    this.#reconnectTimer.unref();
   }
 }
 

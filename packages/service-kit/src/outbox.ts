@@ -157,13 +157,13 @@ interface OutboxRow {
  * them, so a relay that dies mid-delivery leaves them to be retried by another.
  */
 export class OutboxRelay {
-  private readonly options: Required<OutboxRelayOptions>;
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<unknown> | undefined;
-  private stopped = true;
+  readonly #options: Required<OutboxRelayOptions>;
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<unknown> | undefined;
+  #stopped = true;
 
   constructor(options: OutboxRelayOptions) {
-    this.options = {
+    this.#options = {
       pollIntervalMs: 250,
       batchSize: 10,
       maxAttempts: 100,
@@ -176,25 +176,25 @@ export class OutboxRelay {
 
   /** Starts polling. */
   start(): void {
-    this.stopped = false;
-    this.schedule(0);
+    this.#stopped = false;
+    this.#schedule(0);
   }
 
   /** Looks for due messages now, instead of at the next poll (call after a commit that enqueued). */
   wake(): void {
-    if (!this.stopped && !this.running) this.schedule(0);
+    if (!this.#stopped && !this.#running) this.#schedule(0);
   }
 
   /** Stops polling and waits for the pass in progress to finish. */
   async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+    await this.#running;
   }
 
   /** Claims and delivers one batch of due messages; resolves to how many it claimed. */
   async deliverDueMessages(): Promise<number> {
-    const { db, batchSize, leaseMs } = this.options;
+    const { db, batchSize, leaseMs } = this.#options;
     const claimed = await db.query<OutboxRow>(
       `update outbox set attempts = attempts + 1, next_attempt_at = now() + $2 * interval '1 millisecond'
        where id in (
@@ -203,28 +203,28 @@ export class OutboxRelay {
        returning id, destination, payload, request_id, traceparent, tracestate, attempts`,
       [batchSize, leaseMs],
     );
-    await Promise.all(claimed.map((row) => this.deliver(row)));
+    await Promise.all(claimed.map((row) => this.#deliver(row)));
     return claimed.length;
   }
 
-  private schedule(delayMs: number): void {
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.running = this.deliverDueMessages()
+  #schedule(delayMs: number): void {
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => {
+      this.#running = this.deliverDueMessages()
         .catch((error: unknown) => {
-          this.options.log.error({ err: error }, 'outbox pass failed');
+          this.#options.log.error({ err: error }, 'outbox pass failed');
           return 0;
         })
         .then((claimed) => {
-          this.running = undefined;
-          if (!this.stopped)
-            this.schedule(claimed === this.options.batchSize ? 0 : this.options.pollIntervalMs);
+          this.#running = undefined;
+          if (!this.#stopped)
+            this.#schedule(claimed === this.#options.batchSize ? 0 : this.#options.pollIntervalMs);
         });
     }, delayMs);
   }
 
-  private async deliver(row: OutboxRow): Promise<void> {
-    const { db, log, deliverers, maxAttempts } = this.options;
+  async #deliver(row: OutboxRow): Promise<void> {
+    const { db, log, deliverers, maxAttempts } = this.#options;
     const message: OutboxMessage = {
       id: row.id,
       destination: row.destination,
@@ -268,7 +268,7 @@ export class OutboxRelay {
         messageLog.error({ attempts: row.attempts, reason }, 'outbox message set aside as dead');
         return;
       }
-      const delayMs = this.retryDelay(row.attempts);
+      const delayMs = this.#retryDelay(row.attempts);
       await db.query(
         `update outbox set next_attempt_at = now() + $3 * interval '1 millisecond', last_error = $4
          where id = $1 and attempts = $2 and status = 'pending'`,
@@ -282,10 +282,10 @@ export class OutboxRelay {
   }
 
   /** Exponential backoff with "equal jitter": half the capped delay, plus a random half. */
-  private retryDelay(attempts: number): number {
+  #retryDelay(attempts: number): number {
     const capped = Math.min(
-      this.options.maxDelayMs,
-      this.options.baseDelayMs * 2 ** (attempts - 1),
+      this.#options.maxDelayMs,
+      this.#options.baseDelayMs * 2 ** (attempts - 1),
     );
     return Math.round(capped / 2 + Math.random() * (capped / 2));
   }

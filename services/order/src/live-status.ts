@@ -17,30 +17,34 @@ const Notification = z.object({ id: z.string().regex(/^\d+$/), event: OrderStatu
  * the change, fanned out to the streams this process serves.
  */
 export class LiveOrderStatus implements BackgroundWorker {
-  private readonly subscribers = new Set<StatusSubscriber>();
-  private listening: Promise<() => Promise<void>> | undefined;
+  readonly #subscribers = new Set<StatusSubscriber>();
+  #listening: Promise<() => Promise<void>> | undefined;
 
-  constructor(private readonly deps: { db: Database; log: Logger }) {}
+  readonly #deps: { db: Database; log: Logger };
+
+  constructor(deps: { db: Database; log: Logger }) {
+    this.#deps = deps;
+  }
 
   /** Starts listening; subscribers wait until it does. */
   start(): void {
-    this.listening = this.deps.db.listen(
+    this.#listening = this.#deps.db.listen(
       ORDER_STATUS_CHANNEL,
-      (payload) => this.dispatch(payload),
+      (payload) => this.#dispatch(payload),
       () => {
-        for (const subscriber of [...this.subscribers]) subscriber.onReconnect();
+        for (const subscriber of [...this.#subscribers]) subscriber.onReconnect();
       },
     );
-    this.listening.catch((error: unknown) => {
-      this.deps.log.error({ err: error }, 'listening for order status changes failed');
+    this.#listening.catch((error: unknown) => {
+      this.#deps.log.error({ err: error }, 'listening for order status changes failed');
     });
   }
 
   /** Stops listening and drops every subscriber. */
   async stop(): Promise<void> {
-    const listening = this.listening;
-    this.listening = undefined;
-    this.subscribers.clear();
+    const listening = this.#listening;
+    this.#listening = undefined;
+    this.#subscribers.clear();
     const unlisten = await listening?.catch(() => undefined);
     await unlisten?.();
   }
@@ -50,22 +54,22 @@ export class LiveOrderStatus implements BackgroundWorker {
    * it. Resolves to the function that removes it.
    */
   async subscribe(subscriber: StatusSubscriber): Promise<() => void> {
-    if (!this.listening) throw new Error('Live order status is not started');
-    await this.listening;
-    this.subscribers.add(subscriber);
+    if (!this.#listening) throw new Error('Live order status is not started');
+    await this.#listening;
+    this.#subscribers.add(subscriber);
     return () => {
-      this.subscribers.delete(subscriber);
+      this.#subscribers.delete(subscriber);
     };
   }
 
-  private dispatch(payload: string): void {
+  #dispatch(payload: string): void {
     let change: StatusChange;
     try {
       change = Notification.parse(JSON.parse(payload));
     } catch (error) {
-      this.deps.log.warn({ err: error, payload }, 'an order status notification that is not one');
+      this.#deps.log.warn({ err: error, payload }, 'an order status notification that is not one');
       return;
     }
-    for (const subscriber of [...this.subscribers]) subscriber.onChange(change);
+    for (const subscriber of [...this.#subscribers]) subscriber.onChange(change);
   }
 }

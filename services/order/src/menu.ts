@@ -17,11 +17,15 @@ export interface PricedLines {
 
 /** The menu: what is on sale, and at what price. */
 export class MenuCatalog {
-  constructor(private readonly db: Queryable) {}
+  readonly #db: Queryable;
+
+  constructor(db: Queryable) {
+    this.#db = db;
+  }
 
   /** Everything on the menu, with prices and availability, in the order it is shown. */
   async getMenu(): Promise<Menu> {
-    return { items: await listMenuItems(this.db) };
+    return { items: await listMenuItems(this.#db) };
   }
 
   /**
@@ -29,7 +33,7 @@ export class MenuCatalog {
    * reports portions again. Whether the report was newer than the last one recorded.
    */
   async recordStockLevel(report: StockLevelReport): Promise<boolean> {
-    const applied = await recordStockLevel(this.db, report);
+    const applied = await recordStockLevel(this.#db, report);
     if (applied === undefined) throw new MenuItemNotFoundError(report.menuItemId);
     return applied;
   }
@@ -42,7 +46,7 @@ export class MenuCatalog {
    */
   async priceLines(requested: OrderLineRequest[]): Promise<PricedLines> {
     const ids = [...new Set(requested.map((line) => line.menuItemId))];
-    const known = new Map((await findMenuItems(this.db, ids)).map((item) => [item.id, item]));
+    const known = new Map((await findMenuItems(this.#db, ids)).map((item) => [item.id, item]));
 
     const unknownLines = requested.flatMap(({ menuItemId }, index) =>
       known.has(menuItemId) ? [] : [{ index, menuItemId }],

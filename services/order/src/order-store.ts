@@ -47,14 +47,14 @@ export async function insertOrder(
   return toOrder(required(row));
 }
 
-/** One order; with `forUpdate`, locked until the transaction ends. */
+/** One order; with `lock`, locked until the transaction ends. */
 export async function findOrder(
   db: Queryable,
   id: string,
-  options: { forUpdate?: boolean } = {},
+  options: { lock?: boolean } = {},
 ): Promise<Order | undefined> {
   const [row] = await db.query<OrderRow>(
-    `select ${COLUMNS} from orders where id = $1${options.forUpdate ? ' for update' : ''}`,
+    `select ${COLUMNS} from orders where id = $1${options.lock ? ' for update' : ''}`,
     [id],
   );
   return row && toOrder(row);

@@ -31,19 +31,23 @@ const RECENT_IDS = 1_000;
  * change after the client's last event), then each change as it is committed.
  */
 export class OrderStatusFeed {
-  constructor(private readonly deps: OrderStatusFeedDeps) {}
+  readonly #deps: OrderStatusFeedDeps;
+
+  constructor(deps: OrderStatusFeedDeps) {
+    this.#deps = deps;
+  }
 
   /**
    * Follows one order: from its current status, or from the change after `afterId`; ends
    * once it has sent a final status, or at once when the order had one before `afterId`.
    */
   followOrder(order: Order, afterId: string | undefined): Promise<StatusFollow> {
-    return StatusFollow.open(this.deps, { orderId: order.id, status: order.status }, afterId);
+    return StatusFollow.open(this.#deps, { orderId: order.id, status: order.status }, afterId);
   }
 
   /** Follows every order: from now on, or from the change after `afterId`; never ends by itself. */
   async followAllOrders(afterId: string | undefined): Promise<StatusFollow> {
-    return StatusFollow.open(this.deps, undefined, afterId);
+    return StatusFollow.open(this.#deps, undefined, afterId);
   }
 }
 
@@ -53,31 +57,34 @@ export class OrderStatusFeed {
  * in order and each once; live changes wait while the table is read.
  */
 export class StatusFollow implements StatusSubscriber {
-  private stream: EventStream | undefined;
+  #stream: EventStream | undefined;
   /** Changes taken before there was a stream to send them to. */
-  private readonly unsent: StatusChange[] = [];
+  readonly #unsent: StatusChange[] = [];
   /** Live changes held back while the table is read. */
-  private held: StatusChange[] | undefined;
-  private pendingReads = 0;
-  private reads: Promise<void> = Promise.resolve();
+  #held: StatusChange[] | undefined;
+  #pendingReads = 0;
+  #reads: Promise<void> = Promise.resolve();
   /** The largest id taken so far. */
-  private lastId: bigint;
-  private readonly recentIds = new Set<string>();
-  private unsubscribe: () => void = () => {};
-  private stopped = false;
+  #lastId: bigint;
+  readonly #recentIds = new Set<string>();
+  #unsubscribe: () => void = () => {};
+  #stopped = false;
   /** The one order followed; undefined for every order. */
-  private readonly orderId: string | undefined;
+  readonly #orderId: string | undefined;
   /** The followed order's status as of the last change taken. */
-  private status: OrderStatus | undefined;
+  #status: OrderStatus | undefined;
+
+  readonly #deps: OrderStatusFeedDeps;
 
   private constructor(
-    private readonly deps: OrderStatusFeedDeps,
+    deps: OrderStatusFeedDeps,
     order: { orderId: string; status: OrderStatus } | undefined,
     afterId: string,
   ) {
-    this.orderId = order?.orderId;
-    this.status = order?.status;
-    this.lastId = BigInt(afterId);
+    this.#deps = deps;
+    this.#orderId = order?.orderId;
+    this.#status = order?.status;
+    this.#lastId = BigInt(afterId);
   }
 
   static async open(
@@ -86,20 +93,20 @@ export class StatusFollow implements StatusSubscriber {
     afterId: string | undefined,
   ): Promise<StatusFollow> {
     const follow = new StatusFollow(deps, order, afterId ?? '0');
-    follow.unsubscribe = await deps.live.subscribe(follow);
+    follow.#unsubscribe = await deps.live.subscribe(follow);
     try {
-      await follow.catchUp(async () => {
-        if (afterId !== undefined) return follow.takeChangesAfter(afterId);
+      await follow.#catchUp(async () => {
+        if (afterId !== undefined) return follow.#takeChangesAfter(afterId);
         if (order) {
           const latest = await findLatestStatusChange(deps.db, order.orderId);
-          if (latest) follow.take(latest);
+          if (latest) follow.#take(latest);
         } else {
           // "From now on": changes up to here are the past, and a re-read starts after them.
-          follow.lastId = BigInt(await findLastStatusChangeId(deps.db));
+          follow.#lastId = BigInt(await findLastStatusChangeId(deps.db));
         }
       });
     } catch (error) {
-      follow.stop();
+      follow.#stop();
       throw error;
     }
     return follow;
@@ -110,76 +117,76 @@ export class StatusFollow implements StatusSubscriber {
    * client's last event and nothing was taken since. Such a client has seen everything.
    */
   get isOver(): boolean {
-    return this.unsent.length === 0 && this.hasEnded();
+    return this.#unsent.length === 0 && this.#hasEnded();
   }
 
   /** Sends what was taken so far, then each change as it comes, until either side ends. */
   pipeTo(stream: EventStream): void {
-    this.stream = stream;
-    stream.onClose(() => this.stop());
-    for (const change of this.unsent.splice(0)) this.send(change);
-    if (this.hasEnded()) this.end();
+    this.#stream = stream;
+    stream.onClose(() => this.#stop());
+    for (const change of this.#unsent.splice(0)) this.#send(change);
+    if (this.#hasEnded()) this.#end();
   }
 
   /** Stops following without a stream, such as when {@link isOver}. */
   cancel(): void {
-    this.stop();
+    this.#stop();
   }
 
   onChange(change: StatusChange): void {
-    if (this.orderId !== undefined && change.event.orderId !== this.orderId) return;
-    if (this.held) this.held.push(change);
-    else this.take(change);
+    if (this.#orderId !== undefined && change.event.orderId !== this.#orderId) return;
+    if (this.#held) this.#held.push(change);
+    else this.#take(change);
   }
 
   onReconnect(): void {
-    this.catchUp(() => this.takeChangesAfter(this.lastId.toString())).catch((error: unknown) => {
-      this.deps.log.warn({ err: error }, 'catching up on order status changes failed');
-      this.end();
+    this.#catchUp(() => this.#takeChangesAfter(this.#lastId.toString())).catch((error: unknown) => {
+      this.#deps.log.warn({ err: error }, 'catching up on order status changes failed');
+      this.#end();
     });
   }
 
   /** Reads the table with `read` while live changes wait, then lets the waiting ones through. */
-  private catchUp(read: () => Promise<void>): Promise<void> {
-    this.held ??= [];
-    this.pendingReads += 1;
-    this.reads = this.reads.then(async () => {
+  #catchUp(read: () => Promise<void>): Promise<void> {
+    this.#held ??= [];
+    this.#pendingReads += 1;
+    this.#reads = this.#reads.then(async () => {
       try {
         await read();
       } finally {
-        this.pendingReads -= 1;
+        this.#pendingReads -= 1;
       }
-      if (this.pendingReads > 0) return;
-      const held = this.held ?? [];
-      this.held = undefined;
-      for (const change of held) this.take(change);
+      if (this.#pendingReads > 0) return;
+      const held = this.#held ?? [];
+      this.#held = undefined;
+      for (const change of held) this.#take(change);
     });
-    return this.reads;
+    return this.#reads;
   }
 
-  private async takeChangesAfter(afterId: string): Promise<void> {
+  async #takeChangesAfter(afterId: string): Promise<void> {
     let after = afterId;
     for (;;) {
-      const page = await listStatusChangesAfter(this.deps.db, {
+      const page = await listStatusChangesAfter(this.#deps.db, {
         afterId: after,
-        orderId: this.orderId,
+        orderId: this.#orderId,
         limit: PAGE_SIZE,
       });
-      for (const change of page) this.take(change);
+      for (const change of page) this.#take(change);
       const last = page.at(-1);
-      if (!last || page.length < PAGE_SIZE || this.stopped) return;
+      if (!last || page.length < PAGE_SIZE || this.#stopped) return;
       after = last.id;
     }
   }
 
   /** Takes a change unless it was taken before, and sends it once there is a stream. */
-  private take(change: StatusChange): void {
-    if (this.stopped || this.seen(change)) return;
+  #take(change: StatusChange): void {
+    if (this.#stopped || this.#seen(change)) return;
     const id = BigInt(change.id);
-    if (id > this.lastId) this.lastId = id;
-    this.status = change.event.status;
-    if (this.stream) this.send(change);
-    else this.unsent.push(change);
+    if (id > this.#lastId) this.#lastId = id;
+    this.#status = change.event.status;
+    if (this.#stream) this.#send(change);
+    else this.#unsent.push(change);
   }
 
   /**
@@ -187,46 +194,46 @@ export class StatusFollow implements StatusSubscriber {
    * id is enough. Changes of different orders may commit out of id order: every order's
    * follow remembers the ids it took lately instead, never dropping a late commit.
    */
-  private seen(change: StatusChange): boolean {
-    if (this.orderId !== undefined) return BigInt(change.id) <= this.lastId;
-    if (this.recentIds.has(change.id)) return true;
-    this.recentIds.add(change.id);
-    if (this.recentIds.size > RECENT_IDS) {
-      const [oldest] = this.recentIds;
-      if (oldest !== undefined) this.recentIds.delete(oldest);
+  #seen(change: StatusChange): boolean {
+    if (this.#orderId !== undefined) return BigInt(change.id) <= this.#lastId;
+    if (this.#recentIds.has(change.id)) return true;
+    this.#recentIds.add(change.id);
+    if (this.#recentIds.size > RECENT_IDS) {
+      const [oldest] = this.#recentIds;
+      if (oldest !== undefined) this.#recentIds.delete(oldest);
     }
     return false;
   }
 
-  private send(change: StatusChange): void {
-    this.stream?.send({ id: change.id, event: ORDER_STATUS_EVENT, data: change.event });
+  #send(change: StatusChange): void {
+    this.#stream?.send({ id: change.id, event: ORDER_STATUS_EVENT, data: change.event });
     // A final status is the order's last change: the stream is complete once it is sent
     // (not merely taken, or a backlog would stop after its first change).
-    if (this.orderId !== undefined && FINAL_ORDER_STATUSES.includes(change.event.status)) {
-      this.end();
+    if (this.#orderId !== undefined && FINAL_ORDER_STATUSES.includes(change.event.status)) {
+      this.#end();
     }
   }
 
   /** Whether the followed order has reached a status it never leaves. */
-  private hasEnded(): boolean {
+  #hasEnded(): boolean {
     return (
-      this.orderId !== undefined &&
-      this.status !== undefined &&
-      FINAL_ORDER_STATUSES.includes(this.status)
+      this.#orderId !== undefined &&
+      this.#status !== undefined &&
+      FINAL_ORDER_STATUSES.includes(this.#status)
     );
   }
 
   /** Ends the stream: the order has reached a final status, or the follow failed. */
-  private end(): void {
-    if (this.stopped) return;
-    this.stop();
-    this.stream?.close();
+  #end(): void {
+    if (this.#stopped) return;
+    this.#stop();
+    this.#stream?.close();
   }
 
-  private stop(): void {
-    this.stopped = true;
-    this.unsubscribe();
-    this.unsent.length = 0;
-    this.held = undefined;
+  #stop(): void {
+    this.#stopped = true;
+    this.#unsubscribe();
+    this.#unsent.length = 0;
+    this.#held = undefined;
   }
 }

@@ -17,7 +17,7 @@ export async function applyTicketReport(
   requestId?: string,
 ): Promise<boolean> {
   const outcome = await db.transaction(async (tx) => {
-    const order = await store.findOrder(tx, report.orderId, { forUpdate: true });
+    const order = await store.findOrder(tx, report.orderId, { lock: true });
     if (!order) throw new OrderNotFoundError(report.orderId);
 
     const event = orderEventOfTicketStatus[report.status];
