@@ -12,11 +12,11 @@ import {
   ServiceMetrics,
 } from '@cheesecake/service-kit';
 import type { Express } from 'express';
-import type { LiveOrderStatus } from './live-status.js';
-import { MenuCatalog } from './menu.js';
+import type { LiveOrderStatus } from './live/live-status.js';
+import { OrderStatusFeed } from './live/status-feed.js';
+import { MenuCatalog } from './menu/menu.js';
 import type { OrderDeps } from './orders/order-deps.js';
 import { orderRoutes } from './routes.js';
-import { OrderStatusFeed } from './status-feed.js';
 
 /** The order service's own migrations, to run after the outbox's and the idempotency keys'. */
 export const ORDER_MIGRATIONS = fileURLToPath(new URL('../migrations', import.meta.url));

@@ -12,8 +12,8 @@ import {
 } from '@cheesecake/service-kit';
 import { createApp, ORDER_MIGRATIONS } from './app.js';
 import { loadOrderConfig } from './config.js';
-import { createDeliverers } from './deliverers.js';
-import { LiveOrderStatus } from './live-status.js';
+import { LiveOrderStatus } from './live/live-status.js';
+import { createDeliverers } from './orders/deliverers.js';
 
 const config = loadOrderConfig();
 const log = createLogger('order', config.LOG_LEVEL);

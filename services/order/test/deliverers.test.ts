@@ -1,7 +1,7 @@
 import { UnexpectedResponseError, UpstreamUnavailableError } from '@cheesecake/contracts';
 import { type Database, type OutboxMessage, PermanentDeliveryError } from '@cheesecake/service-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDeliverers, destinations } from '../src/deliverers.js';
+import { createDeliverers, destinations } from '../src/orders/deliverers.js';
 import {
   downstreamClients,
   type KitchenStub,

@@ -5,7 +5,7 @@ import { type RunningServer, silentLogger, startServer } from '@cheesecake/servi
 import { Router } from 'express';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { type EventStream, handleEventStream, openEventStream } from '../src/event-stream.js';
+import { type EventStream, handleEventStream, openEventStream } from '../src/live/event-stream.js';
 
 const Tick = z.object({ n: z.int() });
 const streamTicks = defineEndpoint({

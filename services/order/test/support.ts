@@ -38,9 +38,9 @@ import {
 import type { Express } from 'express';
 import request from 'supertest';
 import { createApp, ORDER_MIGRATIONS } from '../src/app.js';
-import { createDeliverers } from '../src/deliverers.js';
-import { LiveOrderStatus } from '../src/live-status.js';
-import { findOrder } from '../src/order-store.js';
+import { LiveOrderStatus } from '../src/live/live-status.js';
+import { createDeliverers } from '../src/orders/deliverers.js';
+import { findOrder } from '../src/orders/order-store.js';
 
 const log = silentLogger();
 

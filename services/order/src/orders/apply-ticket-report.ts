@@ -1,11 +1,11 @@
 import type { TicketStatusReport } from '@cheesecake/contracts';
 import { OrderNotFoundError } from '../errors.js';
-import { hasKitchenStatus, recordOrderEvent } from '../order-event-store.js';
-import * as store from '../order-store.js';
-import { sagaSteps } from '../saga-steps.js';
 import type { OrderDeps } from './order-deps.js';
+import { hasKitchenStatus, recordOrderEvent } from './order-event-store.js';
 import { orderEventOfTicketStatus, REFUNDING_EVENTS, statusAfter } from './order-lifecycle.js';
+import * as store from './order-store.js';
 import { requestRefund } from './refunds.js';
+import { sagaSteps } from './saga-steps.js';
 
 /**
  * Applies the kitchen's report of a ticket status, forward only: a late or repeated report

@@ -1,12 +1,12 @@
 import type { CallContext, EndUser, Order, Payment } from '@cheesecake/contracts';
 import { InvalidOrderStateError } from '../errors.js';
-import { recordOrderEvent } from '../order-event-store.js';
-import * as store from '../order-store.js';
-import { sagaSteps } from '../saga-steps.js';
 import { type OrderDeps, refusedOurRequest } from './order-deps.js';
+import { recordOrderEvent } from './order-event-store.js';
 import { orderTransitions, statusAfter } from './order-lifecycle.js';
+import * as store from './order-store.js';
 import { getOrder } from './read-orders.js';
 import { requestRefund } from './refunds.js';
+import { sagaSteps } from './saga-steps.js';
 
 /**
  * Cancels the order: an unpaid one at once; a paid one if the kitchen can still cancel its

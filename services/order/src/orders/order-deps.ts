@@ -6,7 +6,7 @@ import {
   UnexpectedResponseError,
 } from '@cheesecake/contracts';
 import type { Database } from '@cheesecake/service-kit';
-import type { MenuCatalog } from '../menu.js';
+import type { MenuCatalog } from '../menu/menu.js';
 
 /** What the order use cases work with. */
 export interface OrderDeps {

@@ -8,20 +8,20 @@ import type {
   PaymentMethod,
 } from '@cheesecake/contracts';
 import { enqueue } from '@cheesecake/service-kit';
-import { destinations } from '../deliverers.js';
 import {
   InvalidOrderStateError,
   OrderAlreadyPaidError,
   OrderNotFoundError,
   PaymentDeclinedError,
 } from '../errors.js';
-import { recordOrderEvent } from '../order-event-store.js';
-import * as store from '../order-store.js';
-import { sagaSteps } from '../saga-steps.js';
+import { destinations } from './deliverers.js';
 import { type OrderDeps, refusedOurRequest } from './order-deps.js';
+import { recordOrderEvent } from './order-event-store.js';
 import { orderTransitions, PAID_STATUSES, statusAfter } from './order-lifecycle.js';
+import * as store from './order-store.js';
 import { getOrder } from './read-orders.js';
 import { requestRefund } from './refunds.js';
+import { sagaSteps } from './saga-steps.js';
 
 /** The customer's Idempotency-Key of a request, as the order service's idempotency keys saw it. */
 export interface CustomerKey {

@@ -1,9 +1,9 @@
 import type { CreateOrderRequest, EndUser, Order } from '@cheesecake/contracts';
 import { newId } from '@cheesecake/service-kit';
-import { recordOrderEvent } from '../order-event-store.js';
-import * as store from '../order-store.js';
-import { sagaSteps } from '../saga-steps.js';
 import type { OrderDeps } from './order-deps.js';
+import { recordOrderEvent } from './order-event-store.js';
+import * as store from './order-store.js';
+import { sagaSteps } from './saga-steps.js';
 
 /**
  * Stores a new order for the customer, priced from the menu (never from the client), awaiting

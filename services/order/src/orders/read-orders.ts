@@ -7,9 +7,9 @@ import type {
 } from '@cheesecake/contracts';
 import { z } from 'zod';
 import { InvalidCursorError, OrderNotFoundError } from '../errors.js';
-import { listOrderEvents } from '../order-event-store.js';
-import * as store from '../order-store.js';
 import type { OrderDeps } from './order-deps.js';
+import { listOrderEvents } from './order-event-store.js';
+import * as store from './order-store.js';
 
 /** One order, for its owner, the kitchen or an admin; to anyone else it does not exist. */
 export async function getOrder(

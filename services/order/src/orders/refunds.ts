@@ -1,8 +1,8 @@
 import type { Order } from '@cheesecake/contracts';
 import { enqueue, type Queryable } from '@cheesecake/service-kit';
-import { destinations, type RefundPaymentMessage } from '../deliverers.js';
-import { recordOrderEvent } from '../order-event-store.js';
-import { sagaSteps } from '../saga-steps.js';
+import { destinations, type RefundPaymentMessage } from './deliverers.js';
+import { recordOrderEvent } from './order-event-store.js';
+import { sagaSteps } from './saga-steps.js';
 
 /** Queues the refund of the order's payment in the caller's transaction, and records the step. */
 export async function requestRefund(

@@ -5,14 +5,14 @@ import {
   type OrderStatus,
 } from '@cheesecake/contracts';
 import type { Logger, Queryable } from '@cheesecake/service-kit';
-import type { EventStream } from './event-stream.js';
-import type { LiveOrderStatus, StatusSubscriber } from './live-status.js';
 import {
   findLastStatusChangeId,
   findLatestStatusChange,
   listStatusChangesAfter,
   type StatusChange,
-} from './order-event-store.js';
+} from '../orders/order-event-store.js';
+import type { EventStream } from './event-stream.js';
+import type { LiveOrderStatus, StatusSubscriber } from './live-status.js';
 
 /** What the feed reads from and listens to. */
 export interface OrderStatusFeedDeps {

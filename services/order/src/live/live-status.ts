@@ -1,7 +1,7 @@
 import { OrderStatusEvent } from '@cheesecake/contracts';
 import type { BackgroundWorker, Database, Logger } from '@cheesecake/service-kit';
 import { z } from 'zod';
-import { ORDER_STATUS_CHANNEL, type StatusChange } from './order-event-store.js';
+import { ORDER_STATUS_CHANNEL, type StatusChange } from '../orders/order-event-store.js';
 
 /** Someone in this process following status changes as they are committed. */
 export interface StatusSubscriber {

@@ -1,6 +1,10 @@
 import type { Menu, OrderLine, OrderLineRequest, StockLevelReport } from '@cheesecake/contracts';
 import type { Queryable } from '@cheesecake/service-kit';
-import { MenuItemNotFoundError, MenuItemUnavailableError, UnknownMenuItemError } from './errors.js';
+import {
+  MenuItemNotFoundError,
+  MenuItemUnavailableError,
+  UnknownMenuItemError,
+} from '../errors.js';
 import {
   findMenuItems,
   listMenuItems,
