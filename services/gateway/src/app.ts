@@ -1,29 +1,29 @@
 import { gatewayApi } from '@cheesecake/contracts';
 import { createServiceApp, type Logger, ServiceMetrics } from '@cheesecake/service-kit';
 import { type Express, type RequestHandler, Router } from 'express';
-import { AccessTokens } from './access-tokens.js';
-import { authenticateUsers } from './authentication.js';
+import { AccessTokens } from './auth/access-tokens.js';
+import { authenticateUsers } from './auth/authentication.js';
+import { Login } from './auth/login.js';
+import type { Users } from './auth/users.js';
 import { bodyLimitInBytes, type GatewayConfig } from './config.js';
-import { docsRoutes } from './docs.js';
 import {
   cachedReadiness,
   createDownstreamPolicies,
   type DownstreamPolicies,
   type Downstreams,
   downstreamUrls,
-} from './downstreams.js';
-import { crossOriginAccess, securityHeaders } from './hardening.js';
-import { LiveUpdates } from './live-updates.js';
-import { Login } from './login.js';
-import { serveMenuFromCache } from './menu-cache.js';
-import { createOpsClients, opsRoutes } from './ops.js';
-import { OrderEventFeed } from './order-event-feed.js';
-import { OrderView } from './order-view.js';
-import { ServiceProxy } from './proxy.js';
-import { limitLogins, limitRequests } from './rate-limits.js';
+} from './downstream/downstreams.js';
+import { createOpsClients, opsRoutes } from './downstream/ops.js';
+import { OrderView } from './downstream/order-view.js';
+import { ServiceProxy } from './downstream/proxy.js';
+import { docsRoutes } from './edge/docs.js';
+import { crossOriginAccess, securityHeaders } from './edge/hardening.js';
+import { serveMenuFromCache } from './edge/menu-cache.js';
+import { limitLogins, limitRequests } from './edge/rate-limits.js';
+import type { UserLimits } from './edge/user-limits.js';
+import { LiveUpdates } from './live/live-updates.js';
+import { OrderEventFeed } from './live/order-event-feed.js';
 import { gatewayRoutes, holdPlace, proxiedRoutes } from './routes.js';
-import type { UserLimits } from './user-limits.js';
-import type { Users } from './users.js';
 
 /** What the gateway is built from. */
 export interface AppDeps {

@@ -1,9 +1,9 @@
 import { createLogger, endOnShutdown, runService, ServiceMetrics } from '@cheesecake/service-kit';
 import { createApp, createLiveUpdates } from './app.js';
+import { DemoUsers } from './auth/users.js';
 import { loadGatewayConfig } from './config.js';
-import { createDownstreamPolicies, createDownstreams } from './downstreams.js';
-import { createUserLimits } from './user-limits.js';
-import { DemoUsers } from './users.js';
+import { createDownstreamPolicies, createDownstreams } from './downstream/downstreams.js';
+import { createUserLimits } from './edge/user-limits.js';
 
 const config = loadGatewayConfig();
 const log = createLogger('gateway', config.LOG_LEVEL);

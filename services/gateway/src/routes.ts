@@ -8,13 +8,13 @@ import {
 } from '@cheesecake/contracts';
 import { handle, handlerContext, requireUser } from '@cheesecake/service-kit';
 import { type RequestHandler, Router } from 'express';
-import type { AccessTokens } from './access-tokens.js';
-import { endAtTokenExpiry, userOfAccessToken } from './authentication.js';
-import { passThrough } from './downstreams.js';
-import type { Login } from './login.js';
-import type { OrderView } from './order-view.js';
-import type { ServiceProxy } from './proxy.js';
-import type { UserQuota } from './user-limits.js';
+import type { AccessTokens } from './auth/access-tokens.js';
+import { endAtTokenExpiry, userOfAccessToken } from './auth/authentication.js';
+import type { Login } from './auth/login.js';
+import { passThrough } from './downstream/downstreams.js';
+import type { OrderView } from './downstream/order-view.js';
+import type { ServiceProxy } from './downstream/proxy.js';
+import type { UserQuota } from './edge/user-limits.js';
 
 /**
  * The routes a service answers as they are: each checks the caller's role against its

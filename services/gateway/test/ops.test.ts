@@ -19,8 +19,8 @@ import request from 'supertest';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createApp } from '../src/app.js';
 import { loadGatewayConfig } from '../src/config.js';
-import { createDownstreams } from '../src/downstreams.js';
-import { createUserLimits } from '../src/user-limits.js';
+import { createDownstreams } from '../src/downstream/downstreams.js';
+import { createUserLimits } from '../src/edge/user-limits.js';
 import { demoUsers, signIn } from './support.js';
 
 /** What one service's operations API received. */

@@ -21,15 +21,15 @@ import type { Express, Router } from 'express';
 import request from 'supertest';
 import { expect } from 'vitest';
 import { createApp, createLiveUpdates } from '../src/app.js';
+import { DemoUsers } from '../src/auth/users.js';
 import { loadGatewayConfig } from '../src/config.js';
 import {
   createDownstreamPolicies,
   createDownstreams,
   type DownstreamPolicies,
-} from '../src/downstreams.js';
-import type { LiveUpdates } from '../src/live-updates.js';
-import { createUserLimits } from '../src/user-limits.js';
-import { DemoUsers } from '../src/users.js';
+} from '../src/downstream/downstreams.js';
+import { createUserLimits } from '../src/edge/user-limits.js';
+import type { LiveUpdates } from '../src/live/live-updates.js';
 
 const CREATED_AT = '2025-01-02T12:00:00.000Z';
 

@@ -17,7 +17,7 @@ import {
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import type { DownstreamName } from '../src/downstreams.js';
+import type { DownstreamName } from '../src/downstream/downstreams.js';
 import {
   aMenu,
   anOrder,

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { DemoUsers, demoAccounts, hashPassword, verifyPassword } from '../src/users.js';
+import { DemoUsers, demoAccounts, hashPassword, verifyPassword } from '../src/auth/users.js';
 
 const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest();
 

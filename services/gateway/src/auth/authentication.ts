@@ -2,8 +2,8 @@ import type { EndUser } from '@cheesecake/contracts';
 import type { Caller } from '@cheesecake/service-kit';
 import type { Request, RequestHandler, Response } from 'express';
 import { decodeJwt } from 'jose';
+import { InvalidAccessTokenError, MissingAccessTokenError } from '../errors.js';
 import type { AccessTokens } from './access-tokens.js';
-import { InvalidAccessTokenError, MissingAccessTokenError } from './errors.js';
 
 /** The `Caller.service` of a request made by an end user through the public API. */
 export const PUBLIC_CALLER = 'public';

@@ -18,11 +18,11 @@ import {
   ValidationError,
 } from '@cheesecake/service-kit';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
-import type { AccessTokens } from './access-tokens.js';
-import { expiryOf, userOfAccessToken } from './authentication.js';
-import { InvalidAccessTokenError, MissingAccessTokenError } from './errors.js';
+import type { AccessTokens } from '../auth/access-tokens.js';
+import { expiryOf, userOfAccessToken } from '../auth/authentication.js';
+import { RequestBudgets, type UserLimits } from '../edge/user-limits.js';
+import { InvalidAccessTokenError, MissingAccessTokenError } from '../errors.js';
 import type { OrderEventFeed } from './order-event-feed.js';
-import { RequestBudgets, type UserLimits } from './user-limits.js';
 
 /** What the WebSocket endpoint is built from. */
 export interface LiveUpdatesDeps {

@@ -11,7 +11,7 @@ import {
 } from '@cheesecake/contracts';
 import { createServiceClient, handle, handlerContext, requireUser } from '@cheesecake/service-kit';
 import { Router } from 'express';
-import type { GatewayConfig } from './config.js';
+import type { GatewayConfig } from '../config.js';
 import { downstreamUrls, passThrough } from './downstreams.js';
 
 /** Typed clients of each service's own operations API (`/ops/...`). */

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { type Client, type orderApi, ProblemError } from '@cheesecake/contracts';
 import type { RequestHandler } from 'express';
-import { passThrough } from './downstreams.js';
+import { passThrough } from '../downstream/downstreams.js';
 
 interface StoredMenu {
   /** The JSON exactly as sent, so the ETag names these bytes. */

@@ -1,6 +1,6 @@
 import type { TokenRequest, TokenResponse } from '@cheesecake/contracts';
+import { InvalidCredentialsError } from '../errors.js';
 import type { AccessTokens } from './access-tokens.js';
-import { InvalidCredentialsError } from './errors.js';
 import type { Users } from './users.js';
 
 /** Signing in: a username and password are exchanged for an access token. */

@@ -2,8 +2,8 @@ import { problemTypes } from '@cheesecake/contracts';
 import { type Logger, sendProblem } from '@cheesecake/service-kit';
 import type { Request, RequestHandler, Response } from 'express';
 import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
-import type { AccessTokens } from './access-tokens.js';
-import { bearerOf } from './authentication.js';
+import type { AccessTokens } from '../auth/access-tokens.js';
+import { bearerOf } from '../auth/authentication.js';
 import { RequestBudgets } from './user-limits.js';
 
 const ONE_MINUTE_MS = 60_000;

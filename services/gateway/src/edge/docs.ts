@@ -45,7 +45,7 @@ const INITIALIZER = `window.ui = SwaggerUIBundle({
  * and `GET /docs`, Swagger UI showing it. Both are anonymous.
  */
 export function docsRoutes(): Router {
-  const { version } = z.object({ version: z.string() }).parse(require('../package.json'));
+  const { version } = z.object({ version: z.string() }).parse(require('../../package.json'));
   const document = gatewayOpenApiDocument(version);
   const router = Router();
 

@@ -12,7 +12,7 @@ import {
   DownstreamPolicy,
   type Logger,
 } from '@cheesecake/service-kit';
-import type { GatewayConfig } from './config.js';
+import type { GatewayConfig } from '../config.js';
 
 /** Typed clients of the three services behind the gateway. */
 export interface Downstreams {
