@@ -1,21 +1,66 @@
-export * from './app.js';
-export * from './config.js';
-export * from './correlation.js';
-export * from './database.js';
-export * from './faults.js';
-export * from './handle.js';
-export * from './idempotency.js';
-export * from './ids.js';
-export * from './internal-auth.js';
-export * from './lifecycle.js';
-export * from './logger.js';
-export * from './long-lived.js';
-export * from './metrics.js';
-export * from './migrations.js';
-export * from './ops-routes.js';
-export * from './outbox.js';
-export * from './problems.js';
-export * from './resilience.js';
-export * from './service-client.js';
-export * from './trace-context.js';
-export * from './transitions.js';
+// What the services use of the kit, module by module. Anything a module exports but no
+// service imports stays out of this list.
+export { createServiceApp, databaseReadiness } from './app.js';
+export {
+  booleanVar,
+  ConfigError,
+  DEVELOPMENT_INTERNAL_TOKEN_SECRET,
+  intVar,
+  loadConfig,
+  positiveIntVar,
+  secretVar,
+  serviceEnvSchema,
+  urlVar,
+} from './config.js';
+export {
+  type Correlation,
+  correlationFromHeaders,
+  correlationHeaders,
+  runWithCorrelation,
+} from './correlation.js';
+export { type Database, openDatabase, type Queryable } from './database.js';
+export { FaultInjection } from './faults.js';
+export {
+  type Handler,
+  type HandlerContext,
+  handle,
+  handlerContext,
+  parseRequest,
+} from './handle.js';
+export { IDEMPOTENCY_MIGRATIONS, IdempotencyKeys } from './idempotency.js';
+export { newId } from './ids.js';
+export {
+  type Caller,
+  internalHeaders,
+  requireInternalCredential,
+  requireService,
+  requireUser,
+  signInternalToken,
+} from './internal-auth.js';
+export { type BackgroundWorker, runService } from './lifecycle.js';
+export { createLogger, type Logger } from './logger.js';
+export { endLongLivedConnections, endOnShutdown } from './long-lived.js';
+export { type Counter, ServiceMetrics } from './metrics.js';
+export { OUTBOX_MIGRATIONS, runMigrations } from './migrations.js';
+export {
+  type Deliverer,
+  deliveryContextOf,
+  enqueue,
+  type OutboxMessage,
+  OutboxRelay,
+  PermanentDeliveryError,
+  payloadOf,
+  refusedDelivery,
+} from './outbox.js';
+export { hasRequestBody, ProblemError, sendProblem, ValidationError } from './problems.js';
+export {
+  type BreakerState,
+  DEFAULT_RESILIENCE,
+  DownstreamPolicy,
+  incomingMessageTraits,
+  isRetriable,
+  responseOf,
+} from './resilience.js';
+export { createServiceClient } from './service-client.js';
+export { parseTraceparent } from './trace-context.js';
+export type { Transition } from './transitions.js';

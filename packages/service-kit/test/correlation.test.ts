@@ -5,11 +5,11 @@ import { pino } from 'pino';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { currentCorrelation } from '../src/correlation.js';
 import {
   type Correlation,
   createServiceApp,
   createServiceClient,
-  currentCorrelation,
   type Logger,
   runWithCorrelation,
 } from '../src/index.js';

@@ -2,7 +2,8 @@ import { request, type Server } from 'node:http';
 import { type AddressInfo, connect } from 'node:net';
 import express from 'express';
 import { afterEach, describe, expect, it } from 'vitest';
-import { endOnShutdown, listen, shutDown } from '../src/index.js';
+import { endOnShutdown } from '../src/index.js';
+import { listen, shutDown } from '../src/lifecycle.js';
 import { silentLogger } from '../src/testing.js';
 
 let server: Server;

@@ -2,7 +2,8 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
-import { createServiceApp, redactCredentials } from '../src/index.js';
+import { redactCredentials } from '../src/app.js';
+import { createServiceApp } from '../src/index.js';
 
 function capturedLog() {
   const lines: string[] = [];

@@ -1,9 +1,8 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { currentCorrelation } from '../src/correlation.js';
 import {
   type Correlation,
-  currentCorrelation,
   type Database,
-  deliveryHeaders,
   enqueue,
   OUTBOX_MIGRATIONS,
   type OutboxMessage,
@@ -14,6 +13,7 @@ import {
   runMigrations,
   runWithCorrelation,
 } from '../src/index.js';
+import { deliveryHeaders } from '../src/outbox.js';
 import {
   newTestDatabaseUrl,
   openTestDatabase,

@@ -9,13 +9,9 @@ import express, { type Response } from 'express';
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
-import {
-  type BreakerState,
-  createServiceClient,
-  DownstreamPolicy,
-  problemErrorHandler,
-  type ResilienceOptions,
-} from '../src/index.js';
+import { type BreakerState, createServiceClient, DownstreamPolicy } from '../src/index.js';
+import { problemErrorHandler } from '../src/problems.js';
+import type { ResilienceOptions } from '../src/resilience.js';
 import {
   expectProblem,
   type RunningServer,
