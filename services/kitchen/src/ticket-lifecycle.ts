@@ -24,14 +24,14 @@ export const ticketTransitions = {
 } as const satisfies Record<string, Transition<TicketStatus>>;
 
 /** Something that may happen to a ticket: a row of {@link ticketTransitions}. */
-export type TicketEvent = keyof typeof ticketTransitions;
+export type TicketTransitionName = keyof typeof ticketTransitions;
 
 // Completes "only a QUEUED ticket can be …" in the refusal.
 const refusedAction = {
   start: 'started',
   markReady: 'marked ready',
   cancel: 'cancelled',
-} as const satisfies Record<TicketEvent, string>;
+} as const satisfies Record<TicketTransitionName, string>;
 
 /**
  * The status `event` leaves the ticket in: the transition's `to`, or the status it has when an
@@ -39,7 +39,7 @@ const refusedAction = {
  */
 export function statusAfter(
   ticket: { id: string; status: TicketStatus },
-  event: TicketEvent,
+  event: TicketTransitionName,
 ): TicketStatus {
   const transition: Transition<TicketStatus> = ticketTransitions[event];
   if (transition.from.includes(ticket.status)) return transition.to;

@@ -2,11 +2,17 @@ import { readFileSync } from 'node:fs';
 import { OrderStatus } from '@cheesecake/contracts';
 import type { Transition } from '@cheesecake/service-kit';
 import { describe, expect, it } from 'vitest';
-import { type OrderEvent, orderTransitions, statusAfter } from '../src/orders/order-lifecycle.js';
+import {
+  type OrderTransitionName,
+  orderTransitions,
+  statusAfter,
+} from '../src/orders/order-lifecycle.js';
 
-const rows = Object.entries(orderTransitions) as Array<[OrderEvent, Transition<OrderStatus>]>;
-const moves = rows.flatMap(([event, { from, to }]) =>
-  from.map((status) => ({ from: status, to, event })),
+const rows = Object.entries(orderTransitions) as Array<
+  [OrderTransitionName, Transition<OrderStatus>]
+>;
+const moves = rows.flatMap(([name, { from, to }]) =>
+  from.map((status) => ({ from: status, to, name })),
 );
 
 describe('the order lifecycle table', () => {
@@ -27,7 +33,7 @@ describe('the order lifecycle table', () => {
     expect(leaving).toEqual([]);
   });
 
-  it('answers no next status for an event the table does not allow in that status', () => {
+  it('answers no next status for a transition the table does not allow in that status', () => {
     const allowed = statusAfter('kitchenReady', 'PREPARING');
     const refused = statusAfter('paymentCaptured', 'PAID');
 
@@ -38,7 +44,7 @@ describe('the order lifecycle table', () => {
   it('is what the state diagram in docs/architecture.md draws', () => {
     const doc = readFileSync(new URL('../../../docs/architecture.md', import.meta.url), 'utf8');
     const drawn = [...doc.matchAll(/^ {2}([A-Z_]+) --> ([A-Z_]+): (\w+)$/gm)].map(
-      ([, from, to, event]) => ({ from, to, event }),
+      ([, from, to, name]) => ({ from, to, name }),
     );
 
     expect(new Set(drawn.map((move) => JSON.stringify(move)))).toEqual(

@@ -2,10 +2,10 @@ import type { TicketStatusReport } from '@cheesecake/contracts';
 import { OrderNotFoundError } from '../errors.js';
 import type { OrderDeps } from './order-deps.js';
 import { hasKitchenStatus, recordOrderEvent } from './order-event-store.js';
-import { orderEventOfTicketStatus, REFUNDING_EVENTS, statusAfter } from './order-lifecycle.js';
+import { orderEvents } from './order-events.js';
+import { REFUNDING_TRANSITIONS, statusAfter, transitionOfTicketStatus } from './order-lifecycle.js';
 import * as store from './order-store.js';
 import { requestRefund } from './refunds.js';
-import { sagaSteps } from './saga-steps.js';
 
 /**
  * Applies the kitchen's report of a ticket status, forward only: a late or repeated report
@@ -20,8 +20,8 @@ export async function applyTicketReport(
     const order = await store.findOrder(tx, report.orderId, { lock: true });
     if (!order) throw new OrderNotFoundError(report.orderId);
 
-    const event = orderEventOfTicketStatus[report.status];
-    const nextStatus = event && statusAfter(event, order.status);
+    const transition = transitionOfTicketStatus[report.status];
+    const nextStatus = transition && statusAfter(transition, order.status);
     // A late (QUEUED after PREPARING, say) or repeated report leaves the order as it is.
     const applied = nextStatus !== undefined || order.ticketId === null;
     const saved = applied
@@ -34,13 +34,15 @@ export async function applyTicketReport(
     if (!(await hasKitchenStatus(tx, order.id, report.status))) {
       await recordOrderEvent(
         tx,
-        sagaSteps.kitchenStatus(report, nextStatus !== undefined, requestId),
+        orderEvents.kitchenStatus(report, nextStatus !== undefined, requestId),
       );
     }
     if (!applied) return { applied: false, refunding: false };
 
     const refunding =
-      nextStatus !== undefined && event !== undefined && REFUNDING_EVENTS.includes(event);
+      nextStatus !== undefined &&
+      transition !== undefined &&
+      REFUNDING_TRANSITIONS.includes(transition);
     if (refunding) await requestRefund(tx, saved, requestId);
     return { applied: true, refunding };
   });

@@ -2,11 +2,11 @@ import type { CallContext, EndUser, Order, Payment } from '@cheesecake/contracts
 import { InvalidOrderStateError } from '../errors.js';
 import { type OrderDeps, refusedOurRequest } from './order-deps.js';
 import { recordOrderEvent } from './order-event-store.js';
+import { orderEvents } from './order-events.js';
 import { orderTransitions, statusAfter } from './order-lifecycle.js';
 import * as store from './order-store.js';
 import { getOrder } from './read-orders.js';
 import { requestRefund } from './refunds.js';
-import { sagaSteps } from './saga-steps.js';
 
 /**
  * Cancels the order: an unpaid one at once; a paid one if the kitchen can still cancel its
@@ -29,7 +29,7 @@ export async function cancelOrder(
     const cancelled = await store.moveOrder(tx, order.id, orderTransitions.cancelledUnpaid, {
       paymentId: capture?.id ?? null,
     });
-    if (cancelled) await recordOrderEvent(tx, sagaSteps.cancelled(cancelled, call.requestId));
+    if (cancelled) await recordOrderEvent(tx, orderEvents.cancelled(cancelled, call.requestId));
     if (cancelled && capture) await requestRefund(tx, cancelled, call.requestId);
     return cancelled;
   });
@@ -58,7 +58,7 @@ async function cancelPaidOrder(deps: OrderDeps, order: Order, call: CallContext)
   const cancelled = await deps.db.transaction(async (tx) => {
     const cancelled = await store.moveOrder(tx, order.id, orderTransitions.cancelledPaid);
     if (cancelled) {
-      await recordOrderEvent(tx, sagaSteps.cancelled(cancelled, call.requestId));
+      await recordOrderEvent(tx, orderEvents.cancelled(cancelled, call.requestId));
       await requestRefund(tx, cancelled, call.requestId);
     }
     return cancelled;

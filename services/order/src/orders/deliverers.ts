@@ -14,7 +14,7 @@ import {
 } from '@cheesecake/service-kit';
 import { z } from 'zod';
 import { recordOrderEvent } from './order-event-store.js';
-import { sagaSteps } from './saga-steps.js';
+import { orderEvents } from './order-events.js';
 
 /** Where the order service's outbox messages go. */
 export const destinations = {
@@ -58,10 +58,13 @@ export function createDeliverers({
         ticketId = answer.body.id;
       } catch (error) {
         const reason = error instanceof Error ? error.message : String(error);
-        await recordOrderEvent(db, sagaSteps.ticketDeliveryFailed(ticket.orderId, reason, message));
+        await recordOrderEvent(
+          db,
+          orderEvents.ticketDeliveryFailed(ticket.orderId, reason, message),
+        );
         throw error;
       }
-      await recordOrderEvent(db, sagaSteps.ticketDelivered(ticket.orderId, ticketId, message));
+      await recordOrderEvent(db, orderEvents.ticketDelivered(ticket.orderId, ticketId, message));
     },
     [destinations.refundPayment]: async (message) => {
       const { paymentId, orderId } = payloadOf(message, RefundPaymentMessage);
@@ -72,7 +75,10 @@ export function createDeliverers({
       if (answer.status !== 200) {
         throw refusedDelivery('payment', answer.status, answer.body.detail ?? answer.body.title);
       }
-      await recordOrderEvent(db, sagaSteps.refundCompleted(orderId, paymentId, message.requestId));
+      await recordOrderEvent(
+        db,
+        orderEvents.refundCompleted(orderId, paymentId, message.requestId),
+      );
     },
   };
 }

@@ -26,10 +26,10 @@ export const orderTransitions = {
 } as const satisfies Record<string, Transition<OrderStatus>>;
 
 /** Something that may happen to an order: a row of {@link orderTransitions}. */
-export type OrderEvent = keyof typeof orderTransitions;
+export type OrderTransitionName = keyof typeof orderTransitions;
 
 /** What each ticket status the kitchen reports is for the order; QUEUED moves nothing. */
-export const orderEventOfTicketStatus: Record<TicketStatus, OrderEvent | undefined> = {
+export const transitionOfTicketStatus: Record<TicketStatus, OrderTransitionName | undefined> = {
   QUEUED: undefined,
   PREPARING: 'kitchenPreparing',
   READY: 'kitchenReady',
@@ -37,8 +37,8 @@ export const orderEventOfTicketStatus: Record<TicketStatus, OrderEvent | undefin
   CANCELLED: 'kitchenCancelled',
 };
 
-/** The events after which the order's payment is given back. */
-export const REFUNDING_EVENTS: readonly OrderEvent[] = [
+/** The transitions after which the order's payment is given back. */
+export const REFUNDING_TRANSITIONS: readonly OrderTransitionName[] = [
   'cancelledPaid',
   'kitchenRejected',
   'kitchenCancelled',
@@ -47,8 +47,11 @@ export const REFUNDING_EVENTS: readonly OrderEvent[] = [
 /** The statuses of an order whose payment was captured and kept. */
 export const PAID_STATUSES: readonly OrderStatus[] = ['PAID', 'PREPARING', 'READY'];
 
-/** The status `event` moves an order in `status` to; undefined when it may not happen then. */
-export function statusAfter(event: OrderEvent, status: OrderStatus): OrderStatus | undefined {
-  const transition: Transition<OrderStatus> = orderTransitions[event];
+/** The status `name` moves an order in `status` to; undefined when it may not happen then. */
+export function statusAfter(
+  name: OrderTransitionName,
+  status: OrderStatus,
+): OrderStatus | undefined {
+  const transition: Transition<OrderStatus> = orderTransitions[name];
   return transition.from.includes(status) ? transition.to : undefined;
 }

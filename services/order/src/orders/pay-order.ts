@@ -17,11 +17,11 @@ import {
 import { destinations } from './deliverers.js';
 import { type OrderDeps, refusedOurRequest } from './order-deps.js';
 import { recordOrderEvent } from './order-event-store.js';
+import { orderEvents } from './order-events.js';
 import { orderTransitions, PAID_STATUSES, statusAfter } from './order-lifecycle.js';
 import * as store from './order-store.js';
 import { getOrder } from './read-orders.js';
 import { requestRefund } from './refunds.js';
-import { sagaSteps } from './saga-steps.js';
 
 /** The customer's Idempotency-Key of a request, as the order service's idempotency keys saw it. */
 export interface CustomerKey {
@@ -68,7 +68,10 @@ export async function payOrder(
     case 'DECLINED':
       await deps.db.transaction(async (tx) => {
         if (await store.recordDecline(tx, order.id, declinedBefore)) {
-          await recordOrderEvent(tx, sagaSteps.paymentDeclined(order.id, payment, call.requestId));
+          await recordOrderEvent(
+            tx,
+            orderEvents.paymentDeclined(order.id, payment, call.requestId),
+          );
         }
       });
       throw new PaymentDeclinedError(payment.id, payment.declineCode);
@@ -120,7 +123,7 @@ async function recordCapture(
       paymentId: payment.id,
     });
     if (paid) {
-      await recordOrderEvent(tx, sagaSteps.paymentCaptured(paid, requestId));
+      await recordOrderEvent(tx, orderEvents.paymentCaptured(paid, requestId));
       await enqueue(tx, {
         destination: destinations.createTicket,
         payload: ticketFor(paid),

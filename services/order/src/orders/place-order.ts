@@ -2,8 +2,8 @@ import type { CreateOrderRequest, EndUser, Order } from '@cheesecake/contracts';
 import { newId } from '@cheesecake/service-kit';
 import type { OrderDeps } from './order-deps.js';
 import { recordOrderEvent } from './order-event-store.js';
+import { orderEvents } from './order-events.js';
 import * as store from './order-store.js';
-import { sagaSteps } from './saga-steps.js';
 
 /**
  * Stores a new order for the customer, priced from the menu (never from the client), awaiting
@@ -25,7 +25,7 @@ export async function placeOrder(
       currency: priced.currency,
       notes: request.notes ?? null,
     });
-    await recordOrderEvent(tx, sagaSteps.placed(order, requestId));
+    await recordOrderEvent(tx, orderEvents.placed(order, requestId));
     return order;
   });
 }

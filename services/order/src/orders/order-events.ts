@@ -4,8 +4,8 @@ import type { NewOrderEvent } from './order-event-store.js';
 /** The request that caused a step; an outbox delivery carries the one that queued it. */
 type Cause = string | null | undefined;
 
-/** The steps of the order saga as its timeline tells them, each with its sentence. */
-export const sagaSteps = {
+/** The order events, one per step of the saga, as its timeline tells them, each with its sentence. */
+export const orderEvents = {
   placed: (order: Order, requestId: Cause): NewOrderEvent => ({
     orderId: order.id,
     step: 'order.placed',
