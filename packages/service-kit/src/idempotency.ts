@@ -14,13 +14,15 @@ export const IDEMPOTENCY_MIGRATIONS = fileURLToPath(
   new URL('../migrations/idempotency', import.meta.url),
 );
 
-/** The key came before with another request (method, path or body): 422. */
+/**
+ * The key came before with another request (method, path or body): 422. `detail` words it
+ * for a service that keeps its keys itself, such as "another charge".
+ */
 export class IdempotencyKeyReusedError extends ProblemError {
-  constructor() {
-    super(
-      problemTypes.idempotencyKeyReused,
-      'This Idempotency-Key was sent with another request; use a new key for a new request',
-    );
+  constructor(
+    detail = 'This Idempotency-Key was sent with another request; use a new key for a new request',
+  ) {
+    super(problemTypes.idempotencyKeyReused, detail);
   }
 }
 
@@ -151,7 +153,7 @@ export class IdempotencyKeys {
     const claim: Claim = {
       scope: `${request.scope} ${context.req.method} ${routeOf(context.req)}`,
       key: request.key,
-      fingerprint: fingerprintOf(context.req),
+      fingerprint: requestFingerprint(context.req),
       holder: randomUUID(),
     };
 
@@ -293,12 +295,18 @@ function routeOf(req: Request): string {
 }
 
 /**
- * What identifies a request under its key: the method, the route with its parameters, and
- * the body as parsed, with object keys sorted since their order carries no meaning.
+ * A stable hash of a JSON value, to tell the requests sent under one idempotency key apart:
+ * SHA-256 (hex) of its JSON with object keys sorted at every depth, as their order means nothing.
  */
-function fingerprintOf(req: Request): string {
-  const request = [req.method, routeOf(req), req.params, req.body ?? null];
-  return createHash('sha256').update(JSON.stringify(request, sortKeys)).digest('hex');
+export function fingerprintOf(value: unknown): string {
+  return createHash('sha256')
+    .update(JSON.stringify(value ?? null, sortKeys))
+    .digest('hex');
+}
+
+/** What identifies a request under its key: the method, the route with its parameters, the body. */
+function requestFingerprint(req: Request): string {
+  return fingerprintOf([req.method, routeOf(req), req.params, req.body ?? null]);
 }
 
 function sortKeys(_key: string, value: unknown): unknown {

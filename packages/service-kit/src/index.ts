@@ -16,6 +16,7 @@ export {
   type Correlation,
   correlationFromHeaders,
   correlationHeaders,
+  newRequestId,
   runWithCorrelation,
 } from './correlation.js';
 export { type Database, openDatabase, type Queryable } from './database.js';
@@ -27,7 +28,12 @@ export {
   handlerContext,
   parseRequest,
 } from './handle.js';
-export { IDEMPOTENCY_MIGRATIONS, IdempotencyKeys } from './idempotency.js';
+export {
+  fingerprintOf,
+  IDEMPOTENCY_MIGRATIONS,
+  IdempotencyKeyReusedError,
+  IdempotencyKeys,
+} from './idempotency.js';
 export { newId } from './ids.js';
 export {
   type Caller,

@@ -67,12 +67,11 @@ export function problemErrorHandler(log: Logger): ErrorRequestHandler {
       return;
     }
     if (error instanceof ProblemError) {
-      // Another service's failure, or the client's mistake: a warning to read, not a stack to debug.
+      // A 5xx problem is a warning to read, not a stack to debug; the request's own log line
+      // is an error when it is a 500.
       if (error.status >= 500) {
-        req.log?.warn(
-          { problem: error.problemType.code, detail: error.message },
-          'downstream failure',
-        );
+        const { fields, message } = serverProblemLog(error);
+        (req.log ?? log).warn(fields, message);
       }
       // Such as a downstream's open circuit breaker, which knows when it will try again.
       const { retryAfterSeconds } = error as { retryAfterSeconds?: unknown };
@@ -104,6 +103,26 @@ export function problemErrorHandler(log: Logger): ErrorRequestHandler {
       'The request failed; quote the request id when reporting it',
     );
   };
+}
+
+/**
+ * How a 5xx problem is logged, saying whose failure it is: a fault injected on purpose, a
+ * downstream's failure passed on (the problem names the service), or this service's own.
+ */
+function serverProblemLog(error: ProblemError): {
+  fields: Record<string, unknown>;
+  message: string;
+} {
+  const fields = { problem: error.problemType.code, detail: error.message };
+  // Checked first: an injected fault names the service it was injected into, this one.
+  if (error.extensions.injected === true) {
+    return { fields: { ...fields, injected: true }, message: 'injected fault' };
+  }
+  const { service } = error.extensions;
+  if (typeof service === 'string') {
+    return { fields: { ...fields, downstream: service }, message: 'downstream failure passed on' };
+  }
+  return { fields, message: 'failure of this service' };
 }
 
 /**

@@ -76,7 +76,7 @@ export const DEFAULT_RESILIENCE: Readonly<ResilienceSettings> = {
 
 /** What the policies need to know about one call. */
 export interface CallTraits<T> {
-  /** Whether the call may be sent again: safe or keyed, and with a body that can be resent. */
+  /** Whether the call may be sent again: idempotent or keyed, and with a body that can be resent. */
   retriable: boolean;
   /**
    * The status of an answer, its `Retry-After` header, and the service its
@@ -100,7 +100,9 @@ interface Outcome<T> {
 }
 
 const RETRIED_STATUSES = new Set([502, 503, 504]);
-const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
+// Idempotent (RFC 9110, 9.2.2): the same request twice has the intended effect of once. Not
+// all are safe (9.2.1): PUT and DELETE do change things, only the same way each time.
+const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
 // A full bulkhead frees up as calls finish, within about a second on a healthy downstream.
 const BULKHEAD_RETRY_AFTER_SECONDS = 1;
 
@@ -113,7 +115,7 @@ const STATE_NAMES: Record<CircuitState, BreakerState> = {
 
 /** Whether a call may be sent twice without harm: an idempotent method, or an `Idempotency-Key`. */
 export function isRetriable(method: string, headers: Readonly<Record<string, unknown>>): boolean {
-  return SAFE_METHODS.has(method.toUpperCase()) || headers['idempotency-key'] !== undefined;
+  return IDEMPOTENT_METHODS.has(method.toUpperCase()) || headers['idempotency-key'] !== undefined;
 }
 
 /**

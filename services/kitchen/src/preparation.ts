@@ -1,13 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import type { Ticket } from '@cheesecake/contracts';
-import type { Database, Logger } from '@cheesecake/service-kit';
+import { type Database, type Logger, newRequestId } from '@cheesecake/service-kit';
 import { statusAfter } from './ticket-lifecycle.js';
 import { countTickets, lockTicketsDueToFinish, lockTicketsDueToStart } from './ticket-store.js';
 import { moveTicket, type ReportSender } from './tickets.js';
-
-// An automatic change answers no request; a fresh id still ties the delivery of its report to
-// the order service's handling of it in the logs.
-const newRequestId = () => randomUUID();
 
 /** How the kitchen prepares tickets by itself. */
 export interface PreparationOptions {
@@ -72,6 +67,8 @@ export class Preparation {
       const finished: Ticket[] = [];
       for (const ticket of prepared) {
         const status = statusAfter(ticket, 'markReady');
+        // An automatic change answers no request; a fresh id still ties the delivery of its
+        // report to the order service's handling of it in the logs.
         finished.push(await moveTicket(tx, ticket.id, status, newRequestId()));
       }
       return finished;

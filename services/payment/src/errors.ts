@@ -14,12 +14,3 @@ export class PaymentNotRefundableError extends ProblemError {
     );
   }
 }
-
-export class IdempotencyKeyReusedError extends ProblemError {
-  constructor(idempotencyKey: string) {
-    super(
-      problemTypes.idempotencyKeyReused,
-      `Idempotency key ${idempotencyKey} was already used for a different charge`,
-    );
-  }
-}

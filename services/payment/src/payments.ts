@@ -1,13 +1,14 @@
-import { createHash } from 'node:crypto';
 import type { ChargeRequest, DeclineCode, Payment, PaymentMethod } from '@cheesecake/contracts';
 import {
   type Counter,
   type Database,
+  fingerprintOf,
+  IdempotencyKeyReusedError,
   newId,
   type Queryable,
   type ServiceMetrics,
 } from '@cheesecake/service-kit';
-import { IdempotencyKeyReusedError, PaymentNotFoundError } from './errors.js';
+import { PaymentNotFoundError } from './errors.js';
 import { statusAfter } from './payment-lifecycle.js';
 import {
   findCaptureOfOrder,
@@ -37,17 +38,16 @@ const verdictByToken: Record<PaymentMethod, CardVerdict> = {
 };
 
 /**
- * Identifies a charge request by its content. The fields go in a fixed order because the
- * key order of a JSON body carries no meaning.
+ * Identifies a charge request by its content. Stored with each payment, so these fields stay
+ * in this order: any change would turn the retry of a stored charge into a 422.
  */
-export function fingerprintOf(request: ChargeRequest): string {
-  const canonical = JSON.stringify([
+export function chargeFingerprint(request: ChargeRequest): string {
+  return fingerprintOf([
     request.orderId,
     request.amountCents,
     request.currency,
     request.paymentMethod,
   ]);
-  return createHash('sha256').update(canonical).digest('hex');
 }
 
 /** What became of a charge or a refund, as `payment_outcomes_total` counts it. */
@@ -93,7 +93,7 @@ export class Payments {
   }
 
   async #settle(request: ChargeRequest, idempotencyKey: string): Promise<ChargeOutcome> {
-    const requestFingerprint = fingerprintOf(request);
+    const requestFingerprint = chargeFingerprint(request);
     return this.#db.transaction(async (tx) => {
       const earlier = await findEarlierAnswer(tx, request, idempotencyKey, requestFingerprint);
       if (earlier) return { payment: earlier, created: false };
@@ -161,7 +161,9 @@ async function findEarlierAnswer(
   const sameKey = await findPaymentByIdempotencyKey(tx, idempotencyKey);
   if (sameKey) {
     if (sameKey.requestFingerprint !== requestFingerprint) {
-      throw new IdempotencyKeyReusedError(idempotencyKey);
+      throw new IdempotencyKeyReusedError(
+        `Idempotency key ${idempotencyKey} was already used for a different charge`,
+      );
     }
     return sameKey.payment;
   }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { type ChargeRequest, type EndUser, Payment, PaymentList } from '@cheesecake/contracts';
 import { type Database, newId, type Queryable } from '@cheesecake/service-kit';
 import {
@@ -12,7 +13,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../src/app.js';
 import { insertPaymentUnlessConflicting, PAYMENT_MIGRATIONS } from '../src/payment-store.js';
-import { fingerprintOf } from '../src/payments.js';
+import { chargeFingerprint } from '../src/payments.js';
 
 const log = silentLogger();
 let db: Database;
@@ -195,6 +196,32 @@ describe('POST /payments', () => {
     expect(await storedPayments(first.orderId)).toHaveLength(1);
   });
 
+  it('says which key was used for a different charge when refusing it', async () => {
+    const key = newId('key');
+    await charge(chargeFor(), key);
+
+    const res = await charge(chargeFor(), key);
+
+    const problem = expectProblem(res, 422, 'idempotency-key-reused');
+    expect(problem.detail).toBe(`Idempotency key ${key} was already used for a different charge`);
+  });
+
+  it('fingerprints a charge as the payments already stored were, whatever the key order', () => {
+    const body = chargeFor();
+    const stored = createHash('sha256')
+      .update(JSON.stringify([body.orderId, body.amountCents, body.currency, body.paymentMethod]))
+      .digest('hex');
+    const reordered = {
+      paymentMethod: body.paymentMethod,
+      currency: body.currency,
+      amountCents: body.amountCents,
+      orderId: body.orderId,
+    };
+
+    expect(chargeFingerprint(body)).toBe(stored);
+    expect(chargeFingerprint(reordered)).toBe(stored);
+  });
+
   it('returns 201 with a capture when a declined order is charged again with a new key, and keeps both attempts', async () => {
     const declined = chargeFor({ paymentMethod: 'tok_insufficientFunds' });
     const declineRes = await charge(declined);
@@ -271,7 +298,7 @@ describe('POST /payments', () => {
           ...body,
           id: winnerId,
           idempotencyKey: key,
-          requestFingerprint: fingerprintOf(body),
+          requestFingerprint: chargeFingerprint(body),
           status: 'CAPTURED',
           declineCode: null,
         }),
@@ -294,7 +321,7 @@ describe('POST /payments', () => {
           ...body,
           id: winnerId,
           idempotencyKey: newId('key'),
-          requestFingerprint: fingerprintOf(body),
+          requestFingerprint: chargeFingerprint(body),
           status: 'CAPTURED',
           declineCode: null,
         }),
