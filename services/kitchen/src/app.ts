@@ -10,8 +10,8 @@ import {
 } from '@cheesecake/service-kit';
 import type { Express } from 'express';
 import { kitchenRoutes } from './routes.js';
-import { Stock } from './stock.js';
-import { type ReportSender, Tickets } from './tickets.js';
+import { Stock } from './stock/stock.js';
+import { type ReportSender, Tickets } from './tickets/tickets.js';
 
 /** The kitchen's own migrations, to run after the outbox's. */
 export const KITCHEN_MIGRATIONS = fileURLToPath(new URL('../migrations', import.meta.url));

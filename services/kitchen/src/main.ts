@@ -11,8 +11,8 @@ import {
 } from '@cheesecake/service-kit';
 import { createApp, KITCHEN_MIGRATIONS } from './app.js';
 import { loadKitchenConfig } from './config.js';
-import { createDeliverers } from './deliverers.js';
-import { Preparation } from './preparation.js';
+import { createDeliverers } from './reports/deliverers.js';
+import { Preparation } from './tickets/preparation.js';
 
 const config = loadKitchenConfig();
 const log = createLogger('kitchen', config.LOG_LEVEL);

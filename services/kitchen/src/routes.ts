@@ -1,8 +1,8 @@
 import { kitchenApi } from '@cheesecake/contracts';
 import { type Caller, handle, requireService, requireUser } from '@cheesecake/service-kit';
 import { Router } from 'express';
-import type { Stock } from './stock.js';
-import type { Tickets } from './tickets.js';
+import type { Stock } from './stock/stock.js';
+import type { Tickets } from './tickets/tickets.js';
 
 const STAFF = ['kitchen', 'admin'] as const;
 

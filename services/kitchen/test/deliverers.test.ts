@@ -20,9 +20,9 @@ import {
 } from '@cheesecake/service-kit/testing';
 import express from 'express';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createDeliverers } from '../src/deliverers.js';
-import { TICKET_STATUS_DESTINATION } from '../src/status-reports.js';
-import { STOCK_LEVEL_DESTINATION } from '../src/stock-reports.js';
+import { createDeliverers } from '../src/reports/deliverers.js';
+import { TICKET_STATUS_DESTINATION } from '../src/reports/status-reports.js';
+import { STOCK_LEVEL_DESTINATION } from '../src/reports/stock-reports.js';
 
 interface Received {
   caller: Caller;

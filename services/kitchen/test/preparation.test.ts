@@ -3,7 +3,7 @@ import type { Database } from '@cheesecake/service-kit';
 import type { Express } from 'express';
 import request from 'supertest';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { Preparation, type PreparationOptions } from '../src/preparation.js';
+import { Preparation, type PreparationOptions } from '../src/tickets/preparation.js';
 import {
   asOrderService,
   kitchenApp,

@@ -15,8 +15,8 @@ import {
 import type { Express } from 'express';
 import request from 'supertest';
 import { createApp, KITCHEN_MIGRATIONS } from '../src/app.js';
-import { TICKET_STATUS_DESTINATION } from '../src/status-reports.js';
-import { STOCK_LEVEL_DESTINATION } from '../src/stock-reports.js';
+import { TICKET_STATUS_DESTINATION } from '../src/reports/status-reports.js';
+import { STOCK_LEVEL_DESTINATION } from '../src/reports/stock-reports.js';
 
 export const log: Logger = silentLogger();
 

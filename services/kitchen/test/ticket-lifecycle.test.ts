@@ -2,7 +2,11 @@ import { TicketStatus } from '@cheesecake/contracts';
 import type { Transition } from '@cheesecake/service-kit';
 import { describe, expect, it } from 'vitest';
 import { InvalidTicketStateError } from '../src/errors.js';
-import { initialTicketStatuses, statusAfter, ticketTransitions } from '../src/ticket-lifecycle.js';
+import {
+  initialTicketStatuses,
+  statusAfter,
+  ticketTransitions,
+} from '../src/tickets/ticket-lifecycle.js';
 
 const transitions: Transition<TicketStatus>[] = Object.values(ticketTransitions);
 

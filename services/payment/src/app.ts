@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import {
   createServiceApp,
   type Database,
@@ -8,9 +9,13 @@ import {
   ServiceMetrics,
 } from '@cheesecake/service-kit';
 import type { Express } from 'express';
-import { Payments, paymentOutcomeCounter } from './payments.js';
+import { Payments, paymentOutcomeCounter } from './payments/payments.js';
 import { paymentRoutes } from './routes.js';
 
+/** The payment service's own migrations; `../migrations` from both src/ and dist/. */
+export const PAYMENT_MIGRATIONS = fileURLToPath(new URL('../migrations', import.meta.url));
+
+/** What the payment service's app needs; main.ts wires the real ones, tests their own. */
 export interface AppDeps {
   db: Database;
   log: Logger;
@@ -20,6 +25,7 @@ export interface AppDeps {
   bodyLimit: string;
 }
 
+/** The payment service's HTTP app, not listening: charges and refunds behind internal credentials. */
 export function createApp(deps: AppDeps): Express {
   const metrics = new ServiceMetrics();
   const payments = new Payments(deps.db, paymentOutcomeCounter(metrics));

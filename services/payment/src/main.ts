@@ -1,7 +1,6 @@
 import { createLogger, openDatabase, runMigrations, runService } from '@cheesecake/service-kit';
-import { createApp } from './app.js';
+import { createApp, PAYMENT_MIGRATIONS } from './app.js';
 import { loadPaymentConfig } from './config.js';
-import { PAYMENT_MIGRATIONS } from './payment-store.js';
 
 const config = loadPaymentConfig();
 const log = createLogger('payment', config.LOG_LEVEL);

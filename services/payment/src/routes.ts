@@ -1,7 +1,7 @@
 import { paymentApi } from '@cheesecake/contracts';
 import { handle, requireService } from '@cheesecake/service-kit';
 import { Router } from 'express';
-import type { Payments } from './payments.js';
+import type { Payments } from './payments/payments.js';
 
 /**
  * Who may read payments: the gateway, which adds an order's payment to the order view once the

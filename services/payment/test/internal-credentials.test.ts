@@ -10,8 +10,7 @@ import {
 import type { Express } from 'express';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../src/app.js';
-import { PAYMENT_MIGRATIONS } from '../src/payment-store.js';
+import { createApp, PAYMENT_MIGRATIONS } from '../src/app.js';
 
 let db: Database;
 let app: Express;

@@ -6,7 +6,7 @@ import {
   initialPaymentStatuses,
   paymentTransitions,
   statusAfter,
-} from '../src/payment-lifecycle.js';
+} from '../src/payments/payment-lifecycle.js';
 
 const transitions: Transition<PaymentStatus>[] = Object.values(paymentTransitions);
 

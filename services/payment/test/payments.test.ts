@@ -11,9 +11,9 @@ import {
 import type { Express } from 'express';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../src/app.js';
-import { insertPaymentUnlessConflicting, PAYMENT_MIGRATIONS } from '../src/payment-store.js';
-import { chargeFingerprint } from '../src/payments.js';
+import { createApp, PAYMENT_MIGRATIONS } from '../src/app.js';
+import { insertPaymentUnlessConflicting } from '../src/payments/payment-store.js';
+import { chargeFingerprint } from '../src/payments/payments.js';
 
 const log = silentLogger();
 let db: Database;

@@ -1,6 +1,6 @@
 import type { TicketStatus } from '@cheesecake/contracts';
 import type { Transition } from '@cheesecake/service-kit';
-import { InvalidTicketStateError } from './errors.js';
+import { InvalidTicketStateError } from '../errors.js';
 
 /** The statuses a ticket is stored in when it is created, by why it is created so. */
 export const initialTicketStatuses = {

@@ -8,7 +8,7 @@ import {
   type Queryable,
   type ServiceMetrics,
 } from '@cheesecake/service-kit';
-import { PaymentNotFoundError } from './errors.js';
+import { PaymentNotFoundError } from '../errors.js';
 import { statusAfter } from './payment-lifecycle.js';
 import {
   findCaptureOfOrder,

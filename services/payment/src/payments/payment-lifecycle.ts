@@ -1,6 +1,6 @@
 import type { Payment, PaymentStatus, ProblemError } from '@cheesecake/contracts';
 import type { Transition } from '@cheesecake/service-kit';
-import { PaymentNotRefundableError } from './errors.js';
+import { PaymentNotRefundableError } from '../errors.js';
 
 /** The statuses a charge attempt is stored in, by the card network's verdict. */
 export const initialPaymentStatuses = {

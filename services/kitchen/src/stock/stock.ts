@@ -1,9 +1,9 @@
 import type { StockLevel, TicketLine } from '@cheesecake/contracts';
 import type { Database, Queryable } from '@cheesecake/service-kit';
-import { DishNotStockedError } from './errors.js';
-import { reportStockLevel } from './stock-reports.js';
+import { DishNotStockedError } from '../errors.js';
+import { reportStockLevel } from '../reports/stock-reports.js';
+import type { ReportSender } from '../tickets/tickets.js';
 import { changeStock, listStockLevels, lockStockLevels, setStockLevel } from './stock-store.js';
-import type { ReportSender } from './tickets.js';
 
 /** How many portions of each dish a ticket needs. */
 export type Portions = Map<string, number>;

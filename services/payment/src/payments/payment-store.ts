@@ -1,10 +1,6 @@
-import { fileURLToPath } from 'node:url';
 import type { DeclineCode, Payment, PaymentMethod, PaymentStatus } from '@cheesecake/contracts';
 import type { Queryable } from '@cheesecake/service-kit';
 import { type InitialPaymentStatus, paymentTransitions } from './payment-lifecycle.js';
-
-/** The payment service's migrations; `../migrations` from both src/ and dist/. */
-export const PAYMENT_MIGRATIONS = fileURLToPath(new URL('../migrations', import.meta.url));
 
 /** A charge attempt about to be stored, with what identifies the request that made it. */
 export interface NewPayment {

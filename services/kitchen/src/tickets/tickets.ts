@@ -5,9 +5,9 @@ import type {
   TicketStatus,
 } from '@cheesecake/contracts';
 import { type Database, newId, type Queryable } from '@cheesecake/service-kit';
-import { TicketNotFoundError } from './errors.js';
-import { reportTicketStatus } from './status-reports.js';
-import { findShortages, portionsOf, returnPortions, takePortions } from './stock.js';
+import { TicketNotFoundError } from '../errors.js';
+import { reportTicketStatus } from '../reports/status-reports.js';
+import { findShortages, portionsOf, returnPortions, takePortions } from '../stock/stock.js';
 import { initialTicketStatuses, statusAfter } from './ticket-lifecycle.js';
 import {
   findTicket,
