@@ -69,4 +69,4 @@ export {
 } from './resilience.js';
 export { createServiceClient } from './service-client.js';
 export { parseTraceparent } from './trace-context.js';
-export type { Transition } from './transitions.js';
+export { nextStatus, type Transition } from './transitions.js';

@@ -1,5 +1,5 @@
 import type { TicketStatus } from '@cheesecake/contracts';
-import type { Transition } from '@cheesecake/service-kit';
+import { nextStatus, type Transition } from '@cheesecake/service-kit';
 import { InvalidTicketStateError } from '../errors.js';
 
 /** The statuses a ticket is stored in when it is created, by why it is created so. */
@@ -34,15 +34,17 @@ const refusedAction = {
 } as const satisfies Record<TicketTransitionName, string>;
 
 /**
- * The status `event` leaves the ticket in: the transition's `to`, or the status it has when an
- * idempotent event already happened. Throws {@link InvalidTicketStateError} when it may not.
+ * The status transition `name` leaves the ticket in (see `nextStatus`); throws
+ * {@link InvalidTicketStateError} when it may not happen now.
  */
 export function statusAfter(
   ticket: { id: string; status: TicketStatus },
-  event: TicketTransitionName,
+  name: TicketTransitionName,
 ): TicketStatus {
-  const transition: Transition<TicketStatus> = ticketTransitions[event];
-  if (transition.from.includes(ticket.status)) return transition.to;
-  if (transition.idempotent && ticket.status === transition.to) return ticket.status;
-  throw new InvalidTicketStateError(ticket, refusedAction[event], transition.from);
+  const transition: Transition<TicketStatus> = ticketTransitions[name];
+  const next = nextStatus(transition, ticket.status);
+  if (next === undefined) {
+    throw new InvalidTicketStateError(ticket, refusedAction[name], transition.from);
+  }
+  return next;
 }

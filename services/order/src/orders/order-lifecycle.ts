@@ -1,5 +1,5 @@
 import type { OrderStatus, TicketStatus } from '@cheesecake/contracts';
-import type { Transition } from '@cheesecake/service-kit';
+import { nextStatus, type Transition } from '@cheesecake/service-kit';
 
 /**
  * The order's lifecycle: what may happen to an order, in which statuses, and the status it
@@ -52,6 +52,5 @@ export function statusAfter(
   name: OrderTransitionName,
   status: OrderStatus,
 ): OrderStatus | undefined {
-  const transition: Transition<OrderStatus> = orderTransitions[name];
-  return transition.from.includes(status) ? transition.to : undefined;
+  return nextStatus<OrderStatus>(orderTransitions[name], status);
 }

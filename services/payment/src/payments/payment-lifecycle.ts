@@ -1,5 +1,5 @@
 import type { Payment, PaymentStatus, ProblemError } from '@cheesecake/contracts';
-import type { Transition } from '@cheesecake/service-kit';
+import { nextStatus, type Transition } from '@cheesecake/service-kit';
 import { PaymentNotRefundableError } from '../errors.js';
 
 /** The statuses a charge attempt is stored in, by the card network's verdict. */
@@ -20,19 +20,18 @@ export const paymentTransitions = {
 } as const satisfies Record<string, Transition<PaymentStatus>>;
 
 /** Something that may happen to a payment: a row of {@link paymentTransitions}. */
-export type PaymentEvent = keyof typeof paymentTransitions;
+export type PaymentTransitionName = keyof typeof paymentTransitions;
 
 const refusalOf = {
   refund: (payment) => new PaymentNotRefundableError(payment),
-} as const satisfies Record<PaymentEvent, (payment: Payment) => ProblemError>;
+} as const satisfies Record<PaymentTransitionName, (payment: Payment) => ProblemError>;
 
 /**
- * The status `event` leaves the payment in: the transition's `to`, or the status it has when
- * an idempotent event already happened. Throws the event's refusal when it may not happen.
+ * The status transition `name` leaves the payment in (see `nextStatus`); throws the
+ * transition's refusal when it may not happen now.
  */
-export function statusAfter(payment: Payment, event: PaymentEvent): PaymentStatus {
-  const transition: Transition<PaymentStatus> = paymentTransitions[event];
-  if (transition.from.includes(payment.status)) return transition.to;
-  if (transition.idempotent && payment.status === transition.to) return payment.status;
-  throw refusalOf[event](payment);
+export function statusAfter(payment: Payment, name: PaymentTransitionName): PaymentStatus {
+  const next = nextStatus<PaymentStatus>(paymentTransitions[name], payment.status);
+  if (next === undefined) throw refusalOf[name](payment);
+  return next;
 }
