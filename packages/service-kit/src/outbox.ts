@@ -92,9 +92,12 @@ export class PermanentDeliveryError extends Error {
  * refused (a secret being rotated, a clock out of step), which configuration fixes, so the
  * relay keeps trying.
  */
-export function refusedDelivery(receiver: string, status: number, detail: string): Error {
-  const message = `${receiver} answered ${status}: ${detail}`;
-  return status === 401 ? new Error(message) : new PermanentDeliveryError(message);
+export function refusedDelivery(
+  receiver: string,
+  answer: { status: number; body: { title: string; detail?: string | undefined } },
+): Error {
+  const message = `${receiver} answered ${answer.status}: ${answer.body.detail ?? answer.body.title}`;
+  return answer.status === 401 ? new Error(message) : new PermanentDeliveryError(message);
 }
 
 /**

@@ -158,12 +158,14 @@ describe('OutboxRelay', () => {
   });
 
   it('keeps retrying when the receiver refuses our credential, and gives up on other refusals', async () => {
-    const refusedCredential = refusedDelivery(
-      'kitchen',
-      401,
-      'The internal credential is not valid',
-    );
-    const refusedMessage = refusedDelivery('kitchen', 400, 'Your request is not valid');
+    const refusedCredential = refusedDelivery('kitchen', {
+      status: 401,
+      body: { title: 'Unauthenticated', detail: 'The internal credential is not valid' },
+    });
+    const refusedMessage = refusedDelivery('kitchen', {
+      status: 400,
+      body: { title: 'Invalid request', detail: 'Your request is not valid' },
+    });
 
     expect(refusedCredential).not.toBeInstanceOf(PermanentDeliveryError);
     expect(refusedMessage).toBeInstanceOf(PermanentDeliveryError);

@@ -53,7 +53,7 @@ export function createDeliverers({
       try {
         const answer = await kitchen.createTicket({ body: ticket }, deliveryContextOf(message));
         if (answer.status !== 200 && answer.status !== 201) {
-          throw refusedDelivery('kitchen', answer.status, answer.body.detail ?? answer.body.title);
+          throw refusedDelivery('kitchen', answer);
         }
         ticketId = answer.body.id;
       } catch (error) {
@@ -73,7 +73,7 @@ export function createDeliverers({
         deliveryContextOf(message),
       );
       if (answer.status !== 200) {
-        throw refusedDelivery('payment', answer.status, answer.body.detail ?? answer.body.title);
+        throw refusedDelivery('payment', answer);
       }
       await recordOrderEvent(
         db,
