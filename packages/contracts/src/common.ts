@@ -4,6 +4,12 @@ import { z } from 'zod';
 export const Role = z.enum(['customer', 'kitchen', 'admin']);
 export type Role = z.infer<typeof Role>;
 
+/** The end user a call between services is made on behalf of. */
+export interface EndUser {
+  id: string;
+  role: Role;
+}
+
 /** An ISO 4217 currency code. The menu is priced in USD. */
 export const Currency = z.string().regex(/^[A-Z]{3}$/, 'must be a three-letter ISO 4217 code');
 export type Currency = z.infer<typeof Currency>;

@@ -1,4 +1,3 @@
-import type { OpenAPIObject } from 'openapi3-ts/oas31';
 import type { z } from 'zod';
 import { TokenRequest, TokenResponse } from './auth.js';
 import { HealthStatus, IdempotencyHeaders, NoContent } from './common.js';
@@ -9,30 +8,25 @@ import {
   StockLevel,
   StockParams,
   Ticket,
-  TicketLine,
   TicketList,
   TicketParams,
 } from './kitchen.js';
-import { LiveClientMessage, LiveServerMessage, LiveUpdatesQuery } from './live-updates.js';
-import { Menu, MenuItem } from './menu.js';
-import { openApiDocument } from './openapi.js';
+import { LiveServerMessage, LiveUpdatesQuery } from './live-updates.js';
+import { Menu } from './menu.js';
 import { DeadLetter, DeadLetterList, DeadLetterParams, FaultParams, FaultSettings } from './ops.js';
 import {
   CreateOrderRequest,
   ListOrdersQuery,
   Order,
   OrderEventsHeaders,
-  OrderLine,
-  OrderLineRequest,
   OrderPage,
   OrderParams,
   OrderStatusEvent,
   OrderTimeline,
   PayOrderRequest,
-  TimelineStep,
 } from './orders.js';
 import { Payment } from './payments.js';
-import { problemResponses, ValidationIssue } from './problem.js';
+import { problemResponses } from './problem.js';
 
 /**
  * An order joined with its latest payment and its kitchen ticket, composed by the
@@ -245,47 +239,3 @@ export const gatewayApi = {
     responses: { 200: HealthStatus, 503: HealthStatus },
   }),
 } satisfies PublicContract;
-
-const DESCRIPTION = `The public API of Cheesecake, a reference ordering system: order a cheesecake, pay for it, and follow the kitchen preparing it.
-
-Get a token from \`POST /api/auth/token\` and send it as \`Authorization: Bearer <token>\`. The demo users are alice and bob (customers), kai (kitchen) and ada (admin), each with the password \`cheesecake\` unless the gateway sets another.
-
-Errors are RFC 9457 problem documents (\`application/problem+json\`) carrying the request id; every response carries \`X-Request-Id\`.`;
-
-/** The OpenAPI 3.1 document of the public API, as the gateway serves it at `/openapi.json`. */
-export function gatewayOpenApiDocument(version: string): OpenAPIObject {
-  return openApiDocument(gatewayApi, {
-    info: { title: 'Cheesecake', version, description: DESCRIPTION },
-    components: {
-      TokenRequest,
-      TokenResponse,
-      Menu,
-      MenuItem,
-      CreateOrderRequest,
-      OrderLineRequest,
-      PayOrderRequest,
-      Order,
-      OrderLine,
-      OrderPage,
-      OrderDetails,
-      Payment,
-      Ticket,
-      TicketLine,
-      TicketList,
-      SetStockRequest,
-      StockLevel,
-      OrderStatusEvent,
-      OrderTimeline,
-      TimelineStep,
-      LiveClientMessage,
-      LiveServerMessage,
-      DeadLetter,
-      DeadLetterList,
-      FaultSettings,
-      HealthStatus,
-      ValidationIssue,
-    },
-    // `/api/orders/...` is listed under orders, `/healthz` and `/readyz` under health.
-    tagOf: ({ path }) => (path.startsWith('/api/') ? (path.split('/')[2] ?? 'api') : 'health'),
-  });
-}

@@ -1,5 +1,4 @@
 export * from './auth.js';
-export * from './client.js';
 export * from './common.js';
 export * from './endpoint.js';
 export * from './gateway-api.js';
@@ -7,11 +6,9 @@ export * from './kitchen.js';
 export * from './kitchen-api.js';
 export * from './live-updates.js';
 export * from './menu.js';
-export * from './openapi.js';
 export * from './ops.js';
 export * from './order-api.js';
 export * from './orders.js';
 export * from './payment-api.js';
 export * from './payments.js';
 export * from './problem.js';
-export * from './replica-balancer.js';

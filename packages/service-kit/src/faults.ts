@@ -1,8 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type FaultSettings, ProblemError, problemTypes } from '@cheesecake/contracts';
+import { type FaultSettings, problemTypes } from '@cheesecake/contracts';
 import type { RequestHandler } from 'express';
 import type { Logger } from './logger.js';
 import type { ServiceMetrics } from './metrics.js';
+import { ProblemError } from './problem-error.js';
 
 /** Fault injection's settings until someone sets others: off. */
 export const NO_FAULTS: FaultSettings = { failureRate: 0, latencyMs: 0 };

@@ -9,7 +9,8 @@ import type { Request, Response, Router } from 'express';
 import type { z } from 'zod';
 import type { Caller } from './internal-auth.js';
 import type { Logger } from './logger.js';
-import { ProblemError, ValidationError } from './problems.js';
+import { ProblemError } from './problem-error.js';
+import { ValidationError } from './problems.js';
 
 /** What a handler gets besides the validated request. */
 export interface HandlerContext {

@@ -1,10 +1,11 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { PROBLEM_CONTENT_TYPE, ProblemError, problemTypes } from '@cheesecake/contracts';
+import { PROBLEM_CONTENT_TYPE, problemTypes } from '@cheesecake/contracts';
 import type { Request } from 'express';
 import type { Database } from './database.js';
 import type { HandlerContext } from './handle.js';
 import type { Logger } from './logger.js';
+import { ProblemError } from './problem-error.js';
 
 /**
  * The idempotency keys table's migrations, to run before a service's own when it uses

@@ -58,7 +58,8 @@ export {
   payloadOf,
   refusedDelivery,
 } from './outbox.js';
-export { hasRequestBody, ProblemError, sendProblem, ValidationError } from './problems.js';
+export { ProblemError } from './problem-error.js';
+export { hasRequestBody, sendProblem, ValidationError } from './problems.js';
 export {
   type BreakerState,
   DEFAULT_RESILIENCE,
@@ -70,3 +71,12 @@ export {
 export { createServiceClient } from './service-client.js';
 export { parseTraceparent } from './trace-context.js';
 export { nextStatus, type Transition } from './transitions.js';
+export {
+  type CallContext,
+  type Client,
+  createClient,
+  UnexpectedResponseError,
+  Upstream,
+  UpstreamTimeoutError,
+  UpstreamUnavailableError,
+} from './typed-client.js';

@@ -1,13 +1,8 @@
-import {
-  type CallContext,
-  type EndUser,
-  ProblemError,
-  problemTypes,
-  type RequestTarget,
-  Role,
-} from '@cheesecake/contracts';
+import { type EndUser, problemTypes, Role } from '@cheesecake/contracts';
 import type { NextFunction, Request, Response } from 'express';
 import { jwtVerify, SignJWT } from 'jose';
+import { ProblemError } from './problem-error.js';
+import type { CallContext, RequestTarget } from './typed-client.js';
 
 /** Who is calling a service: the calling service, and the end user it acts for, if any. */
 export interface Caller {

@@ -1,10 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import {
-  type DeadLetter,
-  ProblemError,
-  problemTypes,
-  type ServiceWithOutbox,
-} from '@cheesecake/contracts';
+import { type DeadLetter, problemTypes, type ServiceWithOutbox } from '@cheesecake/contracts';
 import type { z } from 'zod';
 import {
   type Correlation,
@@ -16,6 +11,7 @@ import {
 import type { Database, Queryable } from './database.js';
 import { newId } from './ids.js';
 import type { Logger } from './logger.js';
+import { ProblemError } from './problem-error.js';
 import { continueTrace, formatTraceparent, startTrace } from './trace-context.js';
 
 /** A message waiting in the outbox, as the relay hands it to a deliverer. */

@@ -2,15 +2,13 @@ import type { IncomingMessage } from 'node:http';
 import {
   FAILED_SERVICE_HEADER,
   PROBLEM_CONTENT_TYPE,
-  ProblemError,
   type ProblemType,
   problemTypes,
   type ValidationIssue,
 } from '@cheesecake/contracts';
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import type { Logger } from './logger.js';
-
-export { ProblemError } from '@cheesecake/contracts';
+import { ProblemError } from './problem-error.js';
 
 /** A request that failed its contract's schemas: 400 with one entry per failed check. */
 export class ValidationError extends ProblemError {

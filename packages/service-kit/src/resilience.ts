@@ -1,10 +1,5 @@
 import type http from 'node:http';
-import {
-  type CallPolicy,
-  FAILED_SERVICE_HEADER,
-  UpstreamTimeoutError,
-  UpstreamUnavailableError,
-} from '@cheesecake/contracts';
+import { FAILED_SERVICE_HEADER } from '@cheesecake/contracts';
 import {
   BrokenCircuitError,
   type BulkheadPolicy,
@@ -27,6 +22,7 @@ import {
   wrap,
 } from 'cockatiel';
 import type { Logger } from './logger.js';
+import { type CallPolicy, UpstreamTimeoutError, UpstreamUnavailableError } from './typed-client.js';
 
 /** The state of a downstream's circuit breaker. */
 export type BreakerState = 'closed' | 'open' | 'half-open';

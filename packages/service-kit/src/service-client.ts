@@ -1,8 +1,9 @@
-import { type Client, type Contract, createClient } from '@cheesecake/contracts';
+import type { Contract } from '@cheesecake/contracts';
 import { correlationHeaders } from './correlation.js';
 import { internalHeaders } from './internal-auth.js';
 import { deliveryHeaders } from './outbox.js';
 import { DownstreamPolicy, type ResilienceOptions } from './resilience.js';
+import { type Client, createClient } from './typed-client.js';
 
 /** Where a service calls another one, and with which credential. */
 export interface ServiceClientOptions {

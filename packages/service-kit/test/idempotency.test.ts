@@ -3,7 +3,6 @@ import {
   defineEndpoint,
   IdempotencyHeaders,
   Problem,
-  ProblemError,
   problemResponses,
   problemTypes,
 } from '@cheesecake/contracts';
@@ -19,6 +18,7 @@ import {
   IDEMPOTENCY_MIGRATIONS,
   IdempotencyKeys,
   openDatabase,
+  ProblemError,
   requireInternalCredential,
   requireUser,
   runMigrations,

@@ -1,11 +1,11 @@
 import { Writable } from 'node:stream';
-import { ProblemError, problemTypes, UpstreamUnavailableError } from '@cheesecake/contracts';
+import { problemTypes } from '@cheesecake/contracts';
 import { Router } from 'express';
 import { pino } from 'pino';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { InjectedFaultError } from '../src/faults.js';
-import { createServiceApp } from '../src/index.js';
+import { createServiceApp, ProblemError, UpstreamUnavailableError } from '../src/index.js';
 
 const WARN = 40;
 const ERROR = 50;

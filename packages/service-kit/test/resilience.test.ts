@@ -1,15 +1,15 @@
-import {
-  defineEndpoint,
-  FAILED_SERVICE_HEADER,
-  IdempotencyHeaders,
-  UpstreamTimeoutError,
-  UpstreamUnavailableError,
-} from '@cheesecake/contracts';
+import { defineEndpoint, FAILED_SERVICE_HEADER, IdempotencyHeaders } from '@cheesecake/contracts';
 import express, { type Response } from 'express';
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
-import { type BreakerState, createServiceClient, DownstreamPolicy } from '../src/index.js';
+import {
+  type BreakerState,
+  createServiceClient,
+  DownstreamPolicy,
+  UpstreamTimeoutError,
+  UpstreamUnavailableError,
+} from '../src/index.js';
 import { problemErrorHandler } from '../src/problems.js';
 import type { ResilienceOptions } from '../src/resilience.js';
 import {

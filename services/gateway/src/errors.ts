@@ -1,4 +1,5 @@
-import { ProblemError, problemTypes } from '@cheesecake/contracts';
+import { problemTypes } from '@cheesecake/contracts';
+import { ProblemError } from '@cheesecake/service-kit';
 
 /** The username or password of a token request is wrong (which one is not said). */
 export class InvalidCredentialsError extends ProblemError {

@@ -1,12 +1,5 @@
-import {
-  gatewayApi,
-  kitchenApi,
-  orderApi,
-  ProblemError,
-  problemTypes,
-  Role,
-} from '@cheesecake/contracts';
-import { handle, handlerContext, requireUser } from '@cheesecake/service-kit';
+import { gatewayApi, kitchenApi, orderApi, problemTypes, Role } from '@cheesecake/contracts';
+import { handle, handlerContext, ProblemError, requireUser } from '@cheesecake/service-kit';
 import { type RequestHandler, Router } from 'express';
 import type { AccessTokens } from './auth/access-tokens.js';
 import { endAtTokenExpiry, userOfAccessToken } from './auth/authentication.js';

@@ -1,10 +1,9 @@
 import { createRequire } from 'node:module';
-import { gatewayOpenApiDocument } from '@cheesecake/contracts';
 import { expectProblem } from '@cheesecake/service-kit/testing';
 import type { Express } from 'express';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { docsRoutes } from '../src/edge/docs.js';
+import { docsRoutes, gatewayOpenApiDocument } from '../src/edge/docs.js';
 import { startSystem, type TestSystem } from './support.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };

@@ -1,4 +1,5 @@
-import { ProblemError, problemTypes, Ticket, TicketList } from '@cheesecake/contracts';
+import { problemTypes, Ticket, TicketList } from '@cheesecake/contracts';
+import { ProblemError } from '@cheesecake/service-kit';
 import { expectProblem } from '@cheesecake/service-kit/testing';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

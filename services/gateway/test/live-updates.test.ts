@@ -1,5 +1,5 @@
-import { LiveServerMessage, ProblemError, problemTypes } from '@cheesecake/contracts';
-import type { Caller } from '@cheesecake/service-kit';
+import { LiveServerMessage, problemTypes } from '@cheesecake/contracts';
+import { type Caller, ProblemError } from '@cheesecake/service-kit';
 import { type RunningServer, startServer } from '@cheesecake/service-kit/testing';
 import type { Response } from 'express';
 import request from 'supertest';

@@ -4,10 +4,9 @@ import {
   FaultSettings,
   type FaultyService,
   opsApi,
-  ProblemError,
   problemTypes,
 } from '@cheesecake/contracts';
-import { type Caller, handle } from '@cheesecake/service-kit';
+import { type Caller, handle, ProblemError } from '@cheesecake/service-kit';
 import {
   expectProblem,
   type RunningServer,

@@ -3,10 +3,10 @@ import {
   OrderDetails,
   OrderPage,
   type Payment,
-  ProblemError,
   problemTypes,
   type Ticket,
 } from '@cheesecake/contracts';
+import { ProblemError } from '@cheesecake/service-kit';
 import { expectProblem } from '@cheesecake/service-kit/testing';
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';

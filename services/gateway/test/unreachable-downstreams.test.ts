@@ -3,8 +3,8 @@ import {
   OrderDetails,
   OrderPage,
   type TokenResponse,
-  UpstreamUnavailableError,
 } from '@cheesecake/contracts';
+import { UpstreamUnavailableError } from '@cheesecake/service-kit';
 import {
   expectProblem,
   type FailingUrl,

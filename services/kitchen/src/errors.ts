@@ -1,4 +1,5 @@
-import { ProblemError, problemTypes, type TicketStatus } from '@cheesecake/contracts';
+import { problemTypes, type TicketStatus } from '@cheesecake/contracts';
+import { ProblemError } from '@cheesecake/service-kit';
 
 /** The kitchen keeps no stock of this dish: it is not one the kitchen makes. */
 export class DishNotStockedError extends ProblemError {

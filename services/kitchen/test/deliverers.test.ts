@@ -4,7 +4,6 @@ import {
   problemTypeUri,
   type StockLevelReport,
   type TicketStatusReport,
-  UnexpectedResponseError,
 } from '@cheesecake/contracts';
 import {
   type Caller,
@@ -12,6 +11,7 @@ import {
   type OutboxMessage,
   PermanentDeliveryError,
   requireInternalCredential,
+  UnexpectedResponseError,
 } from '@cheesecake/service-kit';
 import {
   type RunningServer,

@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
-import type { Client, kitchenApi, paymentApi } from '@cheesecake/contracts';
+import type { kitchenApi, paymentApi } from '@cheesecake/contracts';
 import {
+  type Client,
   createServiceApp,
   type Database,
   databaseReadiness,

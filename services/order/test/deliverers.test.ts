@@ -1,5 +1,10 @@
-import { UnexpectedResponseError, UpstreamUnavailableError } from '@cheesecake/contracts';
-import { type Database, type OutboxMessage, PermanentDeliveryError } from '@cheesecake/service-kit';
+import {
+  type Database,
+  type OutboxMessage,
+  PermanentDeliveryError,
+  UnexpectedResponseError,
+  UpstreamUnavailableError,
+} from '@cheesecake/service-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDeliverers, destinations } from '../src/orders/deliverers.js';
 import {

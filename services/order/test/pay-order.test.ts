@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { Order, ProblemError, problemTypes } from '@cheesecake/contracts';
-import type { Database } from '@cheesecake/service-kit';
+import { Order, problemTypes } from '@cheesecake/contracts';
+import { type Database, ProblemError } from '@cheesecake/service-kit';
 import { expectProblem } from '@cheesecake/service-kit/testing';
 import type { Express } from 'express';
 import request from 'supertest';

@@ -7,7 +7,6 @@ import {
   OrderStatusEvent,
   type Payment,
   type PaymentMethod,
-  ProblemError,
   paymentApi,
   problemTypes,
   type Ticket,
@@ -22,6 +21,7 @@ import {
   newId,
   OUTBOX_MIGRATIONS,
   OutboxRelay,
+  ProblemError,
   requireService,
 } from '@cheesecake/service-kit';
 import {

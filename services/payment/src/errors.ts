@@ -1,4 +1,5 @@
-import { type Payment, ProblemError, problemTypes } from '@cheesecake/contracts';
+import { type Payment, problemTypes } from '@cheesecake/contracts';
+import { ProblemError } from '@cheesecake/service-kit';
 
 export class PaymentNotFoundError extends ProblemError {
   constructor(paymentId: string) {

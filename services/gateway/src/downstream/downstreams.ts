@@ -1,16 +1,11 @@
-import {
-  type Client,
-  kitchenApi,
-  orderApi,
-  PROBLEM_CONTENT_TYPE,
-  paymentApi,
-  UnexpectedResponseError,
-} from '@cheesecake/contracts';
+import { kitchenApi, orderApi, PROBLEM_CONTENT_TYPE, paymentApi } from '@cheesecake/contracts';
 import {
   type BreakerState,
+  type Client,
   createServiceClient,
   DownstreamPolicy,
   type Logger,
+  UnexpectedResponseError,
 } from '@cheesecake/service-kit';
 import type { GatewayConfig } from '../config.js';
 

@@ -1,15 +1,20 @@
 import {
-  type CallContext,
-  type Client,
   type DeadLetter,
   type FaultyService,
   gatewayApi,
   opsApi,
-  ProblemError,
   problemTypes,
   ServiceWithOutbox,
 } from '@cheesecake/contracts';
-import { createServiceClient, handle, handlerContext, requireUser } from '@cheesecake/service-kit';
+import {
+  type CallContext,
+  type Client,
+  createServiceClient,
+  handle,
+  handlerContext,
+  ProblemError,
+  requireUser,
+} from '@cheesecake/service-kit';
 import { Router } from 'express';
 import type { GatewayConfig } from '../config.js';
 import { downstreamUrls, passThrough } from './downstreams.js';

@@ -5,9 +5,8 @@ import {
   type Payment,
   type ResponseOf,
   type Ticket,
-  UnexpectedResponseError,
 } from '@cheesecake/contracts';
-import type { Logger } from '@cheesecake/service-kit';
+import { type Logger, UnexpectedResponseError } from '@cheesecake/service-kit';
 import type { Downstreams } from './downstreams.js';
 
 /** The composed order, or the order service's answer when it has no order to show. */

@@ -6,12 +6,9 @@ import {
   type EndUser,
   FAILED_SERVICE_HEADER,
   fillPath,
-  ProblemError,
   type PublicEndpoint,
   problemTypes,
   type Role,
-  UnexpectedResponseError,
-  Upstream,
 } from '@cheesecake/contracts';
 import {
   correlationHeaders,
@@ -22,9 +19,12 @@ import {
   incomingMessageTraits,
   internalHeaders,
   isRetriable,
+  ProblemError,
   parseRequest,
   requireUser,
   responseOf,
+  UnexpectedResponseError,
+  Upstream,
 } from '@cheesecake/service-kit';
 import type { Request, RequestHandler, Response } from 'express';
 import type { DownstreamName } from './downstreams.js';

@@ -1,8 +1,39 @@
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
-import { gatewayOpenApiDocument } from '@cheesecake/contracts';
+import {
+  CreateOrderRequest,
+  DeadLetter,
+  DeadLetterList,
+  FaultSettings,
+  gatewayApi,
+  HealthStatus,
+  LiveClientMessage,
+  LiveServerMessage,
+  Menu,
+  MenuItem,
+  Order,
+  OrderDetails,
+  OrderLine,
+  OrderLineRequest,
+  OrderPage,
+  OrderStatusEvent,
+  OrderTimeline,
+  Payment,
+  PayOrderRequest,
+  SetStockRequest,
+  StockLevel,
+  Ticket,
+  TicketLine,
+  TicketList,
+  TimelineStep,
+  TokenRequest,
+  TokenResponse,
+  ValidationIssue,
+} from '@cheesecake/contracts';
 import { Router } from 'express';
+import type { OpenAPIObject } from 'openapi3-ts/oas31';
 import { z } from 'zod';
+import { openApiDocument } from './openapi.js';
 
 const require = createRequire(import.meta.url);
 
@@ -65,4 +96,48 @@ export function docsRoutes(): Router {
     });
   }
   return router;
+}
+
+const DESCRIPTION = `The public API of Cheesecake, a reference ordering system: order a cheesecake, pay for it, and follow the kitchen preparing it.
+
+Get a token from \`POST /api/auth/token\` and send it as \`Authorization: Bearer <token>\`. The demo users are alice and bob (customers), kai (kitchen) and ada (admin), each with the password \`cheesecake\` unless the gateway sets another.
+
+Errors are RFC 9457 problem documents (\`application/problem+json\`) carrying the request id; every response carries \`X-Request-Id\`.`;
+
+/** The OpenAPI 3.1 document of the public API, as the gateway serves it at `/openapi.json`. */
+export function gatewayOpenApiDocument(version: string): OpenAPIObject {
+  return openApiDocument(gatewayApi, {
+    info: { title: 'Cheesecake', version, description: DESCRIPTION },
+    components: {
+      TokenRequest,
+      TokenResponse,
+      Menu,
+      MenuItem,
+      CreateOrderRequest,
+      OrderLineRequest,
+      PayOrderRequest,
+      Order,
+      OrderLine,
+      OrderPage,
+      OrderDetails,
+      Payment,
+      Ticket,
+      TicketLine,
+      TicketList,
+      SetStockRequest,
+      StockLevel,
+      OrderStatusEvent,
+      OrderTimeline,
+      TimelineStep,
+      LiveClientMessage,
+      LiveServerMessage,
+      DeadLetter,
+      DeadLetterList,
+      FaultSettings,
+      HealthStatus,
+      ValidationIssue,
+    },
+    // `/api/orders/...` is listed under orders, `/healthz` and `/readyz` under health.
+    tagOf: ({ path }) => (path.startsWith('/api/') ? (path.split('/')[2] ?? 'api') : 'health'),
+  });
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import { type Client, type orderApi, ProblemError } from '@cheesecake/contracts';
+import type { orderApi } from '@cheesecake/contracts';
+import { type Client, ProblemError } from '@cheesecake/service-kit';
 import type { RequestHandler } from 'express';
 import { passThrough } from '../downstream/downstreams.js';
 

@@ -1,4 +1,5 @@
-import { type EndUser, ProblemError, problemTypes } from '@cheesecake/contracts';
+import { type EndUser, problemTypes } from '@cheesecake/contracts';
+import { ProblemError } from '@cheesecake/service-kit';
 import { ipKeyGenerator, MemoryStore, type Options } from 'express-rate-limit';
 
 const ONE_MINUTE_MS = 60_000;

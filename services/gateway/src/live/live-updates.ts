@@ -6,7 +6,6 @@ import {
   LiveClientMessage,
   type LiveServerMessage,
   PROBLEM_CONTENT_TYPE,
-  ProblemError,
   problemTypes,
   type SubscriptionTarget,
 } from '@cheesecake/contracts';
@@ -14,6 +13,7 @@ import {
   type Correlation,
   correlationFromHeaders,
   type Logger,
+  ProblemError,
   runWithCorrelation,
   ValidationError,
 } from '@cheesecake/service-kit';

@@ -7,10 +7,7 @@ import {
   OrderStatusEvent,
   orderApi,
   Problem,
-  ProblemError,
   type SubscriptionTarget,
-  Upstream,
-  UpstreamUnavailableError,
 } from '@cheesecake/contracts';
 import {
   correlationHeaders,
@@ -18,7 +15,10 @@ import {
   incomingMessageTraits,
   internalHeaders,
   type Logger,
+  ProblemError,
   responseOf,
+  Upstream,
+  UpstreamUnavailableError,
 } from '@cheesecake/service-kit';
 import { createParser } from 'eventsource-parser';
 

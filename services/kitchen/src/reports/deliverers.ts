@@ -1,10 +1,6 @@
+import { type orderApi, StockLevelReport, TicketStatusReport } from '@cheesecake/contracts';
 import {
   type Client,
-  type orderApi,
-  StockLevelReport,
-  TicketStatusReport,
-} from '@cheesecake/contracts';
-import {
   type Deliverer,
   deliveryContextOf,
   payloadOf,

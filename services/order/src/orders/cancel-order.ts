@@ -1,4 +1,5 @@
-import type { CallContext, EndUser, Order, Payment } from '@cheesecake/contracts';
+import type { EndUser, Order, Payment } from '@cheesecake/contracts';
+import type { CallContext } from '@cheesecake/service-kit';
 import { InvalidOrderStateError } from '../errors.js';
 import { type OrderDeps, refusedOurRequest } from './order-deps.js';
 import { recordOrderEvent } from './order-event-store.js';

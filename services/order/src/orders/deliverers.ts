@@ -1,11 +1,11 @@
 import {
-  type Client,
   CreateTicketRequest,
   type kitchenApi,
   type paymentApi,
   ResourceId,
 } from '@cheesecake/contracts';
 import {
+  type Client,
   type Deliverer,
   deliveryContextOf,
   payloadOf,

@@ -1,11 +1,5 @@
-import {
-  type Client,
-  type kitchenApi,
-  type Problem,
-  type paymentApi,
-  UnexpectedResponseError,
-} from '@cheesecake/contracts';
-import type { Database } from '@cheesecake/service-kit';
+import type { kitchenApi, Problem, paymentApi } from '@cheesecake/contracts';
+import { type Client, type Database, UnexpectedResponseError } from '@cheesecake/service-kit';
 import type { MenuCatalog } from '../menu/menu.js';
 
 /** What the order use cases work with. */

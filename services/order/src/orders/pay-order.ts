@@ -1,13 +1,12 @@
 import { createHash } from 'node:crypto';
 import type {
-  CallContext,
   CreateTicketRequest,
   EndUser,
   Order,
   Payment,
   PaymentMethod,
 } from '@cheesecake/contracts';
-import { enqueue } from '@cheesecake/service-kit';
+import { type CallContext, enqueue } from '@cheesecake/service-kit';
 import {
   InvalidOrderStateError,
   OrderAlreadyPaidError,

@@ -1,5 +1,5 @@
-import type { Payment, PaymentStatus, ProblemError } from '@cheesecake/contracts';
-import { nextStatus, type Transition } from '@cheesecake/service-kit';
+import type { Payment, PaymentStatus } from '@cheesecake/contracts';
+import { nextStatus, type ProblemError, type Transition } from '@cheesecake/service-kit';
 import { PaymentNotRefundableError } from '../errors.js';
 
 /** The statuses a charge attempt is stored in, by the card network's verdict. */

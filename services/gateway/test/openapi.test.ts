@@ -1,15 +1,10 @@
+import { defineEndpoint, gatewayApi, problemResponses } from '@cheesecake/contracts';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import type { OperationObject, ResponseObject } from 'openapi3-ts/oas31';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import {
-  BEARER_SECURITY_SCHEME,
-  defineEndpoint,
-  gatewayApi,
-  gatewayOpenApiDocument,
-  openApiDocument,
-  problemResponses,
-} from '../src/index.js';
+import { gatewayOpenApiDocument } from '../src/edge/docs.js';
+import { BEARER_SECURITY_SCHEME, openApiDocument } from '../src/edge/openapi.js';
 
 const document = gatewayOpenApiDocument('1.2.3');
 const records = Object.entries(gatewayApi).map(([name, endpoint]) => ({ name, endpoint }));

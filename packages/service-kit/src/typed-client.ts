@@ -1,22 +1,17 @@
 import type http from 'node:http';
-import axios, { type AxiosInstance, type AxiosResponse, isAxiosError } from 'axios';
-import type { Role } from './common.js';
 import {
   type Contract,
   type Endpoint,
+  type EndUser,
   fillPath,
   type JsonRouteOf,
+  problemTypes,
   type RequestOf,
   type ResponseOf,
-} from './endpoint.js';
-import { ProblemError, problemTypes } from './problem.js';
+} from '@cheesecake/contracts';
+import axios, { type AxiosInstance, type AxiosResponse, isAxiosError } from 'axios';
+import { ProblemError } from './problem-error.js';
 import { ReplicaBalancer, type Resolver } from './replica-balancer.js';
-
-/** The end user a call is made on behalf of. */
-export interface EndUser {
-  id: string;
-  role: Role;
-}
 
 /** Who a call is for and which request it belongs to; passed to `prepareHeaders`. */
 export interface CallContext {

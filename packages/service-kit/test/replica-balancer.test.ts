@@ -1,8 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { defineEndpoint } from '@cheesecake/contracts';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { createClient, defineEndpoint, UpstreamUnavailableError } from '../src/index.js';
+import { createClient, UpstreamUnavailableError } from '../src/typed-client.js';
 
 const whoApi = {
   who: defineEndpoint({

@@ -1,17 +1,15 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { defineEndpoint, Problem, problemResponses } from '@cheesecake/contracts';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
   type CallPolicy,
   createClient,
-  defineEndpoint,
-  Problem,
-  problemResponses,
   UnexpectedResponseError,
   UpstreamTimeoutError,
   UpstreamUnavailableError,
-} from '../src/index.js';
+} from '../src/typed-client.js';
 
 const Widget = z.object({ id: z.string(), size: z.int() });
 

@@ -1,5 +1,14 @@
 import { STATUS_CODES } from 'node:http';
 import { isDeepStrictEqual } from 'node:util';
+import {
+  type Access,
+  NoContent,
+  PROBLEM_CONTENT_TYPE,
+  Problem,
+  type PublicContract,
+  type PublicEndpoint,
+  type Schema,
+} from '@cheesecake/contracts';
 import type {
   InfoObject,
   OpenAPIObject,
@@ -12,9 +21,6 @@ import type {
   SchemaObject,
 } from 'openapi3-ts/oas31';
 import { z } from 'zod';
-import { NoContent } from './common.js';
-import type { Access, PublicContract, PublicEndpoint, Schema } from './endpoint.js';
-import { PROBLEM_CONTENT_TYPE, Problem } from './problem.js';
 
 /** What an OpenAPI document needs besides the endpoint records. */
 export interface OpenApiOptions {
