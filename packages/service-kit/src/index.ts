@@ -20,6 +20,12 @@ export {
   runWithCorrelation,
 } from './correlation.js';
 export { type Database, openDatabase, type Queryable } from './database.js';
+export {
+  Downstream,
+  type DownstreamOptions,
+  type EventStreamListener,
+  type EventStreamOpening,
+} from './downstream.js';
 export { FaultInjection } from './faults.js';
 export {
   type Handler,
@@ -60,23 +66,13 @@ export {
 } from './outbox.js';
 export { ProblemError } from './problem-error.js';
 export { hasRequestBody, sendProblem, ValidationError } from './problems.js';
-export {
-  type BreakerState,
-  DEFAULT_RESILIENCE,
-  DownstreamPolicy,
-  incomingMessageTraits,
-  isRetriable,
-  responseOf,
-} from './resilience.js';
-export { createServiceClient } from './service-client.js';
+export { DownstreamPolicy } from './resilience.js';
+export { type BreakerState, DEFAULT_RESILIENCE } from './resilience-settings.js';
 export { parseTraceparent } from './trace-context.js';
 export { nextStatus, type Transition } from './transitions.js';
+export type { CallContext, Client } from './typed-client.js';
 export {
-  type CallContext,
-  type Client,
-  createClient,
   UnexpectedResponseError,
-  Upstream,
   UpstreamTimeoutError,
   UpstreamUnavailableError,
-} from './typed-client.js';
+} from './upstream.js';

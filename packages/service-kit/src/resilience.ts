@@ -1,4 +1,3 @@
-import type http from 'node:http';
 import { FAILED_SERVICE_HEADER } from '@cheesecake/contracts';
 import {
   BrokenCircuitError,
@@ -22,53 +21,16 @@ import {
   wrap,
 } from 'cockatiel';
 import type { Logger } from './logger.js';
-import { type CallPolicy, UpstreamTimeoutError, UpstreamUnavailableError } from './typed-client.js';
-
-/** The state of a downstream's circuit breaker. */
-export type BreakerState = 'closed' | 'open' | 'half-open';
-
-/** The settings of a {@link DownstreamPolicy} that have defaults. */
-export interface ResilienceSettings {
-  /** Attempts after the first, for a call that may be repeated; default 2. */
-  retries: number;
-  /** The first backoff's ceiling; each further one doubles it, with full jitter. Default 100 ms. */
-  retryDelayMs: number;
-  /** The longest `Retry-After` waited for; an answer asking for longer is not retried. Default 2 s. */
-  maxRetryAfterMs: number;
-  /** Failures in a row (unreachable, timed out, 5xx) that open the circuit; default 5. */
-  breakerThreshold: number;
-  /** How long an open circuit fails calls at once before letting one trial call through; default 5 s. */
-  halfOpenAfterMs: number;
-  /** Calls in progress at once; default 100. */
-  maxConcurrent: number;
-  /** Calls waiting for one of those places; further calls fail at once. Default 100. */
-  maxQueued: number;
-}
-
-/** What the calls to one downstream are protected by. */
-export interface ResilienceOptions extends Partial<ResilienceSettings> {
-  /** The downstream's name, in errors, logs and state changes. */
-  service: string;
-  /** The whole budget of a call, waiting for a place and retries included: past it, 504. */
-  timeoutMs: number;
-  /** Where breaker state changes are logged: warn when it opens, info when it closes. */
-  log?: Logger;
-  /** Told of every breaker state change, such as for metrics. */
-  onStateChange?: (service: string, state: BreakerState) => void;
-}
-
-/** The defaults of {@link ResilienceSettings}. */
-export const DEFAULT_RESILIENCE: Readonly<ResilienceSettings> = {
-  retries: 2,
-  retryDelayMs: 100,
-  maxRetryAfterMs: 2_000,
-  breakerThreshold: 5,
-  halfOpenAfterMs: 5_000,
-  // Wide enough for a busy shop (the 50-client checkout of `pnpm bench` never fills it),
-  // narrow enough that a downstream that stops answering holds only so many calls.
-  maxConcurrent: 100,
-  maxQueued: 100,
-};
+import {
+  type BreakerState,
+  DEFAULT_RESILIENCE,
+  isRetriable,
+  type ResilienceOptions,
+  type ResilienceSettings,
+  retryAfterMs,
+} from './resilience-settings.js';
+import type { CallPolicy } from './typed-client.js';
+import { UpstreamTimeoutError, UpstreamUnavailableError } from './upstream.js';
 
 /** What the policies need to know about one call. */
 export interface CallTraits<T> {
@@ -96,9 +58,6 @@ interface Outcome<T> {
 }
 
 const RETRIED_STATUSES = new Set([502, 503, 504]);
-// Idempotent (RFC 9110, 9.2.2): the same request twice has the intended effect of once. Not
-// all are safe (9.2.1): PUT and DELETE do change things, only the same way each time.
-const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
 // A full bulkhead frees up as calls finish, within about a second on a healthy downstream.
 const BULKHEAD_RETRY_AFTER_SECONDS = 1;
 
@@ -108,23 +67,6 @@ const STATE_NAMES: Record<CircuitState, BreakerState> = {
   [CircuitState.HalfOpen]: 'half-open',
   [CircuitState.Isolated]: 'open',
 };
-
-/** Whether a call may be sent twice without harm: an idempotent method, or an `Idempotency-Key`. */
-export function isRetriable(method: string, headers: Readonly<Record<string, unknown>>): boolean {
-  return IDEMPOTENT_METHODS.has(method.toUpperCase()) || headers['idempotency-key'] !== undefined;
-}
-
-/**
- * The milliseconds a `Retry-After` value (seconds, or an HTTP date) asks to wait, or
- * undefined when there is none or it cannot be read.
- */
-export function retryAfterMs(value: string | undefined, now = Date.now()): number | undefined {
-  if (value === undefined) return undefined;
-  const trimmed = value.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1_000;
-  const at = Date.parse(trimmed);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
-}
 
 /**
  * The policies every call to one downstream goes through, built with cockatiel. Outermost
@@ -153,53 +95,10 @@ export class DownstreamPolicy {
     this.#service = service;
     this.#timeoutMs = timeoutMs;
     this.#settings = { ...DEFAULT_RESILIENCE, ...withoutUndefined(settings) };
-    const { breakerThreshold, halfOpenAfterMs, maxConcurrent, maxQueued } = this.#settings;
+    const { maxConcurrent, maxQueued } = this.#settings;
 
-    const breaker = circuitBreaker(
-      handleType(UpstreamUnavailableError)
-        .orType(UpstreamTimeoutError)
-        // A 5xx that blames another service (this one's own downstream) says this one is up.
-        .orWhenResult((result) => {
-          const outcome = result as Outcome<unknown>;
-          return (
-            outcome.status >= 500 &&
-            (outcome.failedService === undefined || outcome.failedService === service)
-          );
-        }),
-      { halfOpenAfter: halfOpenAfterMs, breaker: new ConsecutiveBreaker(breakerThreshold) },
-    );
-    breaker.onBreak(() => {
-      this.#trialAt = Date.now() + halfOpenAfterMs;
-    });
-    breaker.onStateChange((circuitState) => {
-      const state = STATE_NAMES[circuitState];
-      this.#state = state;
-      if (state === 'open') {
-        log?.warn(
-          { downstream: service, retryInMs: halfOpenAfterMs },
-          `circuit to ${service} opened: calls fail at once`,
-        );
-      } else if (state === 'closed') {
-        log?.info({ downstream: service }, `circuit to ${service} closed: calls go through again`);
-      }
-      onStateChange?.(service, state);
-    });
-
-    const retries = retry(
-      handleType(UpstreamUnavailableError).orWhenResult((result) => {
-        const outcome = result as Outcome<unknown>;
-        return (
-          RETRIED_STATUSES.has(outcome.status) &&
-          (outcome.retryAfterMs ?? 0) <= this.#settings.maxRetryAfterMs
-        );
-      }),
-      { maxAttempts: this.#settings.retries, backoff: this.#backoff() },
-    );
-    // The retried answer is never read: free its connection.
-    retries.onRetry((failure) => {
-      if ('value' in failure) (failure.value as Outcome<unknown>).discard();
-    });
-
+    const breaker = this.#breaker(log, onStateChange);
+    const retries = this.#retries();
     // Over the whole call, so a caller's budget holds however long it queues or retries. The
     // signal stays open once an answer is returned, as a streamed answer is still being read.
     const budget = timeout(timeoutMs, {
@@ -313,6 +212,63 @@ export class DownstreamPolicy {
     return error;
   }
 
+  /**
+   * Opens after `breakerThreshold` failures in a row: unreachable, timed out, or a 5xx that
+   * blames no other service (one blaming this one's own downstream says this one is up).
+   */
+  #breaker(log: Logger | undefined, onStateChange: ResilienceOptions['onStateChange']) {
+    const service = this.#service;
+    const { breakerThreshold, halfOpenAfterMs } = this.#settings;
+    const breaker = circuitBreaker(
+      handleType(UpstreamUnavailableError)
+        .orType(UpstreamTimeoutError)
+        .orWhenResult((result) => {
+          const outcome = result as Outcome<unknown>;
+          return (
+            outcome.status >= 500 &&
+            (outcome.failedService === undefined || outcome.failedService === service)
+          );
+        }),
+      { halfOpenAfter: halfOpenAfterMs, breaker: new ConsecutiveBreaker(breakerThreshold) },
+    );
+    breaker.onBreak(() => {
+      this.#trialAt = Date.now() + halfOpenAfterMs;
+    });
+    breaker.onStateChange((circuitState) => {
+      const state = STATE_NAMES[circuitState];
+      this.#state = state;
+      if (state === 'open') {
+        log?.warn(
+          { downstream: service, retryInMs: halfOpenAfterMs },
+          `circuit to ${service} opened: calls fail at once`,
+        );
+      } else if (state === 'closed') {
+        log?.info({ downstream: service }, `circuit to ${service} closed: calls go through again`);
+      }
+      onStateChange?.(service, state);
+    });
+    return breaker;
+  }
+
+  /** Retries on an unreachable downstream or a 502/503/504 that asks for no long wait. */
+  #retries() {
+    const retries = retry(
+      handleType(UpstreamUnavailableError).orWhenResult((result) => {
+        const outcome = result as Outcome<unknown>;
+        return (
+          RETRIED_STATUSES.has(outcome.status) &&
+          (outcome.retryAfterMs ?? 0) <= this.#settings.maxRetryAfterMs
+        );
+      }),
+      { maxAttempts: this.#settings.retries, backoff: this.#backoff() },
+    );
+    // The retried answer is never read: free its connection.
+    retries.onRetry((failure) => {
+      if ('value' in failure) (failure.value as Outcome<unknown>).discard();
+    });
+    return retries;
+  }
+
   /** Exponential backoff with full jitter, or the answer's `Retry-After` when it has one. */
   #backoff(): DelegateBackoff<IRetryBackoffContext<unknown>, IBackoff<unknown>> {
     const exponential = new ExponentialBackoff({
@@ -326,53 +282,6 @@ export class DownstreamPolicy {
       return { delay: asked?.retryAfterMs ?? jitter.duration, state: jitter };
     });
   }
-}
-
-/**
- * How the policies judge a `node:http` answer (status, `Retry-After`, `X-Failed-Service`),
- * and free one dropped for a retry: the {@link CallTraits} of calls made with
- * {@link responseOf}.
- */
-export const incomingMessageTraits: Pick<CallTraits<http.IncomingMessage>, 'read' | 'discard'> = {
-  read: (answer) => ({
-    status: answer.statusCode ?? 502,
-    retryAfter: firstHeader(answer.headers['retry-after']),
-    failedService: firstHeader(answer.headers[FAILED_SERVICE_HEADER]),
-  }),
-  discard: (answer) => answer.resume(),
-};
-
-function firstHeader(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
-}
-
-/**
- * The answer to a `node:http` request, as one attempt of a {@link DownstreamPolicy}: resolves
- * with its response, rejects with `failure(error)` when it fails before one, and destroys it
- * and rejects with the signal's reason once `signal` aborts. It settles in every case, which
- * the policies wait for to give the call's place to another.
- */
-export function responseOf(
-  request: http.ClientRequest,
-  signal: AbortSignal,
-  failure: (error: Error) => unknown,
-): Promise<http.IncomingMessage> {
-  return new Promise((resolve, reject) => {
-    const giveUp = () => {
-      request.destroy();
-      reject(signal.reason);
-    };
-    signal.addEventListener('abort', giveUp, { once: true });
-    request.once('response', (response) => {
-      signal.removeEventListener('abort', giveUp);
-      resolve(response);
-    });
-    // Stays attached once answered: a later error belongs to the response, and must not crash.
-    request.on('error', (error) => {
-      signal.removeEventListener('abort', giveUp);
-      reject(failure(error));
-    });
-  });
 }
 
 function withoutUndefined<T extends object>(settings: T): Partial<T> {

@@ -9,7 +9,8 @@ import { currentCorrelation } from '../src/correlation.js';
 import {
   type Correlation,
   createServiceApp,
-  createServiceClient,
+  Downstream,
+  DownstreamPolicy,
   type Logger,
   runWithCorrelation,
 } from '../src/index.js';
@@ -125,7 +126,7 @@ describe('createServiceApp correlation', () => {
   });
 });
 
-describe('createServiceClient', () => {
+describe('Downstream', () => {
   const ping = defineEndpoint({
     method: 'GET',
     path: '/ping',
@@ -143,16 +144,13 @@ describe('createServiceClient', () => {
       res.json({ ok: true });
     });
     server = await startServer(app);
-    return createServiceClient(
-      { ping },
-      {
-        from: 'gateway',
-        to: 'peer',
-        baseUrl: server.url,
-        secret: TEST_INTERNAL_SECRET,
-        timeoutMs: 1_000,
-      },
-    );
+    return new Downstream({
+      from: 'gateway',
+      to: 'peer',
+      baseUrl: server.url,
+      secret: TEST_INTERNAL_SECRET,
+      policy: new DownstreamPolicy({ service: 'peer', timeoutMs: 1_000 }),
+    }).client({ ping });
   };
   afterEach(() => server.close());
 

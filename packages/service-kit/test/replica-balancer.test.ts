@@ -3,7 +3,9 @@ import type { AddressInfo } from 'node:net';
 import { defineEndpoint } from '@cheesecake/contracts';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { createClient, UpstreamUnavailableError } from '../src/typed-client.js';
+import { ReplicaBalancer, type Resolver } from '../src/replica-balancer.js';
+import { type CallPolicy, createClient } from '../src/typed-client.js';
+import { Upstream, UpstreamUnavailableError } from '../src/upstream.js';
 
 const whoApi = {
   who: defineEndpoint({
@@ -34,17 +36,25 @@ function startReplica(name: string, address: string, port = 0): Promise<number> 
   });
 }
 
+const sendOnce: CallPolicy = (_call, send) => send(new AbortController().signal);
+
+function clientOf(baseUrl: string, resolve: Resolver) {
+  return createClient(whoApi, {
+    upstream: new Upstream('who', baseUrl, new ReplicaBalancer(resolve)),
+    policy: sendOnce,
+  });
+}
+
 describe('createClient with several replicas behind one name', () => {
   it('spreads calls over every address in turn, keeping the name in the Host header', async (context) => {
     const port = await startReplica('a', '127.0.0.1');
     // 127.0.0.2 is a loopback address on Linux; elsewhere it may need configuring.
     const second = await startReplica('b', '127.0.0.2', port).catch(() => undefined);
     if (!second) context.skip();
-    const client = createClient(whoApi, {
-      service: 'who',
-      baseUrl: `http://replicas.internal:${port}`,
-      resolve: async () => ['127.0.0.1', '127.0.0.2'],
-    });
+    const client = clientOf(`http://replicas.internal:${port}`, async () => [
+      '127.0.0.1',
+      '127.0.0.2',
+    ]);
 
     const answers = [];
     for (let call = 0; call < 4; call += 1) answers.push((await client.who({})).body);
@@ -58,11 +68,7 @@ describe('createClient with several replicas behind one name', () => {
   it('looks the name up again after a replica refused, and then reaches the ones left', async () => {
     const port = await startReplica('a', '127.0.0.1');
     let addresses = ['127.0.0.3', '127.0.0.1'];
-    const client = createClient(whoApi, {
-      service: 'who',
-      baseUrl: `http://replicas.internal:${port}`,
-      resolve: async () => addresses,
-    });
+    const client = clientOf(`http://replicas.internal:${port}`, async () => addresses);
 
     const refused = client.who({});
     await expect(refused).rejects.toBeInstanceOf(UpstreamUnavailableError);

@@ -5,13 +5,13 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import {
   type BreakerState,
-  createServiceClient,
+  Downstream,
   DownstreamPolicy,
   UpstreamTimeoutError,
   UpstreamUnavailableError,
 } from '../src/index.js';
 import { problemErrorHandler } from '../src/problems.js';
-import type { ResilienceOptions } from '../src/resilience.js';
+import type { ResilienceOptions } from '../src/resilience-settings.js';
 import {
   expectProblem,
   type RunningServer,
@@ -72,18 +72,21 @@ async function startWidgets(...answers: Answer[]): Promise<{ url: string; calls:
 /** A client of the stub with its own policies from `resilience`, or the `policy` given. */
 function widgetsClient(
   url: string,
-  resilience: ResilienceOptions | object = {},
-  policy?: DownstreamPolicy,
+  resilience: Partial<ResilienceOptions> = {},
+  policy = new DownstreamPolicy({
+    service: 'widgets',
+    timeoutMs: 5_000,
+    retryDelayMs: 1,
+    ...resilience,
+  }),
 ) {
-  return createServiceClient(widgetApi, {
+  return new Downstream({
     from: 'test',
     to: 'widgets',
     baseUrl: url,
     secret: TEST_INTERNAL_SECRET,
-    timeoutMs: 5_000,
     policy,
-    resilience: { retryDelayMs: 1, ...resilience },
-  });
+  }).client(widgetApi);
 }
 
 const getWidget = (client: ReturnType<typeof widgetsClient>) =>
@@ -177,14 +180,7 @@ describe('retries', () => {
 describe('timeout', () => {
   it('fails with 504 once the budget is spent, and counts it against the downstream', async () => {
     const widgets = await startWidgets(() => {});
-    const client = createServiceClient(widgetApi, {
-      from: 'test',
-      to: 'widgets',
-      baseUrl: widgets.url,
-      secret: TEST_INTERNAL_SECRET,
-      timeoutMs: 50,
-      resilience: { breakerThreshold: 1, retries: 0 },
-    });
+    const client = widgetsClient(widgets.url, { timeoutMs: 50, breakerThreshold: 1, retries: 0 });
     await expect(getWidget(client)).rejects.toBeInstanceOf(UpstreamTimeoutError);
 
     const call = getWidget(client);

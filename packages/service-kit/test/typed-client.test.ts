@@ -3,13 +3,14 @@ import type { AddressInfo } from 'node:net';
 import { defineEndpoint, Problem, problemResponses } from '@cheesecake/contracts';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { DownstreamPolicy } from '../src/resilience.js';
+import { type CallPolicy, type ClientOptions, createClient } from '../src/typed-client.js';
 import {
-  type CallPolicy,
-  createClient,
   UnexpectedResponseError,
+  Upstream,
   UpstreamTimeoutError,
   UpstreamUnavailableError,
-} from '../src/typed-client.js';
+} from '../src/upstream.js';
 
 const Widget = z.object({ id: z.string(), size: z.int() });
 
@@ -64,12 +65,21 @@ const json = (res: ServerResponse, status: number, body: unknown, type = 'applic
   res.writeHead(status, { 'content-type': type }).end(JSON.stringify(body));
 };
 
+// Each call sent once, with no time limit: what the client itself does, without the policies.
+const sendOnce: CallPolicy = (_call, send) => send(new AbortController().signal);
+
+function clientOf(baseUrl: string, options: Partial<ClientOptions> = {}) {
+  return createClient(widgetApi, {
+    upstream: new Upstream('widgets', baseUrl),
+    policy: sendOnce,
+    ...options,
+  });
+}
+
 describe('createClient', () => {
   it('fills the path, sends query, headers and request id, and parses a declared answer', async () => {
     const { url, seen } = await stub((res) => json(res, 200, { id: 'w 1', size: 3 }));
-    const client = createClient(widgetApi, {
-      service: 'widgets',
-      baseUrl: url,
+    const client = clientOf(url, {
       prepareHeaders: (context) => ({ authorization: `Bearer for-${context.user?.id}` }),
     });
 
@@ -87,9 +97,7 @@ describe('createClient', () => {
   it('tells prepareHeaders the method and the path the call is sent to, base path included', async () => {
     const { url, seen } = await stub((res) => json(res, 201, { id: 'w2', size: 5 }));
     const targets: unknown[] = [];
-    const client = createClient(widgetApi, {
-      service: 'widgets',
-      baseUrl: `${url}/v1/`,
+    const client = clientOf(`${url}/v1/`, {
       prepareHeaders: (_context, target) => {
         targets.push(target);
         return {};
@@ -109,7 +117,7 @@ describe('createClient', () => {
       status: 404,
     };
     const { url } = await stub((res) => json(res, 404, problem, 'application/problem+json'));
-    const client = createClient(widgetApi, { service: 'widgets', baseUrl: url });
+    const client = clientOf(url);
 
     const response = await client.getWidget({ params: { widgetId: 'missing' }, query: {} });
 
@@ -119,7 +127,7 @@ describe('createClient', () => {
 
   it('sends the body as JSON', async () => {
     const { url, seen } = await stub((res) => json(res, 201, { id: 'w2', size: 5 }));
-    const client = createClient(widgetApi, { service: 'widgets', baseUrl: url });
+    const client = clientOf(url);
 
     const response = await client.createWidget({ body: { size: 5 } });
 
@@ -131,7 +139,7 @@ describe('createClient', () => {
 
   it('throws UnexpectedResponseError (502) for a status the record does not declare', async () => {
     const { url } = await stub((res) => json(res, 500, { oops: true }));
-    const client = createClient(widgetApi, { service: 'widgets', baseUrl: url });
+    const client = clientOf(url);
 
     const call = client.getWidget({ params: { widgetId: 'w1' }, query: {} });
 
@@ -141,7 +149,7 @@ describe('createClient', () => {
 
   it('throws UnexpectedResponseError (502) for a body that breaks the contract', async () => {
     const { url } = await stub((res) => json(res, 200, { id: 'w1', size: 'large' }));
-    const client = createClient(widgetApi, { service: 'widgets', baseUrl: url });
+    const client = clientOf(url);
 
     await expect(
       client.getWidget({ params: { widgetId: 'w1' }, query: {} }),
@@ -152,7 +160,9 @@ describe('createClient', () => {
     const { url } = await stub((res) =>
       setTimeout(() => json(res, 200, { id: 'w1', size: 1 }), 300),
     );
-    const client = createClient(widgetApi, { service: 'widgets', baseUrl: url, timeoutMs: 50 });
+    const client = clientOf(url, {
+      policy: new DownstreamPolicy({ service: 'widgets', timeoutMs: 50 }).forClient,
+    });
 
     const call = client.getWidget({ params: { widgetId: 'w1' }, query: {} });
 
@@ -164,7 +174,7 @@ describe('createClient', () => {
     const { url } = await stub(() => {});
     await new Promise<void>((resolve) => server?.close(() => resolve()));
     server = undefined;
-    const client = createClient(widgetApi, { service: 'widgets', baseUrl: url });
+    const client = clientOf(url);
 
     const call = client.getWidget({ params: { widgetId: 'w1' }, query: {} });
 
@@ -182,7 +192,7 @@ describe('createClient', () => {
       seen.push(call, answer);
       return { status: 200, headers: {}, body: { id: 'from-policy', size: 1 } };
     };
-    const client = createClient(widgetApi, { service: 'widgets', baseUrl: url, policy });
+    const client = clientOf(url, { policy });
 
     const response = await client.getWidget(
       { params: { widgetId: 'w1' }, query: {} },
@@ -213,7 +223,7 @@ describe('createClient', () => {
       const first = await send(new AbortController().signal);
       return first.status === 503 ? send(new AbortController().signal) : first;
     };
-    const client = createClient(widgetApi, { service: 'widgets', baseUrl: url, policy });
+    const client = clientOf(url, { policy });
 
     const response = await client.createWidget({ body: { size: 2 } });
 
@@ -230,7 +240,7 @@ describe('createClient', () => {
       setTimeout(() => controller.abort(reason), 20);
       return attempt;
     };
-    const client = createClient(widgetApi, { service: 'widgets', baseUrl: url, policy });
+    const client = clientOf(url, { policy });
 
     const call = client.getWidget({ params: { widgetId: 'w1' }, query: {} });
 

@@ -1,5 +1,5 @@
 import { gatewayApi } from '@cheesecake/contracts';
-import { createServiceApp, type Logger, ServiceMetrics } from '@cheesecake/service-kit';
+import { createServiceApp, type Logger, type ServiceMetrics } from '@cheesecake/service-kit';
 import { type Express, type RequestHandler, Router } from 'express';
 import { AccessTokens } from './auth/access-tokens.js';
 import { authenticateUsers } from './auth/authentication.js';
@@ -8,10 +8,9 @@ import type { Users } from './auth/users.js';
 import { bodyLimitInBytes, type GatewayConfig } from './config.js';
 import {
   cachedReadiness,
-  createDownstreamPolicies,
-  type DownstreamPolicies,
   type Downstreams,
   downstreamUrls,
+  serviceClientsOf,
 } from './downstream/downstreams.js';
 import { createOpsClients, opsRoutes } from './downstream/ops.js';
 import { OrderView } from './downstream/order-view.js';
@@ -29,17 +28,13 @@ import { gatewayRoutes, holdPlace, proxiedRoutes } from './routes.js';
 export interface AppDeps {
   config: GatewayConfig;
   log: Logger;
+  /** The services behind the gateway, each with its own policies (`createDownstreams`). */
   downstreams: Downstreams;
   /**
-   * The gateway's Prometheus metrics, served at `/metrics`; pass them in to record the
-   * downstreams' breaker states with `metrics.recordBreakerState`. Made here when omitted.
+   * The gateway's Prometheus metrics, served at `/metrics`, which the downstreams' policies
+   * tell their breaker states (`metrics.recordBreakerState`).
    */
-  metrics?: ServiceMetrics;
-  /**
-   * Each downstream's resilience policies (breaker, bulkhead, retries), to share with the
-   * typed clients of `downstreams` so that one breaker guards each service; made here when omitted.
-   */
-  policies?: DownstreamPolicies;
+  metrics: ServiceMetrics;
   /** Who may sign in, their passwords already hashed (`DemoUsers.create`, once at startup). */
   users: Users;
   /** The budgets and quotas per user, shared with `createLiveUpdates` (`createUserLimits`). */
@@ -61,13 +56,7 @@ export function createLiveUpdates(deps: AppDeps): LiveUpdates {
   const { config, log } = deps;
   return new LiveUpdates({
     tokens: accessTokensOf(config),
-    feed: new OrderEventFeed({
-      baseUrl: config.ORDER_SERVICE_URL,
-      secret: config.INTERNAL_TOKEN_SECRET,
-      timeoutMs: config.DOWNSTREAM_TIMEOUT_MS,
-      log,
-      ...(deps.policies && { policy: deps.policies.order }),
-    }),
+    feed: new OrderEventFeed(deps.downstreams.order, { log }),
     limits: deps.limits,
     log,
   });
@@ -80,13 +69,10 @@ function accessTokensOf(config: GatewayConfig): AccessTokens {
 /** The gateway as an express app: no listening, no globals. */
 export function createApp(deps: AppDeps): Express {
   const { config, log, downstreams } = deps;
-  const metrics = deps.metrics ?? new ServiceMetrics();
-  const policies =
-    deps.policies ??
-    createDownstreamPolicies(config, { log, onStateChange: metrics.recordBreakerState });
+  const clients = serviceClientsOf(downstreams);
   const tokens = accessTokensOf(config);
   const login = new Login({ users: deps.users, tokens });
-  const orderView = new OrderView(downstreams);
+  const orderView = new OrderView(clients);
 
   // Before any body is read: headers, CORS preflights, the docs, budgets, then the menu from memory.
   const edge = Router();
@@ -97,15 +83,10 @@ export function createApp(deps: AppDeps): Express {
   edge.use(limitRequests({ budgets: deps.limits.budgets, tokens, log }));
   edge.get(
     gatewayApi.getMenu.path,
-    serveMenuFromCache({ ttlSeconds: config.MENU_CACHE_TTL_SECONDS, order: downstreams.order }),
+    serveMenuFromCache({ ttlSeconds: config.MENU_CACHE_TTL_SECONDS, order: clients.order }),
   );
 
-  const urls = downstreamUrls(config);
-  const proxyOptions = {
-    secret: config.INTERNAL_TOKEN_SECRET,
-    timeoutMs: config.DOWNSTREAM_TIMEOUT_MS,
-    bodyLimitBytes: bodyLimitInBytes(config.BODY_LIMIT),
-  };
+  const bodyLimitBytes = bodyLimitInBytes(config.BODY_LIMIT);
   // Routes that pass bodies through run before the JSON parser, so they authenticate first.
   const streaming = Router();
   streaming.use(USER_ROUTES, authenticateUsers(tokens));
@@ -113,19 +94,11 @@ export function createApp(deps: AppDeps): Express {
     proxiedRoutes({
       streams: deps.limits.streams,
       requestsInProgress: deps.limits.requestsInProgress,
-      order: new ServiceProxy(
-        { service: 'order', baseUrl: urls.order, publicPrefix: '/api', policy: policies.order },
-        proxyOptions,
-      ),
-      kitchen: new ServiceProxy(
-        {
-          service: 'kitchen',
-          baseUrl: urls.kitchen,
-          publicPrefix: '/api/kitchen',
-          policy: policies.kitchen,
-        },
-        proxyOptions,
-      ),
+      order: new ServiceProxy(downstreams.order, { publicPrefix: '/api', bodyLimitBytes }),
+      kitchen: new ServiceProxy(downstreams.kitchen, {
+        publicPrefix: '/api/kitchen',
+        bodyLimitBytes,
+      }),
     }),
   );
 
@@ -146,10 +119,10 @@ export function createApp(deps: AppDeps): Express {
     edge,
     streamingRoutes: [streaming],
     authenticate,
-    readiness: cachedReadiness(urls),
-    routes: [gatewayRoutes({ login, orderView, tokens }), opsRoutes(createOpsClients(config))],
+    readiness: cachedReadiness(downstreamUrls(config)),
+    routes: [gatewayRoutes({ login, orderView, tokens }), opsRoutes(createOpsClients(config, log))],
     // Served on the public port, like /healthz: it holds counts and durations by route
     // pattern, never an id or a user, and Prometheus scrapes it without a token.
-    metrics,
+    metrics: deps.metrics,
   });
 }

@@ -2,23 +2,19 @@ import { createLogger, endOnShutdown, runService, ServiceMetrics } from '@cheese
 import { createApp, createLiveUpdates } from './app.js';
 import { DemoUsers } from './auth/users.js';
 import { loadGatewayConfig } from './config.js';
-import { createDownstreamPolicies, createDownstreams } from './downstream/downstreams.js';
+import { createDownstreams } from './downstream/downstreams.js';
 import { createUserLimits } from './edge/user-limits.js';
 
 const config = loadGatewayConfig();
 const log = createLogger('gateway', config.LOG_LEVEL);
 const metrics = new ServiceMetrics();
 // One breaker, bulkhead and retry policy per service, shared by every way the gateway calls it.
-const policies = createDownstreamPolicies(config, {
-  log,
-  onStateChange: metrics.recordBreakerState,
-});
-const downstreams = createDownstreams(config, policies);
+const downstreams = createDownstreams(config, { log, onStateChange: metrics.recordBreakerState });
 // Hashing the passwords is slow on purpose, so it is done once, before the gateway listens.
 const users = await DemoUsers.create(config.DEMO_PASSWORD);
 // One count per user for HTTP and the WebSocket alike.
 const limits = createUserLimits(config);
-const deps = { config, log, downstreams, metrics, policies, users, limits };
+const deps = { config, log, downstreams, metrics, users, limits };
 const app = createApp(deps);
 const liveUpdates = createLiveUpdates(deps);
 // The gateway holds no database or workers: once in-flight requests finish there is nothing to stop.

@@ -10,7 +10,6 @@ import { type Caller, handle, ProblemError } from '@cheesecake/service-kit';
 import {
   expectProblem,
   type RunningServer,
-  silentLogger,
   startStubService,
 } from '@cheesecake/service-kit/testing';
 import type { Express } from 'express';
@@ -18,9 +17,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createApp } from '../src/app.js';
 import { loadGatewayConfig } from '../src/config.js';
-import { createDownstreams } from '../src/downstream/downstreams.js';
-import { createUserLimits } from '../src/edge/user-limits.js';
-import { demoUsers, signIn } from './support.js';
+import { gatewayDeps, signIn } from './support.js';
 
 /** What one service's operations API received. */
 interface OpsCall {
@@ -90,13 +87,7 @@ beforeAll(async () => {
     PAYMENT_SERVICE_URL: payment.url,
     KITCHEN_SERVICE_URL: kitchen.url,
   });
-  gateway = createApp({
-    config,
-    log: silentLogger(),
-    downstreams: createDownstreams(config),
-    users: await demoUsers(config.DEMO_PASSWORD),
-    limits: createUserLimits(config),
-  });
+  gateway = createApp(await gatewayDeps(config));
 });
 afterAll(() => Promise.all(stubs.map((stub) => stub.close())));
 beforeEach(() => {

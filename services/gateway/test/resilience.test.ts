@@ -86,7 +86,7 @@ describe('a payment service that stops answering', () => {
     let callsWhileFull: number;
     try {
       await until(() => {
-        const { inProgress, waiting } = system.policies.payment.load;
+        const { inProgress, waiting } = system.downstreams.payment.policy.load;
         return (
           held.length === maxConcurrent && inProgress === maxConcurrent && waiting === maxQueued
         );

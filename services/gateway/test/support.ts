@@ -11,7 +11,13 @@ import {
   paymentApi,
   type Ticket,
 } from '@cheesecake/contracts';
-import { type Caller, type Handler, handle, type Logger } from '@cheesecake/service-kit';
+import {
+  type Caller,
+  type Handler,
+  handle,
+  type Logger,
+  ServiceMetrics,
+} from '@cheesecake/service-kit';
 import {
   type RunningServer,
   silentLogger,
@@ -22,12 +28,8 @@ import request from 'supertest';
 import { expect } from 'vitest';
 import { createApp, createLiveUpdates } from '../src/app.js';
 import { DemoUsers } from '../src/auth/users.js';
-import { loadGatewayConfig } from '../src/config.js';
-import {
-  createDownstreamPolicies,
-  createDownstreams,
-  type DownstreamPolicies,
-} from '../src/downstream/downstreams.js';
+import { type GatewayConfig, loadGatewayConfig } from '../src/config.js';
+import { createDownstreams, type Downstreams } from '../src/downstream/downstreams.js';
 import { createUserLimits } from '../src/edge/user-limits.js';
 import type { LiveUpdates } from '../src/live/live-updates.js';
 
@@ -185,13 +187,26 @@ async function startStub<C extends Contract>(
   return { ...server, calls };
 }
 
+/** What `createApp` is built from, as main.ts makes it: one set of policies per service. */
+export async function gatewayDeps(config: GatewayConfig, log: Logger = silentLogger()) {
+  const metrics = new ServiceMetrics();
+  return {
+    config,
+    log,
+    downstreams: createDownstreams(config, { log, onStateChange: metrics.recordBreakerState }),
+    metrics,
+    users: await demoUsers(config.DEMO_PASSWORD),
+    limits: createUserLimits(config),
+  };
+}
+
 /** The gateway in front of stubs of the order, payment and kitchen services. */
 export interface TestSystem {
   gateway: Express;
   /** The WebSocket endpoint; attach it to a listening gateway to use it. */
   liveUpdates: LiveUpdates;
-  /** The resilience policies of each service, shared by all of the gateway's calls to it. */
-  policies: DownstreamPolicies;
+  /** The services behind the gateway, each with the policies all of the gateway's calls to it share. */
+  downstreams: Downstreams;
   order: StubService;
   payment: StubService;
   kitchen: StubService;
@@ -230,21 +245,12 @@ export async function startSystem(
     KITCHEN_SERVICE_URL: kitchen.url,
     ...env,
   });
-  // One set of policies for every way the gateway calls a service, as in main.ts.
-  const policies = createDownstreamPolicies(config);
-  const deps = {
-    config,
-    log,
-    downstreams: createDownstreams(config, policies),
-    policies,
-    users: await demoUsers(config.DEMO_PASSWORD),
-    limits: createUserLimits(config),
-  };
+  const deps = await gatewayDeps(config, log);
   const gateway = createApp(deps);
   return {
     gateway,
     liveUpdates: createLiveUpdates(deps),
-    policies,
+    downstreams: deps.downstreams,
     order,
     payment,
     kitchen,

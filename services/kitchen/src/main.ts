@@ -1,7 +1,8 @@
 import { orderApi } from '@cheesecake/contracts';
 import {
   createLogger,
-  createServiceClient,
+  Downstream,
+  DownstreamPolicy,
   OUTBOX_MIGRATIONS,
   OutboxRelay,
   openDatabase,
@@ -20,14 +21,18 @@ const db = await openDatabase({ url: config.DATABASE_URL, dataDir: config.DATA_D
 await runMigrations(db, [OUTBOX_MIGRATIONS, KITCHEN_MIGRATIONS], log);
 
 const metrics = new ServiceMetrics();
-const orders = createServiceClient(orderApi, {
+const orders = new Downstream({
   from: 'kitchen',
   to: 'order',
   baseUrl: config.ORDER_SERVICE_URL,
   secret: config.INTERNAL_TOKEN_SECRET,
-  timeoutMs: config.DOWNSTREAM_TIMEOUT_MS,
-  resilience: { log, onStateChange: metrics.recordBreakerState },
-});
+  policy: new DownstreamPolicy({
+    service: 'order',
+    timeoutMs: config.DOWNSTREAM_TIMEOUT_MS,
+    log,
+    onStateChange: metrics.recordBreakerState,
+  }),
+}).client(orderApi);
 const relay = new OutboxRelay({
   db,
   log,

@@ -7,7 +7,8 @@ import {
 } from '@cheesecake/contracts';
 import {
   type Caller,
-  createServiceClient,
+  Downstream,
+  DownstreamPolicy,
   type OutboxMessage,
   PermanentDeliveryError,
   requireInternalCredential,
@@ -63,13 +64,13 @@ beforeEach(() => {
 });
 
 function deliverer(destination = TICKET_STATUS_DESTINATION) {
-  const orders = createServiceClient(orderApi, {
+  const orders = new Downstream({
     from: 'kitchen',
     to: 'order',
     baseUrl: orderService.url,
     secret: TEST_INTERNAL_SECRET,
-    timeoutMs: 30_000,
-  });
+    policy: new DownstreamPolicy({ service: 'order', timeoutMs: 30_000 }),
+  }).client(orderApi);
   const deliver = createDeliverers(orders)[destination];
   if (!deliver) throw new Error(`no deliverer of ${destination}`);
   return deliver;

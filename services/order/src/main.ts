@@ -1,7 +1,8 @@
 import { kitchenApi, paymentApi } from '@cheesecake/contracts';
 import {
   createLogger,
-  createServiceClient,
+  Downstream,
+  DownstreamPolicy,
   IDEMPOTENCY_MIGRATIONS,
   OUTBOX_MIGRATIONS,
   OutboxRelay,
@@ -22,22 +23,21 @@ const db = await openDatabase({ url: config.DATABASE_URL, dataDir: config.DATA_D
 await runMigrations(db, [OUTBOX_MIGRATIONS, IDEMPOTENCY_MIGRATIONS, ORDER_MIGRATIONS], log);
 
 const metrics = new ServiceMetrics();
-const fromOrder = {
-  from: 'order',
-  secret: config.INTERNAL_TOKEN_SECRET,
-  timeoutMs: config.DOWNSTREAM_TIMEOUT_MS,
-  resilience: { log, onStateChange: metrics.recordBreakerState },
-};
-const payments = createServiceClient(paymentApi, {
-  ...fromOrder,
-  to: 'payment',
-  baseUrl: config.PAYMENT_SERVICE_URL,
-});
-const kitchen = createServiceClient(kitchenApi, {
-  ...fromOrder,
-  to: 'kitchen',
-  baseUrl: config.KITCHEN_SERVICE_URL,
-});
+const downstream = (to: string, baseUrl: string) =>
+  new Downstream({
+    from: 'order',
+    to,
+    baseUrl,
+    secret: config.INTERNAL_TOKEN_SECRET,
+    policy: new DownstreamPolicy({
+      service: to,
+      timeoutMs: config.DOWNSTREAM_TIMEOUT_MS,
+      log,
+      onStateChange: metrics.recordBreakerState,
+    }),
+  });
+const payments = downstream('payment', config.PAYMENT_SERVICE_URL).client(paymentApi);
+const kitchen = downstream('kitchen', config.KITCHEN_SERVICE_URL).client(kitchenApi);
 const relay = new OutboxRelay({
   db,
   log,

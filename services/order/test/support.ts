@@ -14,8 +14,9 @@ import {
 } from '@cheesecake/contracts';
 import {
   type Caller,
-  createServiceClient,
   type Database,
+  Downstream,
+  DownstreamPolicy,
   handle,
   IDEMPOTENCY_MIGRATIONS,
   newId,
@@ -62,18 +63,17 @@ export interface Downstreams {
 /** The typed clients the service uses, pointed at stub servers. */
 export function downstreamClients(urls: Downstreams = {}) {
   const timeoutMs = urls.timeoutMs ?? GENEROUS_TIMEOUT_MS;
-  const fromOrder = { from: 'order', secret: TEST_INTERNAL_SECRET, timeoutMs };
+  const downstream = (to: string, baseUrl = NO_SERVICE) =>
+    new Downstream({
+      from: 'order',
+      to,
+      baseUrl,
+      secret: TEST_INTERNAL_SECRET,
+      policy: new DownstreamPolicy({ service: to, timeoutMs }),
+    });
   return {
-    payments: createServiceClient(paymentApi, {
-      ...fromOrder,
-      to: 'payment',
-      baseUrl: urls.paymentUrl ?? NO_SERVICE,
-    }),
-    kitchen: createServiceClient(kitchenApi, {
-      ...fromOrder,
-      to: 'kitchen',
-      baseUrl: urls.kitchenUrl ?? NO_SERVICE,
-    }),
+    payments: downstream('payment', urls.paymentUrl).client(paymentApi),
+    kitchen: downstream('kitchen', urls.kitchenUrl).client(kitchenApi),
   };
 }
 

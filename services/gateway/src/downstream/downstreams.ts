@@ -2,22 +2,29 @@ import { kitchenApi, orderApi, PROBLEM_CONTENT_TYPE, paymentApi } from '@cheesec
 import {
   type BreakerState,
   type Client,
-  createServiceClient,
+  Downstream,
   DownstreamPolicy,
   type Logger,
   UnexpectedResponseError,
 } from '@cheesecake/service-kit';
 import type { GatewayConfig } from '../config.js';
 
-/** Typed clients of the three services behind the gateway. */
-export interface Downstreams {
+/** The services behind the gateway, as credentials, policies and readiness checks name them. */
+export type DownstreamName = 'order' | 'payment' | 'kitchen';
+
+/**
+ * The three services behind the gateway, each called through one {@link Downstream} (one
+ * breaker, bulkhead and retry policy each) by everything that calls its API: typed clients,
+ * the proxy and the event feed.
+ */
+export type Downstreams = Record<DownstreamName, Downstream>;
+
+/** Typed clients of the three services' contracts. */
+export interface ServiceClients {
   order: Client<typeof orderApi>;
   payment: Client<typeof paymentApi>;
   kitchen: Client<typeof kitchenApi>;
 }
-
-/** The service names, as clients, credentials and readiness checks name them. */
-export type DownstreamName = keyof Downstreams;
 
 /** The base URL of each service behind the gateway. */
 export function downstreamUrls(config: GatewayConfig): Record<DownstreamName, string> {
@@ -30,52 +37,41 @@ export function downstreamUrls(config: GatewayConfig): Record<DownstreamName, st
 
 /** Where the gateway tells of its circuit breakers' state changes. */
 export interface PolicyHooks {
-  log?: Logger;
-  onStateChange?: (service: DownstreamName, state: BreakerState) => void;
-}
-
-/** One set of resilience policies per service behind the gateway. */
-export type DownstreamPolicies = Record<DownstreamName, DownstreamPolicy>;
-
-/**
- * One set of resilience policies per service (timeout, bulkhead, retries, circuit breaker),
- * for everything in the gateway that calls it to share.
- */
-export function createDownstreamPolicies(
-  config: GatewayConfig,
-  hooks: PolicyHooks = {},
-): DownstreamPolicies {
-  const policy = (service: DownstreamName) =>
-    new DownstreamPolicy({
-      service,
-      timeoutMs: config.DOWNSTREAM_TIMEOUT_MS,
-      log: hooks.log,
-      onStateChange: (_service, state) => hooks.onStateChange?.(service, state),
-    });
-  return { order: policy('order'), payment: policy('payment'), kitchen: policy('kitchen') };
+  log: Logger;
+  onStateChange: (service: string, state: BreakerState) => void;
 }
 
 /**
- * Clients that call each service as the gateway, with an internal credential carrying the
- * user, through that service's policies.
+ * Each service behind the gateway, called as the gateway with an internal credential
+ * carrying the user, through that service's own policies (timeout, bulkhead, retries, breaker).
  */
-export function createDownstreams(
-  config: GatewayConfig,
-  policies: DownstreamPolicies = createDownstreamPolicies(config),
-): Downstreams {
+export function createDownstreams(config: GatewayConfig, hooks: PolicyHooks): Downstreams {
   const urls = downstreamUrls(config);
-  const options = (service: DownstreamName) => ({
-    from: 'gateway',
-    to: service,
-    baseUrl: urls[service],
-    secret: config.INTERNAL_TOKEN_SECRET,
-    timeoutMs: config.DOWNSTREAM_TIMEOUT_MS,
-    policy: policies[service],
-  });
+  const downstream = (service: DownstreamName) =>
+    new Downstream({
+      from: 'gateway',
+      to: service,
+      baseUrl: urls[service],
+      secret: config.INTERNAL_TOKEN_SECRET,
+      policy: new DownstreamPolicy({
+        service,
+        timeoutMs: config.DOWNSTREAM_TIMEOUT_MS,
+        ...hooks,
+      }),
+    });
   return {
-    order: createServiceClient(orderApi, options('order')),
-    payment: createServiceClient(paymentApi, options('payment')),
-    kitchen: createServiceClient(kitchenApi, options('kitchen')),
+    order: downstream('order'),
+    payment: downstream('payment'),
+    kitchen: downstream('kitchen'),
+  };
+}
+
+/** Typed clients of the services' contracts, over `downstreams`. */
+export function serviceClientsOf(downstreams: Downstreams): ServiceClients {
+  return {
+    order: downstreams.order.client(orderApi),
+    payment: downstreams.payment.client(paymentApi),
+    kitchen: downstreams.kitchen.client(kitchenApi),
   };
 }
 
@@ -100,7 +96,11 @@ export function passThrough<A extends Answer>(
 
 const READINESS_TIMEOUT_MS = 1_000;
 
-/** Whether each service answers its own `/readyz` with 200 within a second. */
+/**
+ * Whether each service answers its own `/readyz` with 200 within a second. Asked directly,
+ * not through the services' policies: an open circuit must not hide a service that is back,
+ * and a probe must not take a place that a call needs.
+ */
 export async function probeDownstreams(
   urls: Record<DownstreamName, string>,
 ): Promise<Record<DownstreamName, boolean>> {

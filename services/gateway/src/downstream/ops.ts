@@ -9,31 +9,32 @@ import {
 import {
   type CallContext,
   type Client,
-  createServiceClient,
   handle,
   handlerContext,
+  type Logger,
   ProblemError,
   requireUser,
 } from '@cheesecake/service-kit';
 import { Router } from 'express';
 import type { GatewayConfig } from '../config.js';
-import { downstreamUrls, passThrough } from './downstreams.js';
+import { createDownstreams, passThrough } from './downstreams.js';
 
 /** Typed clients of each service's own operations API (`/ops/...`). */
 export type OpsClients = Record<FaultyService, Client<typeof opsApi>>;
 
-/** Clients that call each service's operations API as the gateway, for the signed-in admin. */
-export function createOpsClients(config: GatewayConfig): OpsClients {
-  const urls = downstreamUrls(config);
-  const clientOf = (service: FaultyService) =>
-    createServiceClient(opsApi, {
-      from: 'gateway',
-      to: service,
-      baseUrl: urls[service],
-      secret: config.INTERNAL_TOKEN_SECRET,
-      timeoutMs: config.DOWNSTREAM_TIMEOUT_MS,
-    });
-  return { order: clientOf('order'), payment: clientOf('payment'), kitchen: clientOf('kitchen') };
+/**
+ * Clients of each service's operations API, through downstreams of their own: with their own
+ * breakers and bulkheads, an admin can lift an injected fault while the breaker in front of
+ * the service's API is open. Their breaker states stay out of the metrics, which are about
+ * the API's calls.
+ */
+export function createOpsClients(config: GatewayConfig, log: Logger): OpsClients {
+  const downstreams = createDownstreams(config, { log, onStateChange: () => {} });
+  return {
+    order: downstreams.order.client(opsApi),
+    payment: downstreams.payment.client(opsApi),
+    kitchen: downstreams.kitchen.client(opsApi),
+  };
 }
 
 class DeadLetterNotFoundError extends ProblemError {

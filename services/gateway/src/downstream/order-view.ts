@@ -7,7 +7,7 @@ import {
   type Ticket,
 } from '@cheesecake/contracts';
 import { type Logger, UnexpectedResponseError } from '@cheesecake/service-kit';
-import type { Downstreams } from './downstreams.js';
+import type { ServiceClients } from './downstreams.js';
 
 /** The composed order, or the order service's answer when it has no order to show. */
 export type OrderDetailsAnswer =
@@ -27,15 +27,15 @@ export interface ViewContext {
  * ticket that cannot be fetched is shown as null rather than failing the whole answer.
  */
 export class OrderView {
-  readonly #downstreams: Downstreams;
+  readonly #clients: ServiceClients;
 
-  constructor(downstreams: Downstreams) {
-    this.#downstreams = downstreams;
+  constructor(clients: ServiceClients) {
+    this.#clients = clients;
   }
 
   async details(orderId: string, context: ViewContext): Promise<OrderDetailsAnswer> {
     // Asked on the user's behalf first, so the order service decides who may see the order.
-    const order = await this.#downstreams.order.getOrder(
+    const order = await this.#clients.order.getOrder(
       { params: { orderId } },
       { requestId: context.requestId, user: context.user },
     );
@@ -51,7 +51,7 @@ export class OrderView {
   }
 
   async #paymentOf(orderId: string, requestId: string): Promise<Payment | null> {
-    const response = await this.#downstreams.payment.listPayments(
+    const response = await this.#clients.payment.listPayments(
       { query: { orderId } },
       { requestId },
     );
@@ -65,10 +65,7 @@ export class OrderView {
   }
 
   async #ticket(orderId: string, requestId: string): Promise<Ticket | null> {
-    const response = await this.#downstreams.kitchen.listTickets(
-      { query: { orderId } },
-      { requestId },
-    );
+    const response = await this.#clients.kitchen.listTickets({ query: { orderId } }, { requestId });
     if (response.status !== 200) {
       throw new UnexpectedResponseError('kitchen', response.status, `status ${response.status}`);
     }

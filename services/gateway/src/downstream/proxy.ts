@@ -1,4 +1,4 @@
-import http from 'node:http';
+import type http from 'node:http';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
@@ -11,46 +11,16 @@ import {
   type Role,
 } from '@cheesecake/contracts';
 import {
-  correlationHeaders,
-  DownstreamPolicy,
+  type Downstream,
   endOnShutdown,
   handlerContext,
   hasRequestBody,
-  incomingMessageTraits,
-  internalHeaders,
-  isRetriable,
   ProblemError,
   parseRequest,
   requireUser,
-  responseOf,
   UnexpectedResponseError,
-  Upstream,
 } from '@cheesecake/service-kit';
 import type { Request, RequestHandler, Response } from 'express';
-import type { DownstreamName } from './downstreams.js';
-
-/** Where one service is and how the gateway calls it. */
-export interface ProxyTarget {
-  service: DownstreamName;
-  baseUrl: string;
-  /** Where the service's paths sit in the public API: `/api` for `/orders`, `/api/kitchen` for `/tickets`. */
-  publicPrefix: string;
-  /**
-   * The resilience policies calls to the service go through, to share them with the
-   * gateway's other callers of it; by default the proxy makes its own.
-   */
-  policy?: DownstreamPolicy;
-}
-
-/** What every forwarded call shares. */
-export interface ProxyOptions {
-  /** The secret internal credentials are signed with. */
-  secret: string;
-  /** How long a service may take to start answering, waiting for a place and retries included. */
-  timeoutMs: number;
-  /** The largest request body passed on, in bytes. */
-  bodyLimitBytes: number;
-}
 
 // Only what the services' contracts read: a client's own Authorization, X-User-Id or any
 // other identity header never reaches a service.
@@ -78,35 +48,28 @@ const FORWARDED_RESPONSE_HEADERS = [
 ] as const;
 
 /**
- * Forwards public routes to a service over pooled keep-alive connections (one pool per
- * replica), streaming both bodies: the gateway checks who may call and validates the path,
- * query and headers, but never parses or re-serializes a body; the service validates it
- * against the same contract. An event stream passes through as it is written.
+ * Forwards public routes to a service, streaming both bodies: the gateway checks who may call
+ * and validates the path, query and headers, but never parses or re-serializes a body; the
+ * service validates it against the same contract. An event stream passes through as it is
+ * written.
  *
- * Every call goes through the service's {@link DownstreamPolicy} until the answer starts: a
- * timeout, a bulkhead, the circuit breaker, and retries for a call that may be repeated and
- * has no body, since a streamed body cannot be sent twice. An event stream is held by
- * nothing once it is open.
+ * Every call goes through the service's {@link Downstream}: its policies until the answer
+ * starts (retries only for a call that may be repeated and has no body, since a streamed body
+ * cannot be sent twice), and nothing once an event stream is open.
  */
 export class ServiceProxy {
-  readonly #target: ProxyTarget;
-  readonly #options: ProxyOptions;
-  readonly #policy: DownstreamPolicy;
-  readonly #credential: ReturnType<typeof internalHeaders>;
-  readonly #upstream: Upstream;
+  readonly #downstream: Downstream;
+  readonly #publicPrefix: string;
+  readonly #bodyLimitBytes: number;
 
-  constructor(target: ProxyTarget, options: ProxyOptions) {
-    this.#target = target;
-    this.#options = options;
-    this.#upstream = new Upstream(target.service, target.baseUrl);
-    this.#credential = internalHeaders({
-      secret: options.secret,
-      issuer: 'gateway',
-      audience: target.service,
-    });
-    this.#policy =
-      target.policy ??
-      new DownstreamPolicy({ service: target.service, timeoutMs: options.timeoutMs });
+  /**
+   * `publicPrefix` is where the service's paths sit in the public API: `/api` for `/orders`,
+   * `/api/kitchen` for `/tickets`. `bodyLimitBytes` is the largest request body passed on.
+   */
+  constructor(downstream: Downstream, options: { publicPrefix: string; bodyLimitBytes: number }) {
+    this.#downstream = downstream;
+    this.#publicPrefix = options.publicPrefix;
+    this.#bodyLimitBytes = options.bodyLimitBytes;
   }
 
   /** The handler of a public route for signed-in users that the service answers with `route`. */
@@ -124,56 +87,25 @@ export class ServiceProxy {
   }
 
   async #send(req: Request, res: Response, path: string, user: EndUser): Promise<void> {
-    const { service } = this.#target;
-    const { bodyLimitBytes } = this.#options;
+    const limit = this.#bodyLimitBytes;
     const declaredLength = Number(req.headers['content-length'] ?? 0);
-    if (declaredLength > bodyLimitBytes) throw tooLarge(bodyLimitBytes);
+    if (declaredLength > limit) throw tooLarge(limit);
 
-    const url = new URL(path, this.#target.baseUrl);
-    const headers: Record<string, string> = {
-      ...pick(req.headers, FORWARDED_REQUEST_HEADERS),
-      ...correlationHeaders(),
-      // Signed for this request line only: the method and the path as sent, without the query.
-      ...(await this.#credential({ user }, { method: req.method, path: url.pathname })),
-    };
-    const withoutBody = !hasRequestBody(req);
-
-    // Why the request body could not be passed on (over the limit, or the client went away).
-    let bodyFailure: unknown;
-    let current: http.ClientRequest | undefined;
     const clientGone = new AbortController();
     res.once('close', () => {
-      if (res.writableFinished) return;
-      clientGone.abort();
-      current?.destroy();
+      if (!res.writableFinished) clientGone.abort();
     });
-    const attempt = async (signal: AbortSignal) => {
-      const agent = await this.#upstream.agent();
-      if (signal.aborted) throw signal.reason;
-      const upstream = http.request(url, { method: req.method, headers, agent });
-      current = upstream;
-      const answer = responseOf(
-        upstream,
-        signal,
-        (error) => bodyFailure ?? this.#upstream.unreachable(error),
-      );
-      if (withoutBody) {
-        upstream.end();
-      } else {
-        // The client's body streams on as it arrives, counted against the limit.
-        pipeline(req, limitTo(bodyLimitBytes), upstream).catch((error: unknown) => {
-          bodyFailure = error;
-          upstream.destroy();
-        });
-      }
-      return answer;
-    };
-    const answer = await this.#policy.execute(attempt, {
-      ...incomingMessageTraits,
-      retriable: withoutBody && isRetriable(req.method, req.headers),
+    const answer = await this.#downstream.send({
+      method: req.method,
+      path,
+      headers: pick(req.headers, FORWARDED_REQUEST_HEADERS),
+      user,
+      // The client's body streams on as it arrives, counted against the limit.
+      body: hasRequestBody(req) ? (upstream) => pipeline(req, limitTo(limit), upstream) : undefined,
       signal: clientGone.signal,
     });
 
+    const { service } = this.#downstream;
     if (answer.statusCode === 401) {
       answer.resume();
       throw new UnexpectedResponseError(service, 401, "it refused the gateway's credential");
@@ -199,7 +131,7 @@ export class ServiceProxy {
 
   #publicHeader(name: string, value: string | string[]): string | string[] {
     if (name === 'location' && typeof value === 'string' && value.startsWith('/')) {
-      return this.#target.publicPrefix + value;
+      return this.#publicPrefix + value;
     }
     return value;
   }

@@ -1,4 +1,3 @@
-import http from 'node:http';
 import {
   type EndUser,
   FINAL_ORDER_STATUSES,
@@ -6,21 +5,18 @@ import {
   ORDER_STATUS_EVENT,
   OrderStatusEvent,
   orderApi,
-  Problem,
+  type Problem,
   type SubscriptionTarget,
 } from '@cheesecake/contracts';
 import {
   correlationHeaders,
-  DownstreamPolicy,
-  incomingMessageTraits,
-  internalHeaders,
+  type Downstream,
+  type EventStreamListener,
+  type EventStreamOpening,
   type Logger,
   ProblemError,
-  responseOf,
-  Upstream,
   UpstreamUnavailableError,
 } from '@cheesecake/service-kit';
-import { createParser } from 'eventsource-parser';
 
 /** What a followed order stream reports. */
 export interface FeedListener {
@@ -34,23 +30,12 @@ export interface FeedListener {
   finished(): void;
 }
 
-/** Where the order service is and how the gateway calls it. */
+/** How the feed reconnects. */
 export interface OrderEventFeedOptions {
-  baseUrl: string;
-  secret: string;
-  /** How long the order service may take to start answering a stream, retries included. */
-  timeoutMs: number;
   log: Logger;
-  /**
-   * The resilience policies opening a stream goes through, to share them with the gateway's
-   * other callers of the order service; by default the feed makes its own.
-   */
-  policy?: DownstreamPolicy;
   /** The first pause before reconnecting a dropped stream; doubled up to ten times as long. */
   reconnectDelayMs?: number;
 }
-
-const MAX_PROBLEM_BYTES = 16 * 1024;
 
 /**
  * Follows the order service's event streams for WebSocket subscribers: one order's, or every
@@ -59,169 +44,183 @@ const MAX_PROBLEM_BYTES = 16 * 1024;
  * `Last-Event-ID`, so no change is lost or repeated; the order service's LISTEN/NOTIFY brings
  * each change to whichever replica holds the stream.
  *
- * Opening a stream goes through the order service's {@link DownstreamPolicy} (timeout,
- * bulkhead, retries, circuit breaker); an open stream holds none of them.
+ * Streams are opened through the order service's {@link Downstream}, so opening one goes
+ * through its policies (timeout, bulkhead, retries, circuit breaker); an open stream holds none.
  */
 export class OrderEventFeed {
-  readonly #options: OrderEventFeedOptions;
-  readonly #policy: DownstreamPolicy;
-  readonly #credential: ReturnType<typeof internalHeaders>;
-  readonly #upstream: Upstream;
+  readonly #order: Downstream;
+  readonly #log: Logger;
+  readonly #reconnectDelayMs: number;
 
-  constructor(options: OrderEventFeedOptions) {
-    this.#options = options;
-    this.#upstream = new Upstream('order', options.baseUrl);
-    this.#credential = internalHeaders({
-      secret: options.secret,
-      issuer: 'gateway',
-      audience: 'order',
-    });
-    this.#policy =
-      options.policy ??
-      new DownstreamPolicy({ service: 'order', timeoutMs: options.timeoutMs, log: options.log });
+  constructor(order: Downstream, options: OrderEventFeedOptions) {
+    this.#order = order;
+    this.#log = options.log;
+    this.#reconnectDelayMs = options.reconnectDelayMs ?? 1_000;
   }
 
   /** Follows `target` as `user` until the returned function is called or the stream is over. */
   follow(target: SubscriptionTarget, user: EndUser, listener: FeedListener): () => void {
-    const path =
-      target === '*'
-        ? orderApi.streamAllOrderEvents.path
-        : fillPath(orderApi.streamOrderEvents.path, { orderId: target });
-    const url = new URL(path, this.#options.baseUrl);
-    const correlation = correlationHeaders();
-    const baseDelayMs = this.#options.reconnectDelayMs ?? 1_000;
-    let lastEventId: string | undefined;
-    let opened = false;
-    let stopped = false;
-    let failures = 0;
-    let current: http.ClientRequest | undefined;
-    let retryTimer: NodeJS.Timeout | undefined;
-
-    const stopping = new AbortController();
-    const stop = () => {
-      stopped = true;
-      stopping.abort();
-      clearTimeout(retryTimer);
-      current?.destroy();
-    };
-    const refuse = (problem: Problem) => {
-      stop();
-      listener.refused(problem);
-    };
-    const reconnect = (reason: string) => {
-      if (stopped) return;
-      // Unreachable before it ever answered: tell the subscriber rather than wait in silence.
-      if (!opened) {
-        refuse(
-          new UpstreamUnavailableError('order', reason).toProblem(
-            correlation['x-request-id'] ?? '',
-          ),
-        );
-        return;
-      }
-      failures += 1;
-      const delayMs = Math.min(baseDelayMs * 2 ** (failures - 1), baseDelayMs * 10);
-      this.#options.log.warn({ target, reason, retryInMs: delayMs }, 'order event stream dropped');
-      retryTimer = setTimeout(connect, delayMs);
-    };
-
-    const open = async (signal: AbortSignal) => {
-      const credential = await this.#credential({ user }, { method: 'GET', path: url.pathname });
-      const agent = await this.#upstream.agent();
-      if (signal.aborted) throw signal.reason;
-      const request = http.request(url, {
-        headers: {
-          accept: 'text/event-stream',
-          ...credential,
-          ...correlation,
-          ...(lastEventId !== undefined && { 'last-event-id': lastEventId }),
-        },
-        agent,
-      });
-      current = request;
-      const answer = responseOf(request, signal, (error) => this.#upstream.unreachable(error));
-      request.end();
-      return answer;
-    };
-
-    const connect = async () => {
-      if (stopped) return;
-      let response: http.IncomingMessage;
-      try {
-        response = await this.#policy.execute(open, {
-          ...incomingMessageTraits,
-          retriable: true,
-          signal: stopping.signal,
-        });
-      } catch (error) {
-        // Such as an open circuit: the subscriber hears the same problem a call would get.
-        if (!opened && error instanceof ProblemError) {
-          refuse(error.toProblem(correlation['x-request-id'] ?? ''));
-          return;
-        }
-        reconnect(error instanceof Error ? error.message : String(error));
-        return;
-      }
-      if (response.statusCode !== 200) {
-        readProblem(response).then((problem) =>
-          // A refusal (404, 403, 400) is final; a failing service may recover.
-          problem && problem.status < 500
-            ? refuse(problem)
-            : reconnect(`status ${response.statusCode}`),
-        );
-        return;
-      }
-      failures = 0;
-      if (!opened) {
-        opened = true;
-        listener.opened();
-      }
-      let finished = false;
-      const parser = createParser({
-        onEvent: (message) => {
-          if (message.event !== ORDER_STATUS_EVENT) return;
-          const event = OrderStatusEvent.safeParse(safeJson(message.data));
-          if (!event.success) {
-            this.#options.log.warn({ target }, 'an order event that does not match the contract');
-            return;
-          }
-          if (message.id !== undefined) lastEventId = message.id;
-          listener.event(event.data);
-          finished = target !== '*' && FINAL_ORDER_STATUSES.includes(event.data.status);
-        },
-      });
-      response.setEncoding('utf8');
-      response.on('data', (chunk: string) => parser.feed(chunk));
-      response.on('close', () => {
-        if (stopped) return;
-        if (finished) {
-          stop();
-          listener.finished();
-        } else {
-          reconnect('the stream ended');
-        }
-      });
-    };
-
-    connect().catch((error: unknown) => reconnect(String(error)));
-    return stop;
+    const subscription = new Subscription(this.#order, {
+      target,
+      user,
+      listener,
+      log: this.#log,
+      reconnectDelayMs: this.#reconnectDelayMs,
+    });
+    subscription.connect();
+    return () => subscription.stop();
   }
 }
 
-/** The problem document of a refused stream, if its body is one. */
-async function readProblem(response: http.IncomingMessage): Promise<Problem | undefined> {
-  let body = '';
-  response.setEncoding('utf8');
-  try {
-    for await (const chunk of response) {
-      body += chunk;
-      if (body.length > MAX_PROBLEM_BYTES) return undefined;
-    }
-  } catch {
-    return undefined;
+/** One followed stream, across its reconnections. */
+class Subscription {
+  readonly #order: Downstream;
+  readonly #target: SubscriptionTarget;
+  readonly #user: EndUser;
+  readonly #listener: FeedListener;
+  readonly #log: Logger;
+  readonly #reconnectDelayMs: number;
+  readonly #path: string;
+  // Reconnecting happens outside the request that subscribed: keep its correlation.
+  readonly #correlation = correlationHeaders();
+  readonly #stopping = new AbortController();
+  #lastEventId: string | undefined;
+  #opened = false;
+  #finished = false;
+  #failures = 0;
+  #closeStream: (() => void) | undefined;
+  #retryTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    order: Downstream,
+    options: {
+      target: SubscriptionTarget;
+      user: EndUser;
+      listener: FeedListener;
+      log: Logger;
+      reconnectDelayMs: number;
+    },
+  ) {
+    this.#order = order;
+    this.#target = options.target;
+    this.#user = options.user;
+    this.#listener = options.listener;
+    this.#log = options.log;
+    this.#reconnectDelayMs = options.reconnectDelayMs;
+    this.#path =
+      options.target === '*'
+        ? orderApi.streamAllOrderEvents.path
+        : fillPath(orderApi.streamOrderEvents.path, { orderId: options.target });
   }
-  const problem = Problem.safeParse(safeJson(body));
-  return problem.success ? problem.data : undefined;
+
+  get #stopped(): boolean {
+    return this.#stopping.signal.aborted;
+  }
+
+  get #requestId(): string {
+    return this.#correlation['x-request-id'] ?? '';
+  }
+
+  stop(): void {
+    this.#stopping.abort();
+    clearTimeout(this.#retryTimer);
+    this.#closeStream?.();
+  }
+
+  connect(): void {
+    this.#open().catch((error: unknown) => this.#reconnect(String(error)));
+  }
+
+  async #open(): Promise<void> {
+    if (this.#stopped) return;
+    let opening: EventStreamOpening;
+    try {
+      opening = await this.#order.openEventStream(
+        {
+          path: this.#path,
+          user: this.#user,
+          headers: {
+            ...this.#correlation,
+            ...(this.#lastEventId !== undefined && { 'last-event-id': this.#lastEventId }),
+          },
+          signal: this.#stopping.signal,
+        },
+        this.#streamListener(),
+      );
+    } catch (error) {
+      // Such as an open circuit: the subscriber hears the same problem a call would get.
+      if (!this.#opened && error instanceof ProblemError) {
+        this.#refuse(error.toProblem(this.#requestId));
+        return;
+      }
+      this.#reconnect(error instanceof Error ? error.message : String(error));
+      return;
+    }
+    if (!opening.opened) {
+      // A refusal (404, 403, 400) is final; a failing service may recover.
+      if (opening.problem && opening.problem.status < 500) this.#refuse(opening.problem);
+      else this.#reconnect(`status ${opening.status}`);
+      return;
+    }
+    this.#closeStream = opening.close;
+    if (this.#stopped) opening.close();
+  }
+
+  #streamListener(): EventStreamListener {
+    return {
+      opened: () => {
+        this.#failures = 0;
+        if (this.#opened || this.#stopped) return;
+        this.#opened = true;
+        this.#listener.opened();
+      },
+      event: (message) => {
+        if (message.event !== ORDER_STATUS_EVENT) return;
+        const event = OrderStatusEvent.safeParse(safeJson(message.data));
+        if (!event.success) {
+          this.#log.warn(
+            { target: this.#target },
+            'an order event that does not match the contract',
+          );
+          return;
+        }
+        if (message.id !== undefined) this.#lastEventId = message.id;
+        this.#listener.event(event.data);
+        this.#finished = this.#target !== '*' && FINAL_ORDER_STATUSES.includes(event.data.status);
+      },
+      ended: () => {
+        if (this.#stopped) return;
+        if (this.#finished) {
+          this.stop();
+          this.#listener.finished();
+        } else {
+          this.#reconnect('the stream ended');
+        }
+      },
+    };
+  }
+
+  #refuse(problem: Problem): void {
+    this.stop();
+    this.#listener.refused(problem);
+  }
+
+  #reconnect(reason: string): void {
+    if (this.#stopped) return;
+    // Unreachable before it ever answered: tell the subscriber rather than wait in silence.
+    if (!this.#opened) {
+      this.#refuse(new UpstreamUnavailableError('order', reason).toProblem(this.#requestId));
+      return;
+    }
+    this.#failures += 1;
+    const base = this.#reconnectDelayMs;
+    const delayMs = Math.min(base * 2 ** (this.#failures - 1), base * 10);
+    this.#log.warn(
+      { target: this.#target, reason, retryInMs: delayMs },
+      'order event stream dropped',
+    );
+    this.#retryTimer = setTimeout(() => this.connect(), delayMs);
+  }
 }
 
 function safeJson(text: string): unknown {
