@@ -1,6 +1,7 @@
 // What the services use of the kit, module by module. Anything a module exports but no
 // service imports stays out of this list.
 export { createServiceApp, databaseReadiness } from './app.js';
+export { prepareService } from './bootstrap.js';
 export {
   booleanVar,
   ConfigError,

@@ -1,12 +1,10 @@
 import { orderApi } from '@cheesecake/contracts';
 import {
-  createLogger,
   Downstream,
   DownstreamPolicy,
   OUTBOX_MIGRATIONS,
   OutboxRelay,
-  openDatabase,
-  runMigrations,
+  prepareService,
   runService,
   ServiceMetrics,
 } from '@cheesecake/service-kit';
@@ -16,9 +14,10 @@ import { createDeliverers } from './reports/deliverers.js';
 import { Preparation } from './tickets/preparation.js';
 
 const config = loadKitchenConfig();
-const log = createLogger('kitchen', config.LOG_LEVEL);
-const db = await openDatabase({ url: config.DATABASE_URL, dataDir: config.DATA_DIR, log });
-await runMigrations(db, [OUTBOX_MIGRATIONS, KITCHEN_MIGRATIONS], log);
+const { log, db } = await prepareService('kitchen', config, [
+  OUTBOX_MIGRATIONS,
+  KITCHEN_MIGRATIONS,
+]);
 
 const metrics = new ServiceMetrics();
 const orders = new Downstream({

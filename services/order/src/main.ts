@@ -1,13 +1,11 @@
 import { kitchenApi, paymentApi } from '@cheesecake/contracts';
 import {
-  createLogger,
   Downstream,
   DownstreamPolicy,
   IDEMPOTENCY_MIGRATIONS,
   OUTBOX_MIGRATIONS,
   OutboxRelay,
-  openDatabase,
-  runMigrations,
+  prepareService,
   runService,
   ServiceMetrics,
 } from '@cheesecake/service-kit';
@@ -17,10 +15,11 @@ import { LiveOrderStatus } from './live/live-status.js';
 import { createDeliverers } from './orders/deliverers.js';
 
 const config = loadOrderConfig();
-const log = createLogger('order', config.LOG_LEVEL);
-
-const db = await openDatabase({ url: config.DATABASE_URL, dataDir: config.DATA_DIR, log });
-await runMigrations(db, [OUTBOX_MIGRATIONS, IDEMPOTENCY_MIGRATIONS, ORDER_MIGRATIONS], log);
+const { log, db } = await prepareService('order', config, [
+  OUTBOX_MIGRATIONS,
+  IDEMPOTENCY_MIGRATIONS,
+  ORDER_MIGRATIONS,
+]);
 
 const metrics = new ServiceMetrics();
 const downstream = (to: string, baseUrl: string) =>

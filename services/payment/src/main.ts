@@ -1,11 +1,9 @@
-import { createLogger, openDatabase, runMigrations, runService } from '@cheesecake/service-kit';
+import { prepareService, runService } from '@cheesecake/service-kit';
 import { createApp, PAYMENT_MIGRATIONS } from './app.js';
 import { loadPaymentConfig } from './config.js';
 
 const config = loadPaymentConfig();
-const log = createLogger('payment', config.LOG_LEVEL);
-const db = await openDatabase({ url: config.DATABASE_URL, dataDir: config.DATA_DIR, log });
-await runMigrations(db, [PAYMENT_MIGRATIONS], log);
+const { log, db } = await prepareService('payment', config, [PAYMENT_MIGRATIONS]);
 
 const app = createApp({
   db,
