@@ -23,7 +23,6 @@ export {
 export { type Database, openDatabase, type Queryable } from './database.js';
 export {
   Downstream,
-  type DownstreamOptions,
   type EventStreamListener,
   type EventStreamOpening,
 } from './downstream.js';
@@ -44,7 +43,6 @@ export {
 export { newId } from './ids.js';
 export {
   type Caller,
-  internalHeaders,
   requireInternalCredential,
   requireService,
   requireUser,
@@ -74,6 +72,5 @@ export { nextStatus, type Transition } from './transitions.js';
 export type { CallContext, Client } from './typed-client.js';
 export {
   UnexpectedResponseError,
-  UpstreamTimeoutError,
   UpstreamUnavailableError,
 } from './upstream.js';
