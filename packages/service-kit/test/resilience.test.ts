@@ -228,37 +228,27 @@ describe('circuit breaker', () => {
     expect(widgets.calls()).toBe(2);
   });
 
-  it('never opens for 4xx answers', async () => {
-    const widgets = await startWidgets(failing(404));
+  it.each([
+    { name: 'never opens for 4xx answers', answer: failing(404), calls: 3 },
+    {
+      name: 'never opens for 5xx answers that blame another service, passed on by this one',
+      answer: failing(504, { [FAILED_SERVICE_HEADER]: 'payment' }),
+      calls: 3,
+    },
+    {
+      name: 'opens for 5xx answers that blame the service itself',
+      answer: failing(500, { [FAILED_SERVICE_HEADER]: 'widgets' }),
+      calls: 2,
+    },
+  ])('$name', async ({ answer, calls }) => {
+    const widgets = await startWidgets(answer);
     const client = widgetsClient(widgets.url, breakerSettings);
     await getWidget(client).catch(() => undefined);
     await getWidget(client).catch(() => undefined);
 
     await getWidget(client).catch(() => undefined);
 
-    expect(widgets.calls()).toBe(3);
-  });
-
-  it('never opens for 5xx answers that blame another service, passed on by this one', async () => {
-    const widgets = await startWidgets(failing(504, { [FAILED_SERVICE_HEADER]: 'payment' }));
-    const client = widgetsClient(widgets.url, breakerSettings);
-    await getWidget(client).catch(() => undefined);
-    await getWidget(client).catch(() => undefined);
-
-    await getWidget(client).catch(() => undefined);
-
-    expect(widgets.calls()).toBe(3);
-  });
-
-  it('opens for 5xx answers that blame the service itself', async () => {
-    const widgets = await startWidgets(failing(500, { [FAILED_SERVICE_HEADER]: 'widgets' }));
-    const client = widgetsClient(widgets.url, breakerSettings);
-    await getWidget(client).catch(() => undefined);
-    await getWidget(client).catch(() => undefined);
-
-    await getWidget(client).catch(() => undefined);
-
-    expect(widgets.calls()).toBe(2);
+    expect(widgets.calls()).toBe(calls);
   });
 
   it('lets a trial call through once the pause is over, and closes when it succeeds', async () => {
