@@ -1,5 +1,6 @@
 import type http from 'node:http';
 import { problemTypes } from '@cheesecake/contracts';
+import type { Downstream } from './downstream.js';
 import { ProblemError } from './problem-error.js';
 import { ReplicaBalancer } from './replica-balancer.js';
 
@@ -56,9 +57,8 @@ const sharedBalancer = new ReplicaBalancer();
  * an {@link UpstreamUnavailableError} naming it. A name that does not resolve (`ENOTFOUND`,
  * `EAI_AGAIN`: in docker compose, a container that is gone), a connection refused
  * (`ECONNREFUSED`) or reset (`ECONNRESET`, "socket hang up") all end as that 503, whether
- * they happen while looking the name up, connecting, or waiting for the answer. The typed
- * client reaches its downstream through one, and so does code that makes its own
- * `node:http` requests, such as the gateway's proxy.
+ * they happen while looking the name up, connecting, or waiting for the answer. A
+ * {@link Downstream} reaches its service through one, for typed and streamed calls alike.
  */
 export class Upstream {
   /** The downstream's name, as errors name it (`order`, `payment`, …). */
