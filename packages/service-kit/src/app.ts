@@ -9,11 +9,11 @@ import {
   runWithCorrelation,
 } from './correlation.js';
 import type { Database } from './database.js';
+import { DeadLetters } from './dead-letters.js';
 import type { FaultInjection } from './faults.js';
 import type { Logger } from './logger.js';
 import type { ServiceMetrics } from './metrics.js';
 import { opsRoutes } from './ops-routes.js';
-import { DeadLetters } from './outbox.js';
 import { problemErrorHandler, requireJsonBody, routeNotFound } from './problems.js';
 
 /** Names a readiness check and says whether it passes. */

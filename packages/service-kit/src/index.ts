@@ -48,16 +48,15 @@ export { createLogger, type Logger } from './logger.js';
 export { endLongLivedConnections, endOnShutdown } from './long-lived.js';
 export { type Counter, ServiceMetrics } from './metrics.js';
 export { OUTBOX_MIGRATIONS, runMigrations } from './migrations.js';
+export { enqueue, type OutboxMessage } from './outbox.js';
 export {
   type Deliverer,
   deliveryContextOf,
-  enqueue,
-  type OutboxMessage,
-  OutboxRelay,
   PermanentDeliveryError,
   payloadOf,
   refusedDelivery,
-} from './outbox.js';
+} from './outbox-deliverers.js';
+export { OutboxRelay } from './outbox-relay.js';
 export { ProblemError } from './problem-error.js';
 export { hasRequestBody, sendProblem, ValidationError } from './problems.js';
 export {
