@@ -32,7 +32,6 @@ export {
   fingerprintOf,
   IDEMPOTENCY_MIGRATIONS,
   IdempotencyKeyReusedError,
-  IdempotencyKeys,
 } from './idempotency.js';
 export { newId } from './ids.js';
 export {

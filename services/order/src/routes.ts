@@ -1,10 +1,11 @@
 import { orderApi } from '@cheesecake/contracts';
-import { handle, type IdempotencyKeys, requireService, requireUser } from '@cheesecake/service-kit';
+import { handle, requireService, requireUser } from '@cheesecake/service-kit';
 import { Router } from 'express';
 import { handleEventStream, openEventStream } from './live/event-stream.js';
 import type { OrderStatusFeed } from './live/status-feed.js';
 import { applyTicketReport } from './orders/apply-ticket-report.js';
 import { cancelOrder } from './orders/cancel-order.js';
+import type { IdempotencyKeys } from './orders/idempotency-keys.js';
 import type { OrderDeps } from './orders/order-deps.js';
 import { payOrder } from './orders/pay-order.js';
 import { placeOrder } from './orders/place-order.js';
