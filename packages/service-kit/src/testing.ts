@@ -3,7 +3,6 @@
 
 export { freePort } from './test-postgres.js';
 export {
-  internalAuthorization,
   internalCredential,
   refusedInternalCredentials,
   TEST_INTERNAL_SECRET,

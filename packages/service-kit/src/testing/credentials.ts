@@ -1,28 +1,10 @@
 import { createHmac } from 'node:crypto';
 import type { EndUser } from '@cheesecake/contracts';
 import { DEVELOPMENT_INTERNAL_TOKEN_SECRET } from '../config.js';
-import {
-  INTERNAL_CREDENTIAL_LIFETIME_SECONDS,
-  pathOf,
-  signInternalToken,
-} from '../internal-auth.js';
+import { INTERNAL_CREDENTIAL_LIFETIME_SECONDS, pathOf } from '../internal-auth.js';
 
 /** The internal secret tests sign with (the development default). */
 export const TEST_INTERNAL_SECRET = DEVELOPMENT_INTERNAL_TOKEN_SECRET;
-
-/**
- * An `Authorization` header value carrying an internal credential from `issuer` to
- * `audience`, for a request of `method` to `path`.
- */
-export async function internalAuthorization(options: {
-  issuer: string;
-  audience: string;
-  method: string;
-  path: string;
-  user?: EndUser;
-}): Promise<string> {
-  return `Bearer ${await signInternalToken({ secret: TEST_INTERNAL_SECRET, ...options })}`;
-}
 
 /** The part of a supertest (superagent) request a {@link TestCredential} uses. */
 export interface SignableRequest {
