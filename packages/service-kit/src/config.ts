@@ -109,13 +109,6 @@ export const intVar = (defaultValue: number) =>
 export const positiveIntVar = (defaultValue: number) =>
   z.coerce.number().int().min(1).default(defaultValue);
 
-/** A boolean variable: `true`/`false`/`1`/`0`, with a default. */
-export const booleanVar = (defaultValue: boolean) =>
-  z
-    .enum(['true', 'false', '1', '0'])
-    .default(defaultValue ? 'true' : 'false')
-    .transform((value) => value === 'true' || value === '1');
-
 /** An http(s) URL variable with a default. */
 export const urlVar = (defaultUrl: string) => z.url({ protocol: /^https?$/ }).default(defaultUrl);
 

@@ -2,7 +2,6 @@
 // service imports stays out of this list.
 export { createServiceApp, databaseReadiness } from './app.js';
 export {
-  booleanVar,
   ConfigError,
   DEVELOPMENT_INTERNAL_TOKEN_SECRET,
   intVar,
@@ -72,7 +71,6 @@ export { nextStatus, type Transition } from './transitions.js';
 export {
   type CallContext,
   type Client,
-  createClient,
   UnexpectedResponseError,
   Upstream,
   UpstreamTimeoutError,
