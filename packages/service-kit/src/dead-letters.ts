@@ -3,14 +3,14 @@ import type { Database } from './database.js';
 import { ProblemError } from './problem-error.js';
 
 /** No outbox message has this id. */
-export class OutboxMessageNotFoundError extends ProblemError {
+class OutboxMessageNotFoundError extends ProblemError {
   constructor(messageId: string) {
     super(problemTypes.notFound, `No outbox message ${messageId}`);
   }
 }
 
 /** The message is pending or delivered, so there is nothing to retry. */
-export class OutboxMessageNotDeadError extends ProblemError {
+class OutboxMessageNotDeadError extends ProblemError {
   constructor(messageId: string, status: string) {
     super(
       problemTypes.outboxMessageNotDead,

@@ -14,7 +14,7 @@ import { countOutboxMessages } from './outbox.js';
 export type { Counter } from 'prom-client';
 
 /** The `route` label of a request no route matched, so unknown paths cannot add label values. */
-export const UNMATCHED_ROUTE = '(unmatched)';
+const UNMATCHED_ROUTE = '(unmatched)';
 
 /** The states a circuit breaker can be in, as the `state` label names them. */
 const BREAKER_STATES = ['closed', 'open', 'half-open', 'isolated'] as const;

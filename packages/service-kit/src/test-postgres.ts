@@ -10,7 +10,7 @@ import pg from 'pg';
 const run = promisify(execFile);
 
 /** The variable that points the tests at a PostgreSQL server of one's own instead of a throwaway one. */
-export const TEST_POSTGRES_URL_VARIABLE = 'TEST_POSTGRES_URL';
+const TEST_POSTGRES_URL_VARIABLE = 'TEST_POSTGRES_URL';
 
 /** Why the PostgreSQL suites cannot run here, and how to make them run; undefined when they can. */
 export function postgresUnavailableReason(): string | undefined {
@@ -23,7 +23,7 @@ export function postgresUnavailableReason(): string | undefined {
 }
 
 /** The directory holding `initdb` and `pg_ctl`: on PATH first, then the newest Debian install. */
-export function findPostgresBinaries(): string | undefined {
+function findPostgresBinaries(): string | undefined {
   const onPath = (process.env.PATH ?? '').split(delimiter).filter(Boolean);
   const debianRoot = '/usr/lib/postgresql';
   const debian = existsSync(debianRoot)

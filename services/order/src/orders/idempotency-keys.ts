@@ -11,7 +11,7 @@ import {
 import type { Request } from 'express';
 
 /** The first request under the key has not answered yet: 409, and the client retries later. */
-export class IdempotencyRequestInFlightError extends ProblemError {
+class IdempotencyRequestInFlightError extends ProblemError {
   constructor() {
     super(
       problemTypes.idempotencyRequestInFlight,
