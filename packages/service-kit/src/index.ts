@@ -1,5 +1,5 @@
-// What the services use of the kit, module by module. Anything a module exports but no
-// service imports stays out of this list.
+// What the services use of the kit, module by module (signInternalToken for the e2e and
+// bench packages too). Anything a module exports but no service imports stays out of this list.
 export { createServiceApp, databaseReadiness } from './app.js';
 export {
   ConfigError,
@@ -73,6 +73,5 @@ export {
   type Client,
   UnexpectedResponseError,
   Upstream,
-  UpstreamTimeoutError,
   UpstreamUnavailableError,
 } from './typed-client.js';

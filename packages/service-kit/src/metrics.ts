@@ -11,6 +11,7 @@ import type { Database } from './database.js';
 import type { Logger } from './logger.js';
 import { countOutboxMessages } from './outbox.js';
 
+/** A counter a service adds with {@link ServiceMetrics.counter}: prom-client's. */
 export type { Counter } from 'prom-client';
 
 /** The `route` label of a request no route matched, so unknown paths cannot add label values. */

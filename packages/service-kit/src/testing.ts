@@ -1,5 +1,5 @@
-// What the services' tests use of the kit: credentials, servers and stubs, databases,
-// failing downstreams and expectations, module by module.
+// What tests use of the kit, the services', the kit's own and the e2e suite's: credentials,
+// servers and stubs, databases, failing downstreams and expectations, module by module.
 
 export { freePort } from './test-postgres.js';
 export {

@@ -7,7 +7,6 @@ import {
   type BreakerState,
   createServiceClient,
   DownstreamPolicy,
-  UpstreamTimeoutError,
   UpstreamUnavailableError,
 } from '../src/index.js';
 import { problemErrorHandler } from '../src/problems.js';
@@ -20,6 +19,7 @@ import {
   TEST_INTERNAL_SECRET,
   until,
 } from '../src/testing.js';
+import { UpstreamTimeoutError } from '../src/typed-client.js';
 
 const Widget = z.object({ id: z.string() });
 const widgetApi = {
