@@ -9,11 +9,11 @@ import {
   runWithCorrelation,
 } from './correlation.js';
 import type { Database } from './database.js';
+import { DeadLetters } from './dead-letters.js';
 import type { FaultInjection } from './faults.js';
 import type { Logger } from './logger.js';
 import type { ServiceMetrics } from './metrics.js';
 import { opsRoutes } from './ops-routes.js';
-import { DeadLetters } from './outbox.js';
 import { problemErrorHandler, requireJsonBody, routeNotFound } from './problems.js';
 
 /** Names a readiness check and says whether it passes. */
@@ -76,7 +76,7 @@ const QUIET_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 const CREDENTIAL_PARAMETERS = ['access_token', 'token'];
 
 /** A logged request without the credentials its URL may carry: never write a token to a log. */
-export function withoutCredentials<R extends { url?: string; query?: unknown }>(req: R): R {
+function withoutCredentials<R extends { url?: string; query?: unknown }>(req: R): R {
   const url = req.url && redactCredentials(req.url);
   const query =
     req.query && typeof req.query === 'object'
@@ -117,64 +117,11 @@ export function createServiceApp(options: ServiceAppOptions): Express {
   const { metrics, faults } = options;
   if (metrics) app.use(metrics.timeRequests());
 
-  const correlations = new WeakMap<IncomingMessage, Correlation>();
-  const correlationOf = (req: IncomingMessage): Correlation => {
-    let correlation = correlations.get(req);
-    if (!correlation) {
-      correlation = correlationFromHeaders(req.headers);
-      correlations.set(req, correlation);
-    }
-    return correlation;
-  };
-
-  app.use(
-    pinoHttp({
-      logger: options.log,
-      genReqId: (req, res) => {
-        const { requestId } = correlationOf(req);
-        res.setHeader('x-request-id', requestId);
-        return requestId;
-      },
-      customProps: (req) => ({
-        ...correlationLogFields(correlationOf(req)),
-        // Set by an outbox relay on each delivery: a redelivered message shows up as a repeat.
-        ...(typeof req.headers['x-message-id'] === 'string'
-          ? { messageId: req.headers['x-message-id'] }
-          : {}),
-      }),
-      autoLogging: { ignore: (req) => QUIET_PATHS.has(req.url ?? '') },
-      serializers: { req: withoutCredentials },
-      // `error` only for our own bugs, the 500s: a downstream's failure passed on (502, 503,
-      // 504) or a client's mistake (a 4xx, a body it stopped sending) is a warning.
-      customLogLevel: (_req, res, error) =>
-        res.statusCode === 500 ? 'error' : error || res.statusCode >= 400 ? 'warn' : 'info',
-      // A stack only where it helps: our own bugs. Elsewhere pino-http's error says no more than the status.
-      customErrorObject: (_req, res, _error, loggable) => {
-        if (res.statusCode === 500) return loggable;
-        const { err: _err, ...withoutError } = loggable;
-        return withoutError;
-      },
-    }),
-  );
+  const correlationOf = correlationPerRequest();
+  app.use(requestLogging(options.log, correlationOf));
   app.use((req, _res, next) => runWithCorrelation(correlationOf(req), next));
 
-  app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' } satisfies HealthStatus);
-  });
-  app.get('/readyz', async (_req, res) => {
-    const checks = await options.readiness().catch(() => ({ readiness: false }));
-    const ready = !app.locals.draining && Object.values(checks).every(Boolean);
-    const body: HealthStatus = {
-      status: ready ? 'ok' : 'unavailable',
-      checks: Object.fromEntries(
-        Object.entries({ ...checks, accepting: !app.locals.draining }).map(([name, ok]) => [
-          name,
-          ok ? 'ok' : 'unavailable',
-        ]),
-      ),
-    };
-    res.status(ready ? 200 : 503).json(body);
-  });
+  mountHealthRoutes(app, options.readiness);
   if (metrics) app.get('/metrics', metrics.exposition());
 
   if (options.edge) app.use(options.edge);
@@ -193,4 +140,75 @@ export function createServiceApp(options: ServiceAppOptions): Express {
   app.use(routeNotFound);
   app.use(problemErrorHandler(options.log));
   return app;
+}
+
+/** Each request's correlation, read from its headers the first time it is asked for. */
+function correlationPerRequest(): (req: IncomingMessage) => Correlation {
+  const correlations = new WeakMap<IncomingMessage, Correlation>();
+  return (req) => {
+    let correlation = correlations.get(req);
+    if (!correlation) {
+      correlation = correlationFromHeaders(req.headers);
+      correlations.set(req, correlation);
+    }
+    return correlation;
+  };
+}
+
+/**
+ * One pino-http log line per request (probes and scrapes aside), under the request's id,
+ * which it also echoes as `X-Request-Id`, with its trace and any outbox message id.
+ */
+function requestLogging(log: Logger, correlationOf: (req: IncomingMessage) => Correlation) {
+  return pinoHttp({
+    logger: log,
+    genReqId: (req, res) => {
+      const { requestId } = correlationOf(req);
+      res.setHeader('x-request-id', requestId);
+      return requestId;
+    },
+    customProps: (req) => ({
+      ...correlationLogFields(correlationOf(req)),
+      // Set by an outbox relay on each delivery: a redelivered message shows up as a repeat.
+      ...(typeof req.headers['x-message-id'] === 'string'
+        ? { messageId: req.headers['x-message-id'] }
+        : {}),
+    }),
+    autoLogging: { ignore: (req) => QUIET_PATHS.has(req.url ?? '') },
+    serializers: { req: withoutCredentials },
+    // `error` only for our own bugs, the 500s: a downstream's failure passed on (502, 503,
+    // 504) or a client's mistake (a 4xx, a body it stopped sending) is a warning.
+    customLogLevel: (_req, res, error) =>
+      res.statusCode === 500 ? 'error' : error || res.statusCode >= 400 ? 'warn' : 'info',
+    // A stack only where it helps: our own bugs. Elsewhere pino-http's error says no more than the status.
+    customErrorObject: (_req, res, _error, loggable) => {
+      if (res.statusCode === 500) return loggable;
+      const { err: _err, ...withoutError } = loggable;
+      return withoutError;
+    },
+  });
+}
+
+/**
+ * `/healthz`, always ok while the process answers, and `/readyz`: 200 while every check of
+ * `readiness` passes and the app is not draining, 503 otherwise, each check named.
+ */
+function mountHealthRoutes(app: Express, readiness: ReadinessChecks): void {
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' } satisfies HealthStatus);
+  });
+  app.get('/readyz', async (_req, res) => {
+    const checks = await readiness().catch(() => ({ readiness: false }));
+    const ready = !app.locals.draining && Object.values(checks).every(Boolean);
+    const body: HealthStatus = {
+      status: ready ? 'ok' : 'unavailable',
+      checks: Object.fromEntries(
+        Object.entries({ ...checks, accepting: !app.locals.draining }).map(([name, ok]) => [
+          name,
+          ok ? 'ok' : 'unavailable',
+        ]),
+      ),
+    };
+    res.status(ready ? 200 : 503).json(body);
+  });
 }

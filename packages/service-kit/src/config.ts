@@ -11,10 +11,10 @@ export class ConfigError extends Error {
 }
 
 /** The schemas made by {@link secretVar}, with the public value each has outside production. */
-export const developmentSecrets = z.registry<{ developmentDefault: string }>();
+const developmentSecrets = z.registry<{ developmentDefault: string }>();
 
 /** The least a secret must hold in production: 32 bytes, as many as HS256's key. */
-export const MIN_PRODUCTION_SECRET_BYTES = 32;
+const MIN_PRODUCTION_SECRET_BYTES = 32;
 
 /**
  * Parses environment variables with a zod schema whose keys are the variable names.
@@ -98,7 +98,7 @@ function productionSecretIssues(schema: z.ZodType, env: Record<string, string>):
 }
 
 /** A TCP port variable with a default. */
-export const portVar = (defaultPort: number) =>
+const portVar = (defaultPort: number) =>
   z.coerce.number().int().min(0).max(65_535).default(defaultPort);
 
 /** A non-negative integer variable, such as a duration in milliseconds, with a default. */
@@ -108,13 +108,6 @@ export const intVar = (defaultValue: number) =>
 /** A positive integer variable, for a value where 0 would be wrong (a timeout, a count), with a default. */
 export const positiveIntVar = (defaultValue: number) =>
   z.coerce.number().int().min(1).default(defaultValue);
-
-/** A boolean variable: `true`/`false`/`1`/`0`, with a default. */
-export const booleanVar = (defaultValue: boolean) =>
-  z
-    .enum(['true', 'false', '1', '0'])
-    .default(defaultValue ? 'true' : 'false')
-    .transform((value) => value === 'true' || value === '1');
 
 /** An http(s) URL variable with a default. */
 export const urlVar = (defaultUrl: string) => z.url({ protocol: /^https?$/ }).default(defaultUrl);
@@ -131,7 +124,7 @@ export const secretVar = (developmentDefault: string) =>
     .register(developmentSecrets, { developmentDefault });
 
 /** The log level variable. */
-export const logLevelVar = z
+const logLevelVar = z
   .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   .default('info');
 
@@ -144,7 +137,7 @@ export const DEVELOPMENT_INTERNAL_TOKEN_SECRET = 'cheesecake-internal-dev-secret
  * so `pnpm start`, `node dist/main.js` and `tsx src/main.ts` all use the same one (decision
  * 0005). The path has the same depth from src/ and dist/.
  */
-export function defaultDataDir(service: string): string {
+function defaultDataDir(service: string): string {
   return fileURLToPath(new URL(`../../../.data/${service}`, import.meta.url));
 }
 

@@ -1,9 +1,8 @@
-// What the services use of the kit, module by module. Anything a module exports but no
-// service imports stays out of this list.
+// What the services use of the kit, module by module (signInternalToken for the e2e and
+// bench packages too). Anything a module exports but no service imports stays out of this list.
 export { createServiceApp, databaseReadiness } from './app.js';
 export { prepareService } from './bootstrap.js';
 export {
-  booleanVar,
   ConfigError,
   DEVELOPMENT_INTERNAL_TOKEN_SECRET,
   intVar,
@@ -38,7 +37,6 @@ export {
   fingerprintOf,
   IDEMPOTENCY_MIGRATIONS,
   IdempotencyKeyReusedError,
-  IdempotencyKeys,
 } from './idempotency.js';
 export { newId } from './ids.js';
 export {
@@ -53,16 +51,15 @@ export { createLogger, type Logger } from './logger.js';
 export { endLongLivedConnections, endOnShutdown } from './long-lived.js';
 export { type Counter, ServiceMetrics } from './metrics.js';
 export { OUTBOX_MIGRATIONS, runMigrations } from './migrations.js';
+export { enqueue, type OutboxMessage } from './outbox.js';
 export {
   type Deliverer,
   deliveryContextOf,
-  enqueue,
-  type OutboxMessage,
-  OutboxRelay,
   PermanentDeliveryError,
   payloadOf,
   refusedDelivery,
-} from './outbox.js';
+} from './outbox-deliverers.js';
+export { OutboxRelay } from './outbox-relay.js';
 export { ProblemError } from './problem-error.js';
 export { hasRequestBody, sendProblem, ValidationError } from './problems.js';
 export { DownstreamPolicy } from './resilience.js';

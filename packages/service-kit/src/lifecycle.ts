@@ -81,7 +81,7 @@ export async function shutDown(options: Omit<ShutdownOptions, 'graceMs'>): Promi
 /**
  * On SIGTERM or SIGINT: {@link shutDown}, then exit 0; exit 1 past the grace period.
  */
-export function shutdownGracefully(options: ShutdownOptions): void {
+function shutdownGracefully(options: ShutdownOptions): void {
   let stopping = false;
   const stop = async (signal: NodeJS.Signals) => {
     if (stopping) return;

@@ -1,5 +1,6 @@
 import { type Logger, pino } from 'pino';
 
+/** The logger every service writes with: pino's, as {@link createLogger} makes it. */
 export type { Logger } from 'pino';
 
 /** A structured JSON logger for one service; every line carries `service`. */

@@ -11,10 +11,11 @@ import type { Database } from './database.js';
 import type { Logger } from './logger.js';
 import { countOutboxMessages } from './outbox.js';
 
+/** A counter a service adds with {@link ServiceMetrics.counter}: prom-client's. */
 export type { Counter } from 'prom-client';
 
 /** The `route` label of a request no route matched, so unknown paths cannot add label values. */
-export const UNMATCHED_ROUTE = '(unmatched)';
+const UNMATCHED_ROUTE = '(unmatched)';
 
 /** The states a circuit breaker can be in, as the `state` label names them. */
 const BREAKER_STATES = ['closed', 'open', 'half-open', 'isolated'] as const;

@@ -1,9 +1,9 @@
 import { opsApi } from '@cheesecake/contracts';
 import { Router } from 'express';
+import type { DeadLetters } from './dead-letters.js';
 import type { FaultInjection } from './faults.js';
 import { handle } from './handle.js';
 import { type Caller, requireService, requireUser } from './internal-auth.js';
-import type { DeadLetters } from './outbox.js';
 
 /** What a service offers its operators; each part mounts its routes only when given. */
 export interface OpsRoutesOptions {

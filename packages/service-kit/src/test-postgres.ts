@@ -10,7 +10,7 @@ import pg from 'pg';
 const run = promisify(execFile);
 
 /** The variable that points the tests at a PostgreSQL server of one's own instead of a throwaway one. */
-export const TEST_POSTGRES_URL_VARIABLE = 'TEST_POSTGRES_URL';
+const TEST_POSTGRES_URL_VARIABLE = 'TEST_POSTGRES_URL';
 
 /** Why the PostgreSQL suites cannot run here, and how to make them run; undefined when they can. */
 export function postgresUnavailableReason(): string | undefined {
@@ -23,7 +23,7 @@ export function postgresUnavailableReason(): string | undefined {
 }
 
 /** The directory holding `initdb` and `pg_ctl`: on PATH first, then the newest Debian install. */
-export function findPostgresBinaries(): string | undefined {
+function findPostgresBinaries(): string | undefined {
   const onPath = (process.env.PATH ?? '').split(delimiter).filter(Boolean);
   const debianRoot = '/usr/lib/postgresql';
   const debian = existsSync(debianRoot)
@@ -56,32 +56,34 @@ export interface TestPostgres {
 export async function startTestPostgres(): Promise<TestPostgres> {
   const databasePrefix = `cheesecake_test_${randomBytes(4).toString('hex')}`;
   const given = process.env[TEST_POSTGRES_URL_VARIABLE];
-  if (given) {
-    const client = new pg.Client({ connectionString: given, connectionTimeoutMillis: 10_000 });
-    try {
-      await client.connect();
-    } catch (error) {
-      throw new Error(`${TEST_POSTGRES_URL_VARIABLE} cannot be reached: ${describe(error)}`);
-    } finally {
-      await client.end().catch(() => {});
-    }
-    return {
-      adminUrl: given,
-      databasePrefix,
-      stop: () => dropTestDatabases(given, databasePrefix),
-    };
+  return given ? useGivenPostgres(given, databasePrefix) : startThrowawayPostgres(databasePrefix);
+}
+
+/** The server at `adminUrl`, once it answers; stopping drops this run's databases. */
+async function useGivenPostgres(adminUrl: string, databasePrefix: string): Promise<TestPostgres> {
+  const client = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 10_000 });
+  try {
+    await client.connect();
+  } catch (error) {
+    throw new Error(`${TEST_POSTGRES_URL_VARIABLE} cannot be reached: ${describe(error)}`);
+  } finally {
+    await client.end().catch(() => {});
   }
+  return {
+    adminUrl,
+    databasePrefix,
+    stop: () => dropTestDatabases(adminUrl, databasePrefix),
+  };
+}
+
+/** A new cluster in a temporary directory, started; stopping it deletes the directory. */
+async function startThrowawayPostgres(databasePrefix: string): Promise<TestPostgres> {
   const binaries = findPostgresBinaries();
   if (!binaries) throw new Error(`PostgreSQL is unavailable: ${postgresUnavailableReason()}`);
 
   const dir = mkdtempSync(join(tmpdir(), 'cheesecake-postgres-'));
-  const owner = process.getuid?.() === 0 ? unprivilegedUser() : undefined;
-  if (owner) chownSync(dir, owner.uid, owner.gid);
-  const as = owner ? { uid: owner.uid, gid: owner.gid } : {};
+  const tool = clusterTool(binaries, dir);
   const dataDir = join(dir, 'data');
-  const tool = (name: string, args: string[]) =>
-    run(join(binaries, name), args, { ...as, cwd: dir, env: { ...process.env, LC_ALL: 'C' } });
-
   try {
     await tool('initdb', [
       '-D',
@@ -103,15 +105,7 @@ export async function startTestPostgres(): Promise<TestPostgres> {
         '-t',
         '120',
         '-o',
-        [
-          '-c listen_addresses=127.0.0.1',
-          `-p ${port}`,
-          `-k ${dir}`,
-          '-c fsync=off',
-          '-c synchronous_commit=off',
-          '-c full_page_writes=off',
-          '-c max_connections=400',
-        ].join(' '),
+        serverSettings(port, dir),
         'start',
       ]),
     );
@@ -131,6 +125,31 @@ export async function startTestPostgres(): Promise<TestPostgres> {
       `Could not start a throwaway PostgreSQL server: ${describe(error)}${serverLog}`,
     );
   }
+}
+
+/**
+ * Runs one of the server's programs on the cluster in `dir`, as an unprivileged user who
+ * owns `dir` when this process is root.
+ */
+function clusterTool(binaries: string, dir: string) {
+  const owner = process.getuid?.() === 0 ? unprivilegedUser() : undefined;
+  if (owner) chownSync(dir, owner.uid, owner.gid);
+  const as = owner ? { uid: owner.uid, gid: owner.gid } : {};
+  return (name: string, args: string[]) =>
+    run(join(binaries, name), args, { ...as, cwd: dir, env: { ...process.env, LC_ALL: 'C' } });
+}
+
+/** The server's settings: 127.0.0.1 and `port` only, its socket in `dir`, durability off. */
+function serverSettings(port: number, dir: string): string {
+  return [
+    '-c listen_addresses=127.0.0.1',
+    `-p ${port}`,
+    `-k ${dir}`,
+    '-c fsync=off',
+    '-c synchronous_commit=off',
+    '-c full_page_writes=off',
+    '-c max_connections=400',
+  ].join(' ');
 }
 
 /** Creates an empty database on the server, named `<databasePrefix>_<name>_…`, and returns its URL. */

@@ -4,15 +4,20 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
-  booleanVar,
   ConfigError,
   DEVELOPMENT_INTERNAL_TOKEN_SECRET,
   loadConfig,
   serviceEnvSchema,
 } from '../src/index.js';
 
+// A service's own variable: `true`/`false`/`1`/`0`, true by default.
+const autoPrepareVar = z
+  .enum(['true', 'false', '1', '0'])
+  .default('true')
+  .transform((value) => value === 'true' || value === '1');
+
 const schema = serviceEnvSchema({ service: 'order', port: 3001 }).extend({
-  KITCHEN_AUTO_PREPARE: booleanVar(true),
+  KITCHEN_AUTO_PREPARE: autoPrepareVar,
 });
 
 describe('loadConfig', () => {

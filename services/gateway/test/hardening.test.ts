@@ -1,10 +1,25 @@
-import { Menu, OrderPage } from '@cheesecake/contracts';
-import { internalAuthorization } from '@cheesecake/service-kit/testing';
+import { type EndUser, Menu, OrderPage } from '@cheesecake/contracts';
+import { signInternalToken } from '@cheesecake/service-kit';
+import { TEST_INTERNAL_SECRET } from '@cheesecake/service-kit/testing';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import { aMenu, signIn, startSystem, type TestSystem } from './support.js';
 
 const SHOP = 'https://shop.example.com';
+
+/**
+ * An `Authorization` header value carrying an internal credential from `issuer` to
+ * `audience`, for a request of `method` to `path`.
+ */
+async function internalAuthorization(options: {
+  issuer: string;
+  audience: string;
+  method: string;
+  path: string;
+  user?: EndUser;
+}): Promise<string> {
+  return `Bearer ${await signInternalToken({ secret: TEST_INTERNAL_SECRET, ...options })}`;
+}
 
 let system: TestSystem;
 

@@ -1,12 +1,18 @@
 import {
-  booleanVar,
   intVar,
   loadConfig,
   positiveIntVar,
   serviceEnvSchema,
   urlVar,
 } from '@cheesecake/service-kit';
-import type { z } from 'zod';
+import { z } from 'zod';
+
+/** A boolean variable: `true`/`false`/`1`/`0`, with a default. */
+const booleanVar = (defaultValue: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0'])
+    .default(defaultValue ? 'true' : 'false')
+    .transform((value) => value === 'true' || value === '1');
 
 // positiveIntVar, unlike intVar, refuses 0: a zero timeout would disable it, zero stations would
 // never prepare anything, a zero poll interval would spin, and zero attempts would give up at once.

@@ -6,7 +6,6 @@ import {
   type Database,
   databaseReadiness,
   FaultInjection,
-  IdempotencyKeys,
   type Logger,
   type OutboxRelay,
   requireInternalCredential,
@@ -16,6 +15,7 @@ import type { Express } from 'express';
 import type { LiveOrderStatus } from './live/live-status.js';
 import { OrderStatusFeed } from './live/status-feed.js';
 import { MenuCatalog } from './menu/menu.js';
+import { IdempotencyKeys } from './orders/idempotency-keys.js';
 import type { OrderDeps } from './orders/order-deps.js';
 import { orderRoutes } from './routes.js';
 

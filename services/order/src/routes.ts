@@ -1,30 +1,47 @@
 import { orderApi } from '@cheesecake/contracts';
-import { handle, type IdempotencyKeys, requireService, requireUser } from '@cheesecake/service-kit';
+import { handle, requireService, requireUser } from '@cheesecake/service-kit';
 import { Router } from 'express';
 import { handleEventStream, openEventStream } from './live/event-stream.js';
 import type { OrderStatusFeed } from './live/status-feed.js';
 import { applyTicketReport } from './orders/apply-ticket-report.js';
 import { cancelOrder } from './orders/cancel-order.js';
+import type { IdempotencyKeys } from './orders/idempotency-keys.js';
 import type { OrderDeps } from './orders/order-deps.js';
 import { payOrder } from './orders/pay-order.js';
 import { placeOrder } from './orders/place-order.js';
 import { getOrder, getTimeline, listOrders } from './orders/read-orders.js';
 
+/** What the order service's routes hand their requests to. */
+interface RouteDeps {
+  orders: OrderDeps;
+  feed: OrderStatusFeed;
+  idempotencyKeys: IdempotencyKeys;
+}
+
 /**
  * The order service's routes, one per record of its contract, each handing its request to
  * one use case. The three that change an order run once per customer and Idempotency-Key.
  */
-export function orderRoutes(deps: {
-  orders: OrderDeps;
-  feed: OrderStatusFeed;
-  idempotencyKeys: IdempotencyKeys;
-}): Router {
-  const { orders, feed, idempotencyKeys } = deps;
-  const { menu } = orders;
+export function orderRoutes(deps: RouteDeps): Router {
   const router = Router();
+  menuRoutes(router, deps);
+  orderChangeRoutes(router, deps);
+  orderReadRoutes(router, deps);
+  orderEventStreamRoutes(router, deps);
+  kitchenReportRoutes(router, deps);
+  return router;
+}
 
-  handle(router, orderApi.getMenu, async () => ({ status: 200, body: await menu.getMenu() }));
+/** The menu, for anyone. */
+function menuRoutes(router: Router, { orders }: RouteDeps): void {
+  handle(router, orderApi.getMenu, async () => ({
+    status: 200,
+    body: await orders.menu.getMenu(),
+  }));
+}
 
+/** Placing, paying and cancelling an order: a customer's, once per Idempotency-Key. */
+function orderChangeRoutes(router: Router, { orders, idempotencyKeys }: RouteDeps): void {
   handle(router, orderApi.createOrder, async ({ body, headers }, context) => {
     const customer = requireUser(context.caller, ['customer']);
     const key = headers['idempotency-key'];
@@ -37,49 +54,6 @@ export function orderRoutes(deps: {
       };
     });
   });
-
-  handle(router, orderApi.listOrders, async ({ query }, { caller }) => {
-    const user = requireUser(caller, ['customer', 'kitchen', 'admin']);
-    return { status: 200, body: await listOrders(orders, user, query) };
-  });
-
-  handle(router, orderApi.getOrder, async ({ params }, { caller }) => {
-    const user = requireUser(caller, ['customer', 'kitchen', 'admin']);
-    return { status: 200, body: await getOrder(orders, user, params.orderId) };
-  });
-
-  handle(router, orderApi.getTimeline, async ({ params }, { caller }) => {
-    const user = requireUser(caller, ['customer', 'kitchen', 'admin']);
-    return { status: 200, body: await getTimeline(orders, user, params.orderId) };
-  });
-
-  // Every refusal (400, 404, 403) is answered before the stream starts.
-  handleEventStream(
-    router,
-    orderApi.streamOrderEvents,
-    async ({ params, headers }, { caller, req, res }) => {
-      const user = requireUser(caller, ['customer', 'kitchen', 'admin']);
-      const order = await getOrder(orders, user, params.orderId);
-      const follow = await feed.followOrder(order, headers['last-event-id']);
-      if (follow.isOver) {
-        // 204 tells an EventSource reconnecting after the final status to stop for good.
-        follow.cancel();
-        res.status(204).end();
-        return;
-      }
-      follow.pipeTo(openEventStream(req, res));
-    },
-  );
-
-  handleEventStream(
-    router,
-    orderApi.streamAllOrderEvents,
-    async ({ headers }, { caller, req, res }) => {
-      requireUser(caller, ['kitchen', 'admin']);
-      const follow = await feed.followAllOrders(headers['last-event-id']);
-      follow.pipeTo(openEventStream(req, res));
-    },
-  );
 
   handle(router, orderApi.payOrder, async ({ params, body, headers }, context) => {
     const customer = requireUser(context.caller, ['customer']);
@@ -108,7 +82,61 @@ export function orderRoutes(deps: {
       return { status: 200, body: order };
     });
   });
+}
 
+/** Listing orders, one order and its timeline, for the users who may see them. */
+function orderReadRoutes(router: Router, { orders }: RouteDeps): void {
+  handle(router, orderApi.listOrders, async ({ query }, { caller }) => {
+    const user = requireUser(caller, ['customer', 'kitchen', 'admin']);
+    return { status: 200, body: await listOrders(orders, user, query) };
+  });
+
+  handle(router, orderApi.getOrder, async ({ params }, { caller }) => {
+    const user = requireUser(caller, ['customer', 'kitchen', 'admin']);
+    return { status: 200, body: await getOrder(orders, user, params.orderId) };
+  });
+
+  handle(router, orderApi.getTimeline, async ({ params }, { caller }) => {
+    const user = requireUser(caller, ['customer', 'kitchen', 'admin']);
+    return { status: 200, body: await getTimeline(orders, user, params.orderId) };
+  });
+}
+
+/**
+ * The event streams of one order and of every order. Every refusal (400, 404, 403) is
+ * answered before the stream starts.
+ */
+function orderEventStreamRoutes(router: Router, { orders, feed }: RouteDeps): void {
+  handleEventStream(
+    router,
+    orderApi.streamOrderEvents,
+    async ({ params, headers }, { caller, req, res }) => {
+      const user = requireUser(caller, ['customer', 'kitchen', 'admin']);
+      const order = await getOrder(orders, user, params.orderId);
+      const follow = await feed.followOrder(order, headers['last-event-id']);
+      if (follow.isOver) {
+        // 204 tells an EventSource reconnecting after the final status to stop for good.
+        follow.cancel();
+        res.status(204).end();
+        return;
+      }
+      follow.pipeTo(openEventStream(req, res));
+    },
+  );
+
+  handleEventStream(
+    router,
+    orderApi.streamAllOrderEvents,
+    async ({ headers }, { caller, req, res }) => {
+      requireUser(caller, ['kitchen', 'admin']);
+      const follow = await feed.followAllOrders(headers['last-event-id']);
+      follow.pipeTo(openEventStream(req, res));
+    },
+  );
+}
+
+/** The kitchen's internal reports of ticket statuses and stock levels. */
+function kitchenReportRoutes(router: Router, { orders }: RouteDeps): void {
   handle(router, orderApi.reportTicketStatus, async ({ body }, { caller, requestId }) => {
     requireService(caller, ['kitchen']);
     return { status: 200, body: { applied: await applyTicketReport(orders, body, requestId) } };
@@ -116,8 +144,6 @@ export function orderRoutes(deps: {
 
   handle(router, orderApi.reportStockLevel, async ({ body }, { caller }) => {
     requireService(caller, ['kitchen']);
-    return { status: 200, body: { applied: await menu.recordStockLevel(body) } };
+    return { status: 200, body: { applied: await orders.menu.recordStockLevel(body) } };
   });
-
-  return router;
 }

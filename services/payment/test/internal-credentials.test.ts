@@ -1,34 +1,22 @@
 import type { Database } from '@cheesecake/service-kit';
-import {
-  expectProblem,
-  internalCredential,
-  openTestDatabase,
-  refusedInternalCredentials,
-  silentLogger,
-  TEST_INTERNAL_SECRET,
-} from '@cheesecake/service-kit/testing';
+import { expectProblem, refusedInternalCredentials } from '@cheesecake/service-kit/testing';
 import type { Express } from 'express';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp, PAYMENT_MIGRATIONS } from '../src/app.js';
+import { fromGateway, fromKitchenService, openPaymentDatabase, paymentApp } from './support.js';
 
 let db: Database;
 let app: Express;
 
 beforeAll(async () => {
-  db = await openTestDatabase([PAYMENT_MIGRATIONS]);
-  app = createApp({
-    db,
-    log: silentLogger(),
-    internalTokenSecret: TEST_INTERNAL_SECRET,
-    bodyLimit: '100kb',
-  });
+  db = await openPaymentDatabase();
+  app = paymentApp(db);
 });
 afterAll(() => db.close());
 
 describe('the payment service’s internal credentials', () => {
   it('lets the gateway read the payments of an order with a credential for GET /payments', async () => {
-    const credential = internalCredential({ issuer: 'gateway', audience: 'payment' });
+    const credential = fromGateway();
 
     const res = await request(app).get('/payments').query({ orderId: 'ord_1' }).use(credential);
 
@@ -36,7 +24,7 @@ describe('the payment service’s internal credentials', () => {
   });
 
   it('answers 401 to the kitchen, which does not call the payment service', async () => {
-    const credential = internalCredential({ issuer: 'kitchen', audience: 'payment' });
+    const credential = fromKitchenService();
 
     const res = await request(app).get('/payments').query({ orderId: 'ord_1' }).use(credential);
 

@@ -1,45 +1,28 @@
 import { createHash } from 'node:crypto';
 import { type ChargeRequest, type EndUser, Payment, PaymentList } from '@cheesecake/contracts';
 import { type Database, newId, type Queryable } from '@cheesecake/service-kit';
-import {
-  expectProblem,
-  internalCredential,
-  openTestDatabase,
-  silentLogger,
-  TEST_INTERNAL_SECRET,
-} from '@cheesecake/service-kit/testing';
+import { expectProblem } from '@cheesecake/service-kit/testing';
 import type { Express } from 'express';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp, PAYMENT_MIGRATIONS } from '../src/app.js';
 import { insertPaymentUnlessConflicting } from '../src/payments/payment-store.js';
 import { chargeFingerprint } from '../src/payments/payments.js';
+import {
+  fromGateway,
+  fromKitchenService,
+  fromOrderService,
+  openPaymentDatabase,
+  paymentApp,
+} from './support.js';
 
-const log = silentLogger();
 let db: Database;
 let app: Express;
 
 beforeAll(async () => {
-  db = await openTestDatabase([PAYMENT_MIGRATIONS]);
-  app = appOn(db);
+  db = await openPaymentDatabase();
+  app = paymentApp(db);
 });
 afterAll(() => db.close());
-
-function appOn(database: Database): Express {
-  return createApp({
-    db: database,
-    log,
-    internalTokenSecret: TEST_INTERNAL_SECRET,
-    bodyLimit: '100kb',
-  });
-}
-
-const fromOrderService = (user?: EndUser) =>
-  internalCredential({ issuer: 'order', audience: 'payment', ...(user ? { user } : {}) });
-const fromKitchenService = (user?: EndUser) =>
-  internalCredential({ issuer: 'kitchen', audience: 'payment', ...(user ? { user } : {}) });
-const fromGateway = (user?: EndUser) =>
-  internalCredential({ issuer: 'gateway', audience: 'payment', ...(user ? { user } : {}) });
 
 function chargeFor(overrides: Partial<ChargeRequest> = {}): ChargeRequest {
   return {
@@ -292,7 +275,7 @@ describe('POST /payments', () => {
     const body = chargeFor();
     const key = newId('key');
     const winnerId = newId('pay');
-    const racing = appOn(
+    const racing = paymentApp(
       withChargeCommittedBeforeInsert(db, (tx) =>
         insertPaymentUnlessConflicting(tx, {
           ...body,
@@ -315,7 +298,7 @@ describe('POST /payments', () => {
   it('answers 200 with the capture another key made between its check and its insert', async () => {
     const body = chargeFor();
     const winnerId = newId('pay');
-    const racing = appOn(
+    const racing = paymentApp(
       withChargeCommittedBeforeInsert(db, (tx) =>
         insertPaymentUnlessConflicting(tx, {
           ...body,
@@ -580,7 +563,7 @@ describe('GET /payments', () => {
 
 describe('GET /metrics', () => {
   it('counts each captured, declined and refunded payment once, however often it is replayed', async () => {
-    const counted = appOn(db);
+    const counted = paymentApp(db);
     const captureKey = newId('key');
     const capture = chargeFor();
     const captured = await charge(capture, captureKey, counted);
@@ -600,7 +583,7 @@ describe('GET /metrics', () => {
 
 describe('PUT /ops/faults', () => {
   it('makes every charge fail with 503 at a failure rate of 1, storing nothing, until switched off', async () => {
-    const faulty = appOn(db);
+    const faulty = paymentApp(db);
     const admin = fromGateway({ id: 'usr_ada', role: 'admin' });
     const body = chargeFor();
     await request(faulty).put('/ops/faults').use(admin).send({ failureRate: 1, latencyMs: 0 });
