@@ -1,15 +1,6 @@
 import { createHash } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { problemTypes } from '@cheesecake/contracts';
 import { ProblemError } from './problem-error.js';
-
-/**
- * The idempotency keys table's migrations, which the order service runs before its own for
- * the keys it keeps.
- */
-export const IDEMPOTENCY_MIGRATIONS = fileURLToPath(
-  new URL('../migrations/idempotency', import.meta.url),
-);
 
 /**
  * The key came before with another request (method, path or body): 422. `detail` words it

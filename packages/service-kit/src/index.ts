@@ -35,7 +35,6 @@ export {
 } from './handle.js';
 export {
   fingerprintOf,
-  IDEMPOTENCY_MIGRATIONS,
   IdempotencyKeyReusedError,
 } from './idempotency.js';
 export { newId } from './ids.js';

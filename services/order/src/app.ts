@@ -22,6 +22,14 @@ import { orderRoutes } from './routes.js';
 /** The order service's own migrations, to run after the outbox's and the idempotency keys'. */
 export const ORDER_MIGRATIONS = fileURLToPath(new URL('../migrations', import.meta.url));
 
+/**
+ * The idempotency keys table, in a folder of its own so that databases which ran it from
+ * service-kit (recorded as `idempotency/…`) do not run it again.
+ */
+export const IDEMPOTENCY_MIGRATIONS = fileURLToPath(
+  new URL('../migrations/idempotency', import.meta.url),
+);
+
 /** Everything the order service's app is built from; main.ts wires the real ones, tests their own. */
 export interface AppDeps {
   db: Database;

@@ -2,14 +2,13 @@ import { kitchenApi, paymentApi } from '@cheesecake/contracts';
 import {
   Downstream,
   DownstreamPolicy,
-  IDEMPOTENCY_MIGRATIONS,
   OUTBOX_MIGRATIONS,
   OutboxRelay,
   prepareService,
   runService,
   ServiceMetrics,
 } from '@cheesecake/service-kit';
-import { createApp, ORDER_MIGRATIONS } from './app.js';
+import { createApp, IDEMPOTENCY_MIGRATIONS, ORDER_MIGRATIONS } from './app.js';
 import { loadOrderConfig } from './config.js';
 import { LiveOrderStatus } from './live/live-status.js';
 import { createDeliverers } from './orders/deliverers.js';

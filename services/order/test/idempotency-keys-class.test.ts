@@ -10,7 +10,6 @@ import {
   createServiceApp,
   type Database,
   handle,
-  IDEMPOTENCY_MIGRATIONS,
   openDatabase,
   ProblemError,
   requireInternalCredential,
@@ -30,6 +29,7 @@ import { Router } from 'express';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { IDEMPOTENCY_MIGRATIONS } from '../src/app.js';
 import { IdempotencyKeys } from '../src/orders/idempotency-keys.js';
 
 const Note = z.object({ id: z.string(), text: z.string(), author: z.string() });

@@ -1,7 +1,6 @@
 import { Order } from '@cheesecake/contracts';
 import {
   type Database,
-  IDEMPOTENCY_MIGRATIONS,
   OUTBOX_MIGRATIONS,
   openDatabase,
   runMigrations,
@@ -14,7 +13,7 @@ import {
   testDatabaseEngine,
 } from '@cheesecake/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ORDER_MIGRATIONS } from '../src/app.js';
+import { IDEMPOTENCY_MIGRATIONS, ORDER_MIGRATIONS } from '../src/app.js';
 import {
   asCustomer,
   createTestApp,

@@ -18,7 +18,6 @@ import {
   Downstream,
   DownstreamPolicy,
   handle,
-  IDEMPOTENCY_MIGRATIONS,
   newId,
   OUTBOX_MIGRATIONS,
   OutboxRelay,
@@ -38,7 +37,7 @@ import {
 } from '@cheesecake/service-kit/testing';
 import type { Express } from 'express';
 import request from 'supertest';
-import { createApp, ORDER_MIGRATIONS } from '../src/app.js';
+import { createApp, IDEMPOTENCY_MIGRATIONS, ORDER_MIGRATIONS } from '../src/app.js';
 import { LiveOrderStatus } from '../src/live/live-status.js';
 import { createDeliverers } from '../src/orders/deliverers.js';
 import { findOrder } from '../src/orders/order-store.js';
