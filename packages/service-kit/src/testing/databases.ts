@@ -60,7 +60,10 @@ export async function openTestDatabase(migrationDirectories: string[]): Promise<
 async function migratedPgliteImage(migrationDirectories: string[]): Promise<Blob> {
   const hash = createHash('sha256').update(pgliteVersion());
   for (const directory of migrationDirectories) {
-    for (const file of readdirSync(directory).sort()) {
+    // The files runMigrations runs: a folder beside them (another set) is not part of this one.
+    for (const file of readdirSync(directory)
+      .filter((name) => name.endsWith('.sql'))
+      .sort()) {
       hash.update(`${directory}\0${file}\0`).update(readFileSync(join(directory, file)));
     }
   }
