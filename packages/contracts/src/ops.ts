@@ -12,12 +12,10 @@ export const FaultyService = z.enum(['order', 'payment', 'kitchen']);
 export type FaultyService = z.infer<typeof FaultyService>;
 
 /**
- * An outbox message that exhausted its retries (or was refused for good) and was set aside.
- * Its public id is `<service>-<messageId>`, such as `order-msg_01…`, naming where it lives.
+ * An outbox message that exhausted its retries (or was refused for good) and was set aside,
+ * as the service that keeps it lists it.
  */
-export const DeadLetter = z.object({
-  id: ResourceId,
-  service: ServiceWithOutbox,
+export const OutboxDeadLetter = z.object({
   messageId: z.string(),
   destination: z.string(),
   payload: z.unknown(),
@@ -25,6 +23,20 @@ export const DeadLetter = z.object({
   lastError: z.string().nullable(),
   requestId: z.string().nullable(),
   createdAt: Timestamp,
+});
+export type OutboxDeadLetter = z.infer<typeof OutboxDeadLetter>;
+
+/** One service's dead letters, oldest first. */
+export const OutboxDeadLetterList = z.object({ items: z.array(OutboxDeadLetter) });
+export type OutboxDeadLetterList = z.infer<typeof OutboxDeadLetterList>;
+
+/**
+ * A dead letter in the public API, from any service's outbox. Its id is
+ * `<service>-<messageId>`, such as `order-msg_01…`, naming where it lives.
+ */
+export const DeadLetter = OutboxDeadLetter.extend({
+  id: ResourceId,
+  service: ServiceWithOutbox,
 });
 export type DeadLetter = z.infer<typeof DeadLetter>;
 
@@ -62,14 +74,14 @@ export const opsApi = {
     method: 'GET',
     path: '/ops/dead-letters',
     summary: "The service's dead letters, oldest first",
-    responses: { 200: DeadLetterList, ...problemResponses(401, 403) },
+    responses: { 200: OutboxDeadLetterList, ...problemResponses(401, 403) },
   }),
   retryDeadLetter: defineEndpoint({
     method: 'POST',
     path: '/ops/dead-letters/:messageId/retry',
     summary: 'Put a dead letter back in the outbox, to be delivered again from the first attempt',
     params: OutboxMessageParams,
-    responses: { 200: DeadLetter, ...problemResponses(400, 401, 403, 404, 409) },
+    responses: { 200: OutboxDeadLetter, ...problemResponses(400, 401, 403, 404, 409) },
   }),
   setFaults: defineEndpoint({
     method: 'PUT',

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import type { HealthStatus, ServiceWithOutbox } from '@cheesecake/contracts';
+import type { HealthStatus } from '@cheesecake/contracts';
 import express, { type Express, type RequestHandler, type Router } from 'express';
 import { pinoHttp } from 'pino-http';
 import {
@@ -56,7 +56,7 @@ export interface ServiceAppOptions {
    * The service's outbox: its dead letters listed and retried through `/ops/dead-letters`,
    * and, with `metrics`, its backlog counted on every scrape.
    */
-  outbox?: { service: ServiceWithOutbox; db: Database; relay: { wake(): void } } | undefined;
+  outbox?: { db: Database; relay: { wake(): void } } | undefined;
 }
 
 /** The readiness check of a service that owns a database: it answers a trivial query. */

@@ -1,4 +1,4 @@
-import { type DeadLetter, problemTypes, type ServiceWithOutbox } from '@cheesecake/contracts';
+import { type OutboxDeadLetter, problemTypes } from '@cheesecake/contracts';
 import type { Database } from './database.js';
 import { ProblemError } from './problem-error.js';
 
@@ -38,22 +38,20 @@ const DEAD_LETTER_COLUMNS =
  * delivering again a message that did arrive after all changes nothing.
  */
 export class DeadLetters {
-  readonly #service: ServiceWithOutbox;
   readonly #db: Database;
   readonly #relay: { wake(): void };
 
-  constructor(options: { service: ServiceWithOutbox; db: Database; relay: { wake(): void } }) {
-    this.#service = options.service;
+  constructor(options: { db: Database; relay: { wake(): void } }) {
     this.#db = options.db;
     this.#relay = options.relay;
   }
 
   /** Every message set aside as dead, oldest first. */
-  async list(): Promise<DeadLetter[]> {
+  async list(): Promise<OutboxDeadLetter[]> {
     const rows = await this.#db.query<DeadLetterRow>(
       `select ${DEAD_LETTER_COLUMNS} from outbox where status = 'dead' order by created_at, id`,
     );
-    return rows.map((row) => this.#toDeadLetter(row));
+    return rows.map((row) => toDeadLetter(row));
   }
 
   /**
@@ -61,7 +59,7 @@ export class DeadLetters {
    * relay. 404 for an unknown message, 409 for one that is not dead (it may have been retried
    * already).
    */
-  async retry(messageId: string): Promise<DeadLetter> {
+  async retry(messageId: string): Promise<OutboxDeadLetter> {
     const [row] = await this.#db.query<DeadLetterRow>(
       `update outbox set status = 'pending', attempts = 0, next_attempt_at = now()
        where id = $1 and status = 'dead'
@@ -77,20 +75,18 @@ export class DeadLetters {
       throw new OutboxMessageNotDeadError(messageId, other.status);
     }
     this.#relay.wake();
-    return this.#toDeadLetter(row);
+    return toDeadLetter(row);
   }
+}
 
-  #toDeadLetter(row: DeadLetterRow): DeadLetter {
-    return {
-      id: `${this.#service}-${row.id}`,
-      service: this.#service,
-      messageId: row.id,
-      destination: row.destination,
-      payload: row.payload,
-      attempts: row.attempts,
-      lastError: row.last_error,
-      requestId: row.request_id,
-      createdAt: row.created_at.toISOString(),
-    };
-  }
+function toDeadLetter(row: DeadLetterRow): OutboxDeadLetter {
+  return {
+    messageId: row.id,
+    destination: row.destination,
+    payload: row.payload,
+    attempts: row.attempts,
+    lastError: row.last_error,
+    requestId: row.request_id,
+    createdAt: row.created_at.toISOString(),
+  };
 }

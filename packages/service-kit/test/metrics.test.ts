@@ -33,7 +33,7 @@ function notesApp(options: { metrics: ServiceMetrics; db?: Database }) {
     readiness: async () => ({}),
     routes: [router],
     metrics: options.metrics,
-    outbox: options.db && { service: 'order', db: options.db, relay: { wake: () => {} } },
+    outbox: options.db && { db: options.db, relay: { wake: () => {} } },
   });
 }
 

@@ -1,4 +1,4 @@
-import { DeadLetter, DeadLetterList, type Role } from '@cheesecake/contracts';
+import { OutboxDeadLetter, OutboxDeadLetterList, type Role } from '@cheesecake/contracts';
 import request from 'supertest';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -39,7 +39,7 @@ function kitchenApp() {
     }),
     readiness: async () => ({}),
     routes: [],
-    outbox: { service: 'kitchen', db, relay: { wake: () => void wakes++ } },
+    outbox: { db, relay: { wake: () => void wakes++ } },
   });
 }
 
@@ -77,15 +77,16 @@ describe('GET /ops/dead-letters', () => {
       enqueue(tx, { destination: 'order.ticket-status', payload: {} }),
     );
     const second = await givenDeadMessage({ ticketId: 'tkt_2' }, 3);
-    const mine = [first, pending, second].map((id) => `kitchen-${id}`);
+    const mine = [first, pending, second];
 
     const res = await request(kitchenApp()).get('/ops/dead-letters').use(asGatewayFor('admin'));
 
     expect(res.status).toBe(200);
-    const items = DeadLetterList.parse(res.body).items.filter((item) => mine.includes(item.id));
-    expect(items.map((item) => item.id)).toEqual([`kitchen-${first}`, `kitchen-${second}`]);
+    const items = OutboxDeadLetterList.parse(res.body).items.filter((item) =>
+      mine.includes(item.messageId),
+    );
+    expect(items.map((item) => item.messageId)).toEqual([first, second]);
     expect(items[1]).toMatchObject({
-      service: 'kitchen',
       messageId: second,
       destination: 'order.ticket-status',
       payload: { ticketId: 'tkt_2' },
@@ -111,7 +112,7 @@ describe('POST /ops/dead-letters/:messageId/retry', () => {
       .use(asGatewayFor('admin'));
 
     expect(res.status).toBe(200);
-    expect(DeadLetter.parse(res.body)).toMatchObject({ id: `kitchen-${id}`, attempts: 0 });
+    expect(OutboxDeadLetter.parse(res.body)).toMatchObject({ messageId: id, attempts: 0 });
     expect(await rowOf(id)).toEqual({ status: 'pending', attempts: 0, due: true });
     expect(wakes).toBe(1);
   });

@@ -3,6 +3,7 @@ import {
   DeadLetterList,
   FaultSettings,
   type FaultyService,
+  OutboxDeadLetter,
   opsApi,
   problemTypes,
 } from '@cheesecake/contracts';
@@ -57,7 +58,9 @@ function startOpsStub(service: FaultyService) {
   return startStubService(service, (router) => {
     handle(router, opsApi.listDeadLetters, async (request, { caller }) => {
       calls.push({ endpoint: `${service}.listDeadLetters`, caller, request });
-      return { status: 200, body: { items: deadLetters[service] } };
+      // As the service keeps them: under its own message ids, without the public id.
+      const items = deadLetters[service].map((letter) => OutboxDeadLetter.parse(letter));
+      return { status: 200, body: { items } };
     });
     handle(router, opsApi.retryDeadLetter, async (request, { caller }) => {
       calls.push({ endpoint: `${service}.retryDeadLetter`, caller, request });
@@ -65,7 +68,7 @@ function startOpsStub(service: FaultyService) {
         (item) => item.messageId === request.params.messageId,
       );
       if (!found) throw new ProblemError(problemTypes.notFound, 'No such outbox message');
-      return { status: 200, body: { ...found, attempts: 0 } };
+      return { status: 200, body: OutboxDeadLetter.parse({ ...found, attempts: 0 }) };
     });
     handle(router, opsApi.setFaults, async (request, { caller }) => {
       calls.push({ endpoint: `${service}.setFaults`, caller, request });

@@ -50,6 +50,6 @@ export function createApp(deps: AppDeps): Express {
     routes: [kitchenRoutes({ tickets, stock })],
     metrics,
     faults: new FaultInjection({ service: 'kitchen', log, metrics }),
-    outbox: { service: 'kitchen', db, relay: reports },
+    outbox: { db, relay: reports },
   });
 }

@@ -75,6 +75,6 @@ export function createApp(deps: AppDeps): Express {
     routes: [orderRoutes({ orders, feed, idempotencyKeys: new IdempotencyKeys({ db }) })],
     metrics,
     faults: new FaultInjection({ service: 'order', log: deps.log, metrics }),
-    outbox: { service: 'order', db, relay: deps.outbox },
+    outbox: { db, relay: deps.outbox },
   });
 }

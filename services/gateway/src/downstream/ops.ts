@@ -2,6 +2,7 @@ import {
   type DeadLetter,
   type FaultyService,
   gatewayApi,
+  type OutboxDeadLetter,
   opsApi,
   problemTypes,
   ServiceWithOutbox,
@@ -43,7 +44,12 @@ class DeadLetterNotFoundError extends ProblemError {
   }
 }
 
-/** The service and message a public dead letter id such as `order-msg_01…` names. */
+/** A service's dead letter as the public API shows it, with an id naming where it lives. */
+function publicDeadLetter(service: ServiceWithOutbox, letter: OutboxDeadLetter): DeadLetter {
+  return { id: `${service}-${letter.messageId}`, service, ...letter };
+}
+
+/** The service and message a public dead letter id such as `order-msg_01…` names, as made above. */
 function locate(deadLetterId: string): { service: ServiceWithOutbox; messageId: string } {
   const separator = deadLetterId.indexOf('-');
   const service = ServiceWithOutbox.safeParse(deadLetterId.slice(0, separator));
@@ -82,9 +88,10 @@ export function opsRoutes(clients: OpsClients): Router {
       ),
     );
     const items: DeadLetter[] = [];
-    for (const answer of answers) {
+    for (const [index, answer] of answers.entries()) {
       if (answer.status !== 200) return answer;
-      items.push(...answer.body.items);
+      const service = ServiceWithOutbox.options[index] as ServiceWithOutbox;
+      items.push(...answer.body.items.map((letter) => publicDeadLetter(service, letter)));
     }
     return { status: 200, body: { items: items.sort(oldestFirst) } };
   });
@@ -98,7 +105,10 @@ export function opsRoutes(clients: OpsClients): Router {
     );
     // The service names the message by its own id; the client knows only the public one.
     if (answer.status === 404) throw new DeadLetterNotFoundError(params.deadLetterId);
-    return passThrough(service, answer);
+    const passed = passThrough(service, answer);
+    return passed.status === 200
+      ? { ...passed, body: publicDeadLetter(service, passed.body) }
+      : passed;
   });
 
   handle(router, gatewayApi.setFaults, async ({ params, body }, { caller, requestId }) => {
