@@ -115,67 +115,69 @@ export function createClient<const C extends Contract>(
   contract: C,
   options: ClientOptions,
 ): Client<C> {
-  const { upstream } = options;
   const transport: AxiosInstance = axios.create({
-    baseURL: upstream.baseUrl.href,
+    baseURL: options.upstream.baseUrl.href,
     // The policy times each attempt through the signal it gives it.
     timeout: 0,
     validateStatus: () => true,
     maxRedirects: 0,
     headers: { accept: 'application/json, application/problem+json' },
   });
-
-  const call = async (
-    endpoint: Endpoint,
-    request: Record<string, unknown>,
-    context: CallContext = {},
-  ) => {
-    const path = fillPath(endpoint.path, request.params as Record<string, unknown> | undefined);
-    const target = {
-      method: endpoint.method.toUpperCase(),
-      path: sentPath(upstream.baseUrl.pathname, path),
-    };
-    const headers: Record<string, string> = {
-      ...(options.prepareHeaders ? await options.prepareHeaders(context, target) : {}),
-      ...(request.headers as Record<string, string> | undefined),
-    };
-    if (context.requestId) headers['x-request-id'] = context.requestId;
-
-    const send = async (signal: AbortSignal): Promise<RawAnswer> => {
-      try {
-        const agent = await upstream.agent();
-        const response = await transport.request({
-          method: endpoint.method,
-          url: path,
-          params: request.query,
-          data: request.body,
-          headers,
-          httpAgent: agent,
-          httpsAgent: agent,
-          signal,
-        });
-        return { status: response.status, headers: stringHeaders(response), body: response.data };
-      } catch (error) {
-        if (signal.aborted) throw signal.reason ?? error;
-        throw upstream.unreachable(error);
-      }
-    };
-    const answer = await options.policy(
-      { service: upstream.service, method: endpoint.method, path, headers },
-      send,
-    );
-    return readAnswer(upstream.service, endpoint, answer);
-  };
-
   return Object.fromEntries(
     Object.entries(contract)
       .filter(([, endpoint]) => !endpoint.eventStream)
       .map(([name, endpoint]) => [
         name,
         (request: Record<string, unknown>, context?: CallContext) =>
-          call(endpoint, request, context),
+          call(options, transport, endpoint, request, context),
       ]),
   ) as unknown as Client<C>;
+}
+
+/** One call of a typed client: the request sent through the policy, the answer read by the record. */
+async function call(
+  options: ClientOptions,
+  transport: AxiosInstance,
+  endpoint: Endpoint,
+  request: Record<string, unknown>,
+  context: CallContext = {},
+) {
+  const { upstream } = options;
+  const path = fillPath(endpoint.path, request.params as Record<string, unknown> | undefined);
+  const target = {
+    method: endpoint.method.toUpperCase(),
+    path: sentPath(upstream.baseUrl.pathname, path),
+  };
+  const headers: Record<string, string> = {
+    ...(options.prepareHeaders ? await options.prepareHeaders(context, target) : {}),
+    ...(request.headers as Record<string, string> | undefined),
+  };
+  if (context.requestId) headers['x-request-id'] = context.requestId;
+
+  const send = async (signal: AbortSignal): Promise<RawAnswer> => {
+    try {
+      const agent = await upstream.agent();
+      const response = await transport.request({
+        method: endpoint.method,
+        url: path,
+        params: request.query,
+        data: request.body,
+        headers,
+        httpAgent: agent,
+        httpsAgent: agent,
+        signal,
+      });
+      return { status: response.status, headers: stringHeaders(response), body: response.data };
+    } catch (error) {
+      if (signal.aborted) throw signal.reason ?? error;
+      throw upstream.unreachable(error);
+    }
+  };
+  const answer = await options.policy(
+    { service: upstream.service, method: endpoint.method, path, headers },
+    send,
+  );
+  return readAnswer(upstream.service, endpoint, answer);
 }
 
 /** The answer as its record declares it, or {@link UnexpectedResponseError}. */
