@@ -26,7 +26,7 @@ export function orderRoutes(deps: {
   handle(router, orderApi.getMenu, async () => ({ status: 200, body: await menu.getMenu() }));
 
   handle(router, orderApi.createOrder, async ({ body, headers }, context) => {
-    const customer = requireUser(context.caller, ['customer']);
+    const customer = requireUser(context.caller, orderApi.createOrder.access);
     const key = headers['idempotency-key'];
     return idempotencyKeys.run(context, { scope: customer.id, key }, async () => {
       const order = await placeOrder(orders, customer, body, context.requestId);
@@ -39,17 +39,17 @@ export function orderRoutes(deps: {
   });
 
   handle(router, orderApi.listOrders, async ({ query }, { caller }) => {
-    const user = requireUser(caller, ['customer', 'kitchen', 'admin']);
+    const user = requireUser(caller, orderApi.listOrders.access);
     return { status: 200, body: await listOrders(orders, user, query) };
   });
 
   handle(router, orderApi.getOrder, async ({ params }, { caller }) => {
-    const user = requireUser(caller, ['customer', 'kitchen', 'admin']);
+    const user = requireUser(caller, orderApi.getOrder.access);
     return { status: 200, body: await getOrder(orders, user, params.orderId) };
   });
 
   handle(router, orderApi.getTimeline, async ({ params }, { caller }) => {
-    const user = requireUser(caller, ['customer', 'kitchen', 'admin']);
+    const user = requireUser(caller, orderApi.getTimeline.access);
     return { status: 200, body: await getTimeline(orders, user, params.orderId) };
   });
 
@@ -58,7 +58,7 @@ export function orderRoutes(deps: {
     router,
     orderApi.streamOrderEvents,
     async ({ params, headers }, { caller, req, res }) => {
-      const user = requireUser(caller, ['customer', 'kitchen', 'admin']);
+      const user = requireUser(caller, orderApi.streamOrderEvents.access);
       const order = await getOrder(orders, user, params.orderId);
       const follow = await feed.followOrder(order, headers['last-event-id']);
       if (follow.isOver) {
@@ -75,14 +75,14 @@ export function orderRoutes(deps: {
     router,
     orderApi.streamAllOrderEvents,
     async ({ headers }, { caller, req, res }) => {
-      requireUser(caller, ['kitchen', 'admin']);
+      requireUser(caller, orderApi.streamAllOrderEvents.access);
       const follow = await feed.followAllOrders(headers['last-event-id']);
       follow.pipeTo(openEventStream(req, res));
     },
   );
 
   handle(router, orderApi.payOrder, async ({ params, body, headers }, context) => {
-    const customer = requireUser(context.caller, ['customer']);
+    const customer = requireUser(context.caller, orderApi.payOrder.access);
     const key = headers['idempotency-key'];
     return idempotencyKeys.run(context, { scope: customer.id, key }, async ({ resumed }) => {
       const order = await payOrder(
@@ -98,7 +98,7 @@ export function orderRoutes(deps: {
   });
 
   handle(router, orderApi.cancelOrder, async ({ params, headers }, context) => {
-    const customer = requireUser(context.caller, ['customer']);
+    const customer = requireUser(context.caller, orderApi.cancelOrder.access);
     const key = headers['idempotency-key'];
     return idempotencyKeys.run(context, { scope: customer.id, key }, async () => {
       const order = await cancelOrder(orders, customer, params.orderId, {
