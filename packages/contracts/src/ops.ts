@@ -18,18 +18,18 @@ export type FaultyService = z.infer<typeof FaultyService>;
 export const DeadLetter = z.object({
   id: ResourceId,
   service: ServiceWithOutbox,
-  messageId: z.string(),
-  destination: z.string(),
+  messageId: z.string().max(64),
+  destination: z.string().max(200),
   payload: z.unknown(),
-  attempts: z.int().min(0),
-  lastError: z.string().nullable(),
-  requestId: z.string().nullable(),
+  attempts: z.int32().min(0),
+  lastError: z.string().max(100_000).nullable(),
+  requestId: z.string().max(128).nullable(),
   createdAt: Timestamp,
 });
 export type DeadLetter = z.infer<typeof DeadLetter>;
 
 /** Dead letters, oldest first. */
-export const DeadLetterList = z.object({ items: z.array(DeadLetter) });
+export const DeadLetterList = z.object({ items: z.array(DeadLetter).max(100_000) });
 export type DeadLetterList = z.infer<typeof DeadLetterList>;
 
 /** The path parameters of `POST /api/ops/dead-letters/{deadLetterId}/retry`. */
@@ -45,7 +45,7 @@ export const FaultSettings = z.strictObject({
   /** The share of requests answered 503 at once, from 0 (none, the default) to 1 (all). */
   failureRate: z.number().min(0).max(1),
   /** Milliseconds added before every request is handled; 0 by default. */
-  latencyMs: z.int().min(0).max(30_000),
+  latencyMs: z.int32().min(0).max(30_000),
 });
 export type FaultSettings = z.infer<typeof FaultSettings>;
 
