@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { TokenRequest, TokenResponse } from './auth.js';
-import { HealthStatus } from './common.js';
+import { HealthStatus, NoContent } from './common.js';
 import { defineEndpoint, type PublicContract } from './endpoint.js';
 import { expose } from './expose.js';
 import { ListTicketsQuery, Ticket } from './kitchen.js';
@@ -53,6 +53,8 @@ export const gatewayApi = {
     prefix: '/api',
     access: 'anyone',
     summary: 'The menu with prices and availability; answers 304 to a matching If-None-Match',
+    // No body: the copy the client named by its ETag is still the menu.
+    responses: { 304: NoContent },
     omits: [401],
     adds: FORWARDED,
   }),
