@@ -6,7 +6,10 @@ import { type Problem, problemResponses } from './problem.js';
  * it sits, who may call it, and what the gateway answers besides the service.
  */
 export type Exposure = (
-  | { /** Put before the service's path: `/api` makes `/orders` `/api/orders`. */ prefix: string }
+  | {
+      /** Put before the service's path: `/api` makes `/orders` `/api/orders`. */
+      prefix: string;
+    }
   | {
       /** The whole public path, for a route the gateway maps onto another path. */
       path: string;
