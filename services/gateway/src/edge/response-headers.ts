@@ -2,7 +2,11 @@ import { gatewayApi, IdempotencyHeaders, type PublicEndpoint } from '@cheesecake
 import type { HeaderObject, HeadersObject } from 'openapi3-ts/oas31';
 import { headerRef } from './openapi.js';
 
-/** The response headers clients rely on, as the gateway's OpenAPI document describes them. */
+/**
+ * The response headers clients rely on, as the gateway's OpenAPI document describes them.
+ * None has a URL `format`: the document describes no URL at all, so that a field a client
+ * could hand the gateway a URL in stands out (e2e/test/security.test.ts).
+ */
 export const RESPONSE_HEADERS = {
   'X-Request-Id': {
     description:
@@ -13,7 +17,7 @@ export const RESPONSE_HEADERS = {
   'Access-Control-Allow-Origin': {
     description:
       "The page's origin, on an answer to a browser page whose `Origin` is one the gateway is configured to allow (`CORS_ALLOWED_ORIGINS`); absent otherwise, so no other site's page may read the answer.",
-    schema: { type: 'string', format: 'uri', maxLength: 200 },
+    schema: { type: 'string', maxLength: 200 },
   },
   RateLimit: {
     description:
@@ -39,7 +43,7 @@ export const RESPONSE_HEADERS = {
   Location: {
     description: 'The path of the new resource, such as `/api/orders/{orderId}`.',
     required: true,
-    schema: { type: 'string', format: 'uri-reference', maxLength: 200 },
+    schema: { type: 'string', maxLength: 200, pattern: '^/api/' },
   },
   'Idempotent-Replayed': {
     description:
