@@ -9,8 +9,8 @@ export type TokenRequest = z.infer<typeof TokenRequest>;
 
 /** A signed access token, in the OAuth 2.0 token response's shape. */
 export const TokenResponse = z.object({
-  access_token: z.string(),
+  access_token: z.string().max(4096),
   token_type: z.literal('Bearer'),
-  expires_in: z.int().min(1),
+  expires_in: z.int32().min(1),
 });
 export type TokenResponse = z.infer<typeof TokenResponse>;

@@ -11,26 +11,31 @@ export interface EndUser {
 }
 
 /** An ISO 4217 currency code. The menu is priced in USD. */
-export const Currency = z.string().regex(/^[A-Z]{3}$/, 'must be a three-letter ISO 4217 code');
+export const Currency = z
+  .string()
+  .length(3)
+  .regex(/^[A-Z]{3}$/, 'must be a three-letter ISO 4217 code');
 export type Currency = z.infer<typeof Currency>;
 
-/** An amount of money in minor units (cents). */
-export const Cents = z.int().min(0);
+/** An amount of money in minor units (cents), as the databases' integer columns hold it. */
+export const Cents = z.int32().min(0);
 export type Cents = z.infer<typeof Cents>;
 
 /** A moment in time, as an ISO 8601 string in UTC. */
-export const Timestamp = z.iso.datetime();
+export const Timestamp = z.iso.datetime().max(40);
 export type Timestamp = z.infer<typeof Timestamp>;
 
 /** An opaque resource id as it appears in a path (`ord_…`, `pay_…`, `tkt_…`). */
 export const ResourceId = z
   .string()
+  .max(64)
   .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be an id such as ord_5f2c9a4e1b7d3068a1c2e4f6');
 export type ResourceId = z.infer<typeof ResourceId>;
 
 /** A menu item's id, a readable slug such as `new-york-cheesecake`. */
 export const MenuItemId = z
   .string()
+  .max(63)
   .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be a lowercase slug such as new-york-cheesecake');
 export type MenuItemId = z.infer<typeof MenuItemId>;
 
@@ -49,7 +54,7 @@ export type IdempotencyHeaders = z.infer<typeof IdempotencyHeaders>;
 /** The body of a liveness or readiness answer. */
 export const HealthStatus = z.object({
   status: z.enum(['ok', 'unavailable']),
-  checks: z.record(z.string(), z.enum(['ok', 'unavailable'])).optional(),
+  checks: z.record(z.string().max(64), z.enum(['ok', 'unavailable'])).optional(),
 });
 export type HealthStatus = z.infer<typeof HealthStatus>;
 

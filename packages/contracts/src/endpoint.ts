@@ -22,6 +22,11 @@ export interface Endpoint {
   headers?: Schema;
   responses: Record<number, Schema>;
   /**
+   * Who may call the route: `'anyone'`, or a signed-in user in one of the roles. A service
+   * checks the roles itself; the gateway checks them first on the public route.
+   */
+  access?: Access;
+  /**
    * Set on a route that answers 200 with a stream of server-sent events
    * (`text/event-stream`) instead of one JSON body: its 200 schema is then the schema of
    * each event's data. Typed clients leave such routes out; read them with an SSE client.
@@ -43,7 +48,7 @@ export type Contract = Record<string, Endpoint>;
  */
 export type Access = 'anyone' | readonly Role[];
 
-/** A record of the public API, which also says who may call the route. */
+/** A record of the public API, which always says who may call the route. */
 export interface PublicEndpoint extends Endpoint {
   access: Access;
 }

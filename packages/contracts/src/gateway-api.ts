@@ -1,30 +1,14 @@
 import type { z } from 'zod';
 import { TokenRequest, TokenResponse } from './auth.js';
-import { HealthStatus, IdempotencyHeaders, NoContent } from './common.js';
+import { HealthStatus, NoContent } from './common.js';
 import { defineEndpoint, type PublicContract } from './endpoint.js';
-import {
-  ListTicketsQuery,
-  SetStockRequest,
-  StockLevel,
-  StockParams,
-  Ticket,
-  TicketList,
-  TicketParams,
-} from './kitchen.js';
+import { expose } from './expose.js';
+import { ListTicketsQuery, Ticket } from './kitchen.js';
+import { kitchenApi } from './kitchen-api.js';
 import { LiveServerMessage, LiveUpdatesQuery } from './live-updates.js';
-import { Menu } from './menu.js';
-import { DeadLetter, DeadLetterList, DeadLetterParams, FaultParams, FaultSettings } from './ops.js';
-import {
-  CreateOrderRequest,
-  ListOrdersQuery,
-  Order,
-  OrderEventsHeaders,
-  OrderPage,
-  OrderParams,
-  OrderStatusEvent,
-  OrderTimeline,
-  PayOrderRequest,
-} from './orders.js';
+import { DeadLetter, DeadLetterList, DeadLetterParams, FaultParams, opsApi } from './ops.js';
+import { orderApi } from './order-api.js';
+import { Order } from './orders.js';
 import { Payment } from './payments.js';
 import { problemResponses } from './problem.js';
 
@@ -42,8 +26,17 @@ export type OrderDetails = z.infer<typeof OrderDetails>;
 export const PublicListTicketsQuery = ListTicketsQuery.pick({ status: true });
 
 /**
- * The public API, as the gateway serves it on port 8080. Every route under `/api` may also
- * answer 429 once its caller exceeds the rate limit, and a route with a body 413 and 415.
+ * What the gateway answers itself on a route it passes to a service: 429 once the caller is
+ * over the rate limit, and 502, 503 or 504 when the service fails, is unavailable or is too slow.
+ */
+const FORWARDED = [429, 502, 503, 504] as const;
+
+/** The same on a route with a body, which the gateway also refuses too large (413) or not JSON (415). */
+const FORWARDED_WITH_BODY = [413, 415, ...FORWARDED] as const;
+
+/**
+ * The public API, as the gateway serves it on port 8080: the services' routes it passes on,
+ * derived from their records, and its own (tokens, live updates, health).
  */
 export const gatewayApi = {
   issueToken: defineEndpoint({
@@ -54,96 +47,55 @@ export const gatewayApi = {
     body: TokenRequest,
     responses: { 200: TokenResponse, ...problemResponses(400, 401, 413, 415, 429) },
   }),
-  getMenu: defineEndpoint({
-    method: 'GET',
-    path: '/api/menu',
-    summary: 'The menu with prices and availability; answers 304 to a matching If-None-Match',
+  // Served from the gateway's memory; the order service's 401 is about the gateway's own
+  // credentials, which a caller never sees.
+  getMenu: expose(orderApi.getMenu, {
+    prefix: '/api',
     access: 'anyone',
-    responses: { 200: Menu, ...problemResponses(429, 502, 503, 504) },
+    summary: 'The menu with prices and availability; answers 304 to a matching If-None-Match',
+    // No body: the copy the client named by its ETag is still the menu.
+    responses: { 304: NoContent },
+    omits: [401],
+    adds: FORWARDED,
   }),
-  createOrder: defineEndpoint({
-    method: 'POST',
-    path: '/api/orders',
+  createOrder: expose(orderApi.createOrder, {
+    prefix: '/api',
     summary: 'Order dishes from the menu',
-    access: ['customer'],
-    body: CreateOrderRequest,
-    headers: IdempotencyHeaders,
-    responses: {
-      201: Order,
-      ...problemResponses(400, 401, 403, 409, 413, 415, 422, 429, 502, 503, 504),
-    },
+    adds: FORWARDED_WITH_BODY,
   }),
-  listOrders: defineEndpoint({
-    method: 'GET',
-    path: '/api/orders',
+  listOrders: expose(orderApi.listOrders, {
+    prefix: '/api',
     summary: "A page of orders, newest first: a customer's own, all for the kitchen and admins",
-    access: ['customer', 'kitchen', 'admin'],
-    query: ListOrdersQuery,
-    responses: { 200: OrderPage, ...problemResponses(400, 401, 403, 429, 502, 503, 504) },
+    adds: FORWARDED,
   }),
-  getOrder: defineEndpoint({
-    method: 'GET',
-    path: '/api/orders/:orderId',
+  // Answered by the gateway itself, which joins the order with its payment and ticket.
+  getOrder: expose(orderApi.getOrder, {
+    prefix: '/api',
     summary: 'One order with its payment and kitchen ticket; a customer sees only their own',
-    access: ['customer', 'kitchen', 'admin'],
-    params: OrderParams,
-    responses: {
-      200: OrderDetails,
-      ...problemResponses(400, 401, 403, 404, 429, 502, 503, 504),
-    },
+    responses: { 200: OrderDetails },
+    adds: FORWARDED,
   }),
-  payOrder: defineEndpoint({
-    method: 'POST',
-    path: '/api/orders/:orderId/payment',
+  payOrder: expose(orderApi.payOrder, {
+    prefix: '/api',
     summary: 'Pay your order with a test card token; 402 when declined',
-    access: ['customer'],
-    params: OrderParams,
-    body: PayOrderRequest,
-    headers: IdempotencyHeaders,
-    responses: {
-      200: Order,
-      ...problemResponses(400, 401, 402, 403, 404, 409, 413, 415, 422, 429, 502, 503, 504),
-    },
+    adds: FORWARDED_WITH_BODY,
   }),
-  cancelOrder: defineEndpoint({
-    method: 'POST',
-    path: '/api/orders/:orderId/cancel',
+  cancelOrder: expose(orderApi.cancelOrder, {
+    prefix: '/api',
     summary: 'Cancel your order, refunding it when paid; 409 once preparation has started',
-    access: ['customer'],
-    params: OrderParams,
-    headers: IdempotencyHeaders,
-    responses: {
-      200: Order,
-      ...problemResponses(400, 401, 403, 404, 409, 422, 429, 502, 503, 504),
-    },
+    adds: FORWARDED,
   }),
-  getTimeline: defineEndpoint({
-    method: 'GET',
-    path: '/api/orders/:orderId/timeline',
+  getTimeline: expose(orderApi.getTimeline, {
+    prefix: '/api',
     summary:
       'The saga of an order as it happened: each step with its time and the request id that caused it',
-    access: ['customer', 'kitchen', 'admin'],
-    params: OrderParams,
-    responses: {
-      200: OrderTimeline,
-      ...problemResponses(400, 401, 403, 404, 429, 502, 503, 504),
-    },
+    adds: FORWARDED,
   }),
-  streamOrderEvents: defineEndpoint({
-    method: 'GET',
-    path: '/api/orders/:orderId/events',
+  streamOrderEvents: expose(orderApi.streamOrderEvents, {
+    prefix: '/api',
     summary:
       'Follow an order live (server-sent events): its current status first, then each change; the stream ends at a final status. Send Last-Event-ID to resume after an event',
-    access: ['customer', 'kitchen', 'admin'],
-    params: OrderParams,
-    headers: OrderEventsHeaders,
-    eventStream: true,
-    responses: {
-      200: OrderStatusEvent,
-      // Resumed after the final status: nothing more will come, so an EventSource stops.
-      204: NoContent,
-      ...problemResponses(400, 401, 403, 404, 429, 502, 503, 504),
-    },
+    adds: FORWARDED,
   }),
   liveUpdates: defineEndpoint({
     method: 'GET',
@@ -157,72 +109,37 @@ export const gatewayApi = {
       ...problemResponses(400, 401, 403, 426, 429),
     },
   }),
-  listTickets: defineEndpoint({
-    method: 'GET',
-    path: '/api/kitchen/tickets',
+  listTickets: expose(kitchenApi.listTickets, {
+    prefix: '/api/kitchen',
     summary: 'Kitchen tickets, oldest first, optionally by status',
-    access: ['kitchen', 'admin'],
     query: PublicListTicketsQuery,
-    responses: { 200: TicketList, ...problemResponses(400, 401, 403, 429, 502, 503, 504) },
+    adds: FORWARDED,
   }),
-  startTicket: defineEndpoint({
-    method: 'POST',
-    path: '/api/kitchen/tickets/:ticketId/start',
-    summary: 'Start preparing a queued ticket',
-    access: ['kitchen', 'admin'],
-    params: TicketParams,
-    responses: { 200: Ticket, ...problemResponses(400, 401, 403, 404, 409, 429, 502, 503, 504) },
-  }),
-  markTicketReady: defineEndpoint({
-    method: 'POST',
-    path: '/api/kitchen/tickets/:ticketId/ready',
-    summary: 'Mark a ticket in preparation as ready',
-    access: ['kitchen', 'admin'],
-    params: TicketParams,
-    responses: { 200: Ticket, ...problemResponses(400, 401, 403, 404, 409, 429, 502, 503, 504) },
-  }),
-  setStock: defineEndpoint({
-    method: 'PUT',
-    path: '/api/kitchen/stock/:menuItemId',
-    summary: 'Set the portions left of a dish',
-    access: ['kitchen', 'admin'],
-    params: StockParams,
-    body: SetStockRequest,
-    responses: {
-      200: StockLevel,
-      ...problemResponses(400, 401, 403, 404, 413, 415, 429, 502, 503, 504),
-    },
-  }),
-  listDeadLetters: defineEndpoint({
-    method: 'GET',
-    path: '/api/ops/dead-letters',
+  startTicket: expose(kitchenApi.startTicket, { prefix: '/api/kitchen', adds: FORWARDED }),
+  markTicketReady: expose(kitchenApi.markTicketReady, { prefix: '/api/kitchen', adds: FORWARDED }),
+  setStock: expose(kitchenApi.setStock, { prefix: '/api/kitchen', adds: FORWARDED_WITH_BODY }),
+  // The three admin routes are the gateway's own: it asks every service with an outbox, or
+  // the one service a path names.
+  listDeadLetters: expose(opsApi.listDeadLetters, {
+    prefix: '/api',
     summary: 'Messages that exhausted their retries in any outbox (order, kitchen), oldest first',
-    access: ['admin'],
-    responses: { 200: DeadLetterList, ...problemResponses(401, 403, 429, 502, 503, 504) },
+    adds: FORWARDED,
+    // Under public ids that name the service, which the gateway adds.
+    responses: { 200: DeadLetterList },
   }),
-  retryDeadLetter: defineEndpoint({
-    method: 'POST',
+  retryDeadLetter: expose(opsApi.retryDeadLetter, {
     path: '/api/ops/dead-letters/:deadLetterId/retry',
-    summary: 'Deliver a dead letter again; its receiver deduplicates by message id',
-    access: ['admin'],
     params: DeadLetterParams,
-    responses: {
-      200: DeadLetter,
-      ...problemResponses(400, 401, 403, 404, 409, 429, 502, 503, 504),
-    },
+    summary: 'Deliver a dead letter again; its receiver deduplicates by message id',
+    adds: FORWARDED,
+    responses: { 200: DeadLetter },
   }),
-  setFaults: defineEndpoint({
-    method: 'PUT',
+  setFaults: expose(opsApi.setFaults, {
     path: '/api/ops/faults/:service',
+    params: FaultParams,
     summary:
       'Inject faults into the order, payment or kitchen service: a failure rate and added latency; zeros switch them off',
-    access: ['admin'],
-    params: FaultParams,
-    body: FaultSettings,
-    responses: {
-      200: FaultSettings,
-      ...problemResponses(400, 401, 403, 413, 415, 429, 502, 503, 504),
-    },
+    adds: FORWARDED_WITH_BODY,
   }),
   liveness: defineEndpoint({
     method: 'GET',

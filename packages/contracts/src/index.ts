@@ -1,6 +1,7 @@
 export * from './auth.js';
 export * from './common.js';
 export * from './endpoint.js';
+export * from './expose.js';
 export * from './gateway-api.js';
 export * from './kitchen.js';
 export * from './kitchen-api.js';

@@ -8,17 +8,17 @@ export type TicketStatus = z.infer<typeof TicketStatus>;
 /** One dish to prepare. */
 export const TicketLine = z.object({
   menuItemId: MenuItemId,
-  name: z.string(),
-  quantity: z.int().min(1),
+  name: z.string().max(100),
+  quantity: z.int32().min(1).max(20),
 });
 export type TicketLine = z.infer<typeof TicketLine>;
 
 /** The order service's "order #123 has been paid: prepare it" message. */
 export const CreateTicketRequest = z.strictObject({
   orderId: ResourceId,
-  orderNumber: z.int().min(1),
-  items: z.array(TicketLine).min(1),
-  notes: z.string().nullable(),
+  orderNumber: z.int32().min(1),
+  items: z.array(TicketLine).min(1).max(20),
+  notes: z.string().max(500).nullable(),
 });
 export type CreateTicketRequest = z.infer<typeof CreateTicketRequest>;
 
@@ -27,7 +27,7 @@ export type CreateTicketRequest = z.infer<typeof CreateTicketRequest>;
  * cancellation may arrive before the ticket itself, which then arrives cancelled.
  */
 export const CancelTicketRequest = z.strictObject({
-  orderNumber: z.int().min(1),
+  orderNumber: z.int32().min(1),
 });
 export type CancelTicketRequest = z.infer<typeof CancelTicketRequest>;
 
@@ -35,11 +35,11 @@ export type CancelTicketRequest = z.infer<typeof CancelTicketRequest>;
 export const Ticket = z.object({
   id: ResourceId,
   orderId: ResourceId,
-  orderNumber: z.int().min(1),
+  orderNumber: z.int32().min(1),
   status: TicketStatus,
-  items: z.array(TicketLine),
-  notes: z.string().nullable(),
-  rejectionReason: z.string().nullable(),
+  items: z.array(TicketLine).max(20),
+  notes: z.string().max(500).nullable(),
+  rejectionReason: z.string().max(2_000).nullable(),
   createdAt: Timestamp,
   updatedAt: Timestamp,
 });
@@ -47,7 +47,7 @@ export type Ticket = z.infer<typeof Ticket>;
 
 /** A list of tickets, oldest first. */
 export const TicketList = z.object({
-  items: z.array(Ticket),
+  items: z.array(Ticket).max(10_000),
 });
 export type TicketList = z.infer<typeof TicketList>;
 
@@ -65,13 +65,13 @@ export type TicketParams = z.infer<typeof TicketParams>;
 /** How many portions of a dish the kitchen has left. */
 export const StockLevel = z.object({
   menuItemId: MenuItemId,
-  quantity: z.int().min(0),
+  quantity: z.int32().min(0).max(100_000),
 });
 export type StockLevel = z.infer<typeof StockLevel>;
 
 /** The body of `PUT /stock/:menuItemId`. */
 export const SetStockRequest = z.strictObject({
-  quantity: z.int().min(0).max(100_000),
+  quantity: z.int32().min(0).max(100_000),
 });
 export type SetStockRequest = z.infer<typeof SetStockRequest>;
 
@@ -90,7 +90,7 @@ export const TicketStatusReport = z.strictObject({
   ticketId: ResourceId,
   orderId: ResourceId,
   status: TicketStatus,
-  reason: z.string().nullable(),
+  reason: z.string().max(2_000).nullable(),
   occurredAt: Timestamp,
 });
 export type TicketStatusReport = z.infer<typeof TicketStatusReport>;
@@ -107,8 +107,8 @@ export type TicketStatusReportAck = z.infer<typeof TicketStatusReportAck>;
  */
 export const StockLevelReport = z.strictObject({
   menuItemId: MenuItemId,
-  quantity: z.int().min(0),
-  version: z.int().min(1),
+  quantity: z.int32().min(0).max(100_000),
+  version: z.int32().min(1),
 });
 export type StockLevelReport = z.infer<typeof StockLevelReport>;
 

@@ -16,18 +16,18 @@ export type FaultyService = z.infer<typeof FaultyService>;
  * as the service that keeps it lists it.
  */
 export const OutboxDeadLetter = z.object({
-  messageId: z.string(),
-  destination: z.string(),
+  messageId: z.string().max(64),
+  destination: z.string().max(200),
   payload: z.unknown(),
-  attempts: z.int().min(0),
-  lastError: z.string().nullable(),
-  requestId: z.string().nullable(),
+  attempts: z.int32().min(0),
+  lastError: z.string().max(100_000).nullable(),
+  requestId: z.string().max(128).nullable(),
   createdAt: Timestamp,
 });
 export type OutboxDeadLetter = z.infer<typeof OutboxDeadLetter>;
 
 /** One service's dead letters, oldest first. */
-export const OutboxDeadLetterList = z.object({ items: z.array(OutboxDeadLetter) });
+export const OutboxDeadLetterList = z.object({ items: z.array(OutboxDeadLetter).max(100_000) });
 export type OutboxDeadLetterList = z.infer<typeof OutboxDeadLetterList>;
 
 /**
@@ -41,7 +41,7 @@ export const DeadLetter = OutboxDeadLetter.extend({
 export type DeadLetter = z.infer<typeof DeadLetter>;
 
 /** Dead letters, oldest first. */
-export const DeadLetterList = z.object({ items: z.array(DeadLetter) });
+export const DeadLetterList = z.object({ items: z.array(DeadLetter).max(100_000) });
 export type DeadLetterList = z.infer<typeof DeadLetterList>;
 
 /** The path parameters of `POST /api/ops/dead-letters/{deadLetterId}/retry`. */
@@ -57,7 +57,7 @@ export const FaultSettings = z.strictObject({
   /** The share of requests answered 503 at once, from 0 (none, the default) to 1 (all). */
   failureRate: z.number().min(0).max(1),
   /** Milliseconds added before every request is handled; 0 by default. */
-  latencyMs: z.int().min(0).max(30_000),
+  latencyMs: z.int32().min(0).max(30_000),
 });
 export type FaultSettings = z.infer<typeof FaultSettings>;
 
@@ -74,12 +74,14 @@ export const opsApi = {
     method: 'GET',
     path: '/ops/dead-letters',
     summary: "The service's dead letters, oldest first",
+    access: ['admin'],
     responses: { 200: OutboxDeadLetterList, ...problemResponses(401, 403) },
   }),
   retryDeadLetter: defineEndpoint({
     method: 'POST',
     path: '/ops/dead-letters/:messageId/retry',
     summary: 'Put a dead letter back in the outbox, to be delivered again from the first attempt',
+    access: ['admin'],
     params: OutboxMessageParams,
     responses: { 200: OutboxDeadLetter, ...problemResponses(400, 401, 403, 404, 409) },
   }),
@@ -87,6 +89,7 @@ export const opsApi = {
     method: 'PUT',
     path: '/ops/faults',
     summary: 'Set the faults injected into this service; zeros switch them off',
+    access: ['admin'],
     body: FaultSettings,
     responses: { 200: FaultSettings, ...problemResponses(400, 401, 403) },
   }),

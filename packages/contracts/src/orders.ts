@@ -19,7 +19,7 @@ export const FINAL_ORDER_STATUSES: readonly OrderStatus[] = ['READY', 'CANCELLED
 /** One line of a new order: which dish and how many. */
 export const OrderLineRequest = z.strictObject({
   menuItemId: MenuItemId,
-  quantity: z.int().min(1).max(20),
+  quantity: z.int32().min(1).max(20),
 });
 export type OrderLineRequest = z.infer<typeof OrderLineRequest>;
 
@@ -33,8 +33,8 @@ export type CreateOrderRequest = z.infer<typeof CreateOrderRequest>;
 /** One priced line of an order. */
 export const OrderLine = z.object({
   menuItemId: MenuItemId,
-  name: z.string(),
-  quantity: z.int().min(1),
+  name: z.string().max(100),
+  quantity: z.int32().min(1).max(20),
   unitPriceCents: Cents,
   lineTotalCents: Cents,
 });
@@ -43,13 +43,13 @@ export type OrderLine = z.infer<typeof OrderLine>;
 /** An order as the order service keeps it. */
 export const Order = z.object({
   id: ResourceId,
-  number: z.int().min(1),
-  customerId: z.string(),
+  number: z.int32().min(1),
+  customerId: z.string().max(64),
   status: OrderStatus,
-  items: z.array(OrderLine).min(1),
+  items: z.array(OrderLine).min(1).max(20),
   totalCents: Cents,
   currency: Currency,
-  notes: z.string().nullable(),
+  notes: z.string().max(500).nullable(),
   paymentId: ResourceId.nullable(),
   ticketId: ResourceId.nullable(),
   createdAt: Timestamp,
@@ -67,8 +67,8 @@ export type ListOrdersQuery = z.infer<typeof ListOrdersQuery>;
 
 /** A page of orders, newest first; `nextCursor` is null on the last page. */
 export const OrderPage = z.object({
-  items: z.array(Order),
-  nextCursor: z.string().nullable(),
+  items: z.array(Order).max(100),
+  nextCursor: z.string().max(200).nullable(),
 });
 export type OrderPage = z.infer<typeof OrderPage>;
 
@@ -94,7 +94,7 @@ export type OrderParams = z.infer<typeof OrderParams>;
 export const OrderStatusEvent = z.object({
   type: z.literal('order.status'),
   orderId: ResourceId,
-  orderNumber: z.int().min(1),
+  orderNumber: z.int32().min(1),
   status: OrderStatus,
   /** When the order reached this status. */
   at: Timestamp,
@@ -111,6 +111,7 @@ export const ORDER_STATUS_EVENT = 'order.status';
 export const OrderEventsHeaders = z.object({
   'last-event-id': z
     .string()
+    .max(15)
     .regex(/^\d{1,15}$/, 'must be the id of an event of this stream')
     .optional(),
 });
@@ -146,21 +147,21 @@ export const TimelineStep = z.object({
   /** The order's status once this step was taken. */
   orderStatus: OrderStatus,
   /** What happened, in a sentence. */
-  detail: z.string(),
+  detail: z.string().max(10_000),
   /** The request that caused the step (for outbox deliveries, the request that queued them). */
-  requestId: z.string().nullable(),
+  requestId: z.string().max(128).nullable(),
   paymentId: ResourceId.optional(),
   ticketId: ResourceId.optional(),
   ticketStatus: TicketStatus.optional(),
   /** The delivery attempt, counting from 1. */
-  attempt: z.int().min(1).optional(),
+  attempt: z.int32().min(1).optional(),
 });
 export type TimelineStep = z.infer<typeof TimelineStep>;
 
 /** An order's saga, oldest step first. */
 export const OrderTimeline = z.object({
   orderId: ResourceId,
-  orderNumber: z.int().min(1),
-  steps: z.array(TimelineStep),
+  orderNumber: z.int32().min(1),
+  steps: z.array(TimelineStep).max(10_000),
 });
 export type OrderTimeline = z.infer<typeof OrderTimeline>;

@@ -26,7 +26,7 @@ export type Payment = z.infer<typeof Payment>;
 /** The body of the payment service's `POST /payments`. */
 export const ChargeRequest = z.strictObject({
   orderId: ResourceId,
-  amountCents: z.int().min(1),
+  amountCents: z.int32().min(1),
   currency: Currency,
   paymentMethod: PaymentMethod,
 });

@@ -2,8 +2,8 @@ import { z } from 'zod';
 
 /** One failed check of a validation problem. */
 export const ValidationIssue = z.object({
-  path: z.string(),
-  message: z.string(),
+  path: z.string().max(1_000),
+  message: z.string().max(10_000),
 });
 export type ValidationIssue = z.infer<typeof ValidationIssue>;
 
@@ -12,13 +12,13 @@ export type ValidationIssue = z.infer<typeof ValidationIssue>;
  * answer errors (`application/problem+json`). Extension members are allowed.
  */
 export const Problem = z.looseObject({
-  type: z.string(),
-  title: z.string(),
-  status: z.int().min(400).max(599),
-  detail: z.string().optional(),
-  instance: z.string().optional(),
-  requestId: z.string().optional(),
-  errors: z.array(ValidationIssue).optional(),
+  type: z.string().max(200),
+  title: z.string().max(200),
+  status: z.int32().min(400).max(599),
+  detail: z.string().max(100_000).optional(),
+  instance: z.string().max(2_000).optional(),
+  requestId: z.string().max(128).optional(),
+  errors: z.array(ValidationIssue).max(1_000).optional(),
 });
 export type Problem = z.infer<typeof Problem>;
 

@@ -81,7 +81,7 @@ describe('the security the document declares', () => {
       route: `${method.toUpperCase()} ${path}`,
       method: method as 'get' | 'post' | 'put',
       url: path.replace(/\{\w+\}/g, 'x1'),
-      needsToken: operation.security !== undefined,
+      needsToken: (operation.security ?? []).length > 0,
     })),
   );
 

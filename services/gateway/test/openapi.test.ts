@@ -100,7 +100,7 @@ describe('gatewayOpenApiDocument', () => {
         name: 'limit',
         in: 'query',
         required: false,
-        schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 },
+        schema: { type: 'integer', format: 'int32', minimum: 1, maximum: 100, default: 20 },
       },
       expect.objectContaining({ name: 'cursor', in: 'query', required: false }),
       expect.objectContaining({
@@ -137,10 +137,12 @@ describe('gatewayOpenApiDocument', () => {
 
     expect(responses['402']).toEqual({
       description: 'Payment Required',
+      headers: expect.any(Object),
       content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
     });
     expect(responses['200']).toEqual({
       description: 'OK',
+      headers: expect.any(Object),
       content: { 'application/json': { schema: { $ref: '#/components/schemas/Order' } } },
     });
     expect(document.components?.schemas?.Problem).toMatchObject({
@@ -178,7 +180,7 @@ describe('gatewayOpenApiDocument', () => {
         endpoint.method.toLowerCase(),
       );
 
-      expect(operation.security).toBeUndefined();
+      expect(operation.security).toEqual([]);
       expect(operation.description).toBe('Who may call: anyone, without a token.');
     },
   );
@@ -220,7 +222,9 @@ describe('openApiDocument', () => {
         'application/json': {
           schema: {
             type: 'object',
-            properties: { limit: { type: 'integer', minimum: 1, maximum: 100, default: 20 } },
+            properties: {
+              limit: { type: 'integer', format: 'int32', minimum: 1, maximum: 100, default: 20 },
+            },
           },
         },
       },

@@ -1,18 +1,16 @@
-import { kitchenApi } from '@cheesecake/contracts';
+import { kitchenApi, type Role } from '@cheesecake/contracts';
 import { type Caller, handle, requireService, requireUser } from '@cheesecake/service-kit';
 import { Router } from 'express';
 import type { Stock } from './stock/stock.js';
 import type { Tickets } from './tickets/tickets.js';
 
-const STAFF = ['kitchen', 'admin'] as const;
-
 /**
- * Tickets may be read by kitchen staff, and by the gateway acting for no user: it reads an
- * order's ticket that way to compose the order view, after the order service has checked who
- * may see the order.
+ * Tickets may be read by the users their record names, and by the gateway acting for no
+ * user: it reads an order's ticket that way to compose the order view, after the order
+ * service has checked who may see the order.
  */
-function requireStaffOrGateway(caller: Caller): void {
-  if (caller.user) requireUser(caller, STAFF);
+function requireUserOrGateway(caller: Caller, roles: readonly Role[]): void {
+  if (caller.user) requireUser(caller, roles);
   else requireService(caller, ['gateway']);
 }
 
@@ -30,22 +28,22 @@ export function kitchenRoutes(domain: { tickets: Tickets; stock: Stock }): Route
   });
 
   handle(router, kitchenApi.listTickets, async ({ query }, { caller }) => {
-    requireStaffOrGateway(caller);
+    requireUserOrGateway(caller, kitchenApi.listTickets.access);
     return { status: 200, body: { items: await tickets.list(query) } };
   });
 
   handle(router, kitchenApi.getTicket, async ({ params }, { caller }) => {
-    requireStaffOrGateway(caller);
+    requireUserOrGateway(caller, kitchenApi.getTicket.access);
     return { status: 200, body: await tickets.get(params.ticketId) };
   });
 
   handle(router, kitchenApi.startTicket, async ({ params }, { caller, requestId }) => {
-    requireUser(caller, STAFF);
+    requireUser(caller, kitchenApi.startTicket.access);
     return { status: 200, body: await tickets.start(params.ticketId, requestId) };
   });
 
   handle(router, kitchenApi.markTicketReady, async ({ params }, { caller, requestId }) => {
-    requireUser(caller, STAFF);
+    requireUser(caller, kitchenApi.markTicketReady.access);
     return { status: 200, body: await tickets.markReady(params.ticketId, requestId) };
   });
 
@@ -60,12 +58,12 @@ export function kitchenRoutes(domain: { tickets: Tickets; stock: Stock }): Route
   );
 
   handle(router, kitchenApi.listStock, async (_request, { caller }) => {
-    requireUser(caller, STAFF);
+    requireUser(caller, kitchenApi.listStock.access);
     return { status: 200, body: { items: await stock.list() } };
   });
 
   handle(router, kitchenApi.setStock, async ({ params, body }, { caller, requestId }) => {
-    requireUser(caller, STAFF);
+    requireUser(caller, kitchenApi.setStock.access);
     return { status: 200, body: await stock.set(params.menuItemId, body.quantity, requestId) };
   });
 

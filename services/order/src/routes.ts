@@ -43,7 +43,7 @@ function menuRoutes(router: Router, { orders }: RouteDeps): void {
 /** Placing, paying and cancelling an order: a customer's, once per Idempotency-Key. */
 function orderChangeRoutes(router: Router, { orders, idempotencyKeys }: RouteDeps): void {
   handle(router, orderApi.createOrder, async ({ body, headers }, context) => {
-    const customer = requireUser(context.caller, ['customer']);
+    const customer = requireUser(context.caller, orderApi.createOrder.access);
     const key = headers['idempotency-key'];
     return idempotencyKeys.run(context, { scope: customer.id, key }, async () => {
       const order = await placeOrder(orders, customer, body, context.requestId);
@@ -56,7 +56,7 @@ function orderChangeRoutes(router: Router, { orders, idempotencyKeys }: RouteDep
   });
 
   handle(router, orderApi.payOrder, async ({ params, body, headers }, context) => {
-    const customer = requireUser(context.caller, ['customer']);
+    const customer = requireUser(context.caller, orderApi.payOrder.access);
     const key = headers['idempotency-key'];
     return idempotencyKeys.run(context, { scope: customer.id, key }, async ({ resumed }) => {
       const order = await payOrder(
@@ -72,7 +72,7 @@ function orderChangeRoutes(router: Router, { orders, idempotencyKeys }: RouteDep
   });
 
   handle(router, orderApi.cancelOrder, async ({ params, headers }, context) => {
-    const customer = requireUser(context.caller, ['customer']);
+    const customer = requireUser(context.caller, orderApi.cancelOrder.access);
     const key = headers['idempotency-key'];
     return idempotencyKeys.run(context, { scope: customer.id, key }, async () => {
       const order = await cancelOrder(orders, customer, params.orderId, {
@@ -87,17 +87,17 @@ function orderChangeRoutes(router: Router, { orders, idempotencyKeys }: RouteDep
 /** Listing orders, one order and its timeline, for the users who may see them. */
 function orderReadRoutes(router: Router, { orders }: RouteDeps): void {
   handle(router, orderApi.listOrders, async ({ query }, { caller }) => {
-    const user = requireUser(caller, ['customer', 'kitchen', 'admin']);
+    const user = requireUser(caller, orderApi.listOrders.access);
     return { status: 200, body: await listOrders(orders, user, query) };
   });
 
   handle(router, orderApi.getOrder, async ({ params }, { caller }) => {
-    const user = requireUser(caller, ['customer', 'kitchen', 'admin']);
+    const user = requireUser(caller, orderApi.getOrder.access);
     return { status: 200, body: await getOrder(orders, user, params.orderId) };
   });
 
   handle(router, orderApi.getTimeline, async ({ params }, { caller }) => {
-    const user = requireUser(caller, ['customer', 'kitchen', 'admin']);
+    const user = requireUser(caller, orderApi.getTimeline.access);
     return { status: 200, body: await getTimeline(orders, user, params.orderId) };
   });
 }
@@ -111,7 +111,7 @@ function orderEventStreamRoutes(router: Router, { orders, feed }: RouteDeps): vo
     router,
     orderApi.streamOrderEvents,
     async ({ params, headers }, { caller, req, res }) => {
-      const user = requireUser(caller, ['customer', 'kitchen', 'admin']);
+      const user = requireUser(caller, orderApi.streamOrderEvents.access);
       const order = await getOrder(orders, user, params.orderId);
       const follow = await feed.followOrder(order, headers['last-event-id']);
       if (follow.isOver) {
@@ -128,7 +128,7 @@ function orderEventStreamRoutes(router: Router, { orders, feed }: RouteDeps): vo
     router,
     orderApi.streamAllOrderEvents,
     async ({ headers }, { caller, req, res }) => {
-      requireUser(caller, ['kitchen', 'admin']);
+      requireUser(caller, orderApi.streamAllOrderEvents.access);
       const follow = await feed.followAllOrders(headers['last-event-id']);
       follow.pipeTo(openEventStream(req, res));
     },

@@ -34,6 +34,7 @@ import { Router } from 'express';
 import type { OpenAPIObject } from 'openapi3-ts/oas31';
 import { z } from 'zod';
 import { openApiDocument } from './openapi.js';
+import { gatewayResponseHeaders, RESPONSE_HEADERS } from './response-headers.js';
 
 const require = createRequire(import.meta.url);
 
@@ -107,7 +108,20 @@ Errors are RFC 9457 problem documents (\`application/problem+json\`) carrying th
 /** The OpenAPI 3.1 document of the public API, as the gateway serves it at `/openapi.json`. */
 export function gatewayOpenApiDocument(version: string): OpenAPIObject {
   return openApiDocument(gatewayApi, {
-    info: { title: 'Cheesecake', version, description: DESCRIPTION },
+    info: {
+      title: 'Cheesecake',
+      version,
+      description: DESCRIPTION,
+      license: { name: 'MIT', identifier: 'MIT' },
+    },
+    // Relative: the API is wherever this document was fetched from.
+    servers: [
+      {
+        url: '/',
+        description: 'The gateway that served this document, local or production alike',
+        'x-internal': false,
+      },
+    ],
     components: {
       TokenRequest,
       TokenResponse,
@@ -137,6 +151,8 @@ export function gatewayOpenApiDocument(version: string): OpenAPIObject {
       HealthStatus,
       ValidationIssue,
     },
+    headers: RESPONSE_HEADERS,
+    headersOf: gatewayResponseHeaders,
     // `/api/orders/...` is listed under orders, `/healthz` and `/readyz` under health.
     tagOf: ({ path }) => (path.startsWith('/api/') ? (path.split('/')[2] ?? 'api') : 'health'),
   });

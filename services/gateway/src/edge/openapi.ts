@@ -10,17 +10,19 @@ import {
   type Schema,
 } from '@cheesecake/contracts';
 import type {
+  HeaderObject,
+  HeadersObject,
   InfoObject,
   OpenAPIObject,
   OperationObject,
   ParameterLocation,
   ParameterObject,
   PathsObject,
-  ReferenceObject,
   ResponseObject,
   SchemaObject,
+  ServerObject,
 } from 'openapi3-ts/oas31';
-import { z } from 'zod';
+import { JsonSchemas } from './json-schemas.js';
 
 /** What an OpenAPI document needs besides the endpoint records. */
 export interface OpenApiOptions {
@@ -33,20 +35,32 @@ export interface OpenApiOptions {
   components?: Record<string, Schema>;
   /** The group an operation is listed under, such as `orders`; ungrouped without it. */
   tagOf?: (endpoint: PublicEndpoint) => string;
+  /** Where the API is served, such as `/` for wherever the document itself came from. */
+  servers?: ServerObject[];
+  /** Response headers to describe once, under `#/components/headers/<name>`. */
+  headers?: Record<string, HeaderObject>;
+  /**
+   * The response headers of one status of an endpoint, each by its name: a `$ref` to one of
+   * `headers` (see {@link headerRef}) or written out. None without it.
+   */
+  headersOf?: (endpoint: PublicEndpoint, status: number) => HeadersObject;
+}
+
+/** A reference to a header component of the document. */
+export function headerRef(name: string): { $ref: string } {
+  return { $ref: `#/components/headers/${name}` };
 }
 
 /** The name of the bearer token security scheme in the documents {@link openApiDocument} builds. */
 export const BEARER_SECURITY_SCHEME = 'bearerToken';
 
-const COMPONENT_URI = '#/components/schemas/';
-const INLINE_URI = '#/inline/';
-
 /**
  * An OpenAPI 3.1 document of a public contract: one operation per record, named after it,
  * with its path and query parameters, request body and every response it declares. The
  * schemas come from zod's own JSON Schema conversion, requests as a client sends them and
- * responses as the server answers them; problems are `application/problem+json`, and a
- * route whose access is not `'anyone'` requires a bearer token.
+ * responses as the server answers them; problems are `application/problem+json`. A route
+ * whose access is not `'anyone'` requires a bearer token, and one open to anyone says so
+ * with an empty `security`.
  */
 export function openApiDocument(contract: PublicContract, options: OpenApiOptions): OpenAPIObject {
   const components = { Problem, ...options.components };
@@ -68,7 +82,7 @@ export function openApiDocument(contract: PublicContract, options: OpenApiOption
       ...paths[path],
       [endpoint.method.toLowerCase()]: {
         ...(options.tagOf && { tags: [options.tagOf(endpoint)] }),
-        ...operation(name, endpoint, requests, responses),
+        ...operation(name, endpoint, { requests, responses, headersOf: options.headersOf }),
       },
     };
   }
@@ -76,27 +90,37 @@ export function openApiDocument(contract: PublicContract, options: OpenApiOption
   return {
     openapi: '3.1.1',
     info: options.info,
+    ...(options.servers && { servers: options.servers }),
     paths,
     components: {
       schemas: usedComponents(Object.keys(components), requests, responses),
+      ...(options.headers && { headers: options.headers }),
       securitySchemes: {
         [BEARER_SECURITY_SCHEME]: {
           type: 'http',
           scheme: 'bearer',
           bearerFormat: 'JWT',
-          description: 'An access token, sent as `Authorization: Bearer <token>`',
+          description:
+            'An access token from `POST /api/auth/token`, sent as `Authorization: Bearer <token>`: a JWT signed with HS256 and checked as RFC8725 advises, its algorithm pinned (never `none`), its issuer, audience and expiry verified.',
         },
       },
     },
   };
 }
 
+/** What building an operation draws on. */
+interface Describers {
+  requests: JsonSchemas;
+  responses: JsonSchemas;
+  headersOf: OpenApiOptions['headersOf'];
+}
+
 function operation(
   name: string,
   endpoint: PublicEndpoint,
-  requests: JsonSchemas,
-  responses: JsonSchemas,
+  describers: Describers,
 ): OperationObject {
+  const { requests } = describers;
   const parameters = [
     ...parametersOf('path', endpoint.params, requests),
     ...parametersOf('query', endpoint.query, requests),
@@ -114,12 +138,12 @@ function operation(
       },
     }),
     responses: Object.fromEntries(
-      Object.entries(endpoint.responses).map(([status, schema]) => [
+      Object.keys(endpoint.responses).map((status) => [
         status,
-        response(Number(status), schema, responses, endpoint.eventStream),
+        response(endpoint, Number(status), describers),
       ]),
     ),
-    ...(endpoint.access !== 'anyone' && { security: [{ [BEARER_SECURITY_SCHEME]: [] }] }),
+    security: endpoint.access === 'anyone' ? [] : [{ [BEARER_SECURITY_SCHEME]: [] }],
   };
 }
 
@@ -147,25 +171,29 @@ function parametersOf(
 }
 
 function response(
+  endpoint: PublicEndpoint,
   status: number,
-  schema: Schema,
-  responses: JsonSchemas,
-  eventStream: boolean | undefined,
+  describers: Describers,
 ): ResponseObject {
-  if (schema === NoContent) return { description: STATUS_CODES[status] ?? `Status ${status}` };
+  const schema = endpoint.responses[status] as Schema;
+  const headers = describers.headersOf?.(endpoint, status) ?? {};
+  const withHeaders = Object.keys(headers).length > 0 ? { headers } : {};
+  const description = STATUS_CODES[status] ?? `Status ${status}`;
+  if (schema === NoContent) return { description, ...withHeaders };
   // Records answer errors with the Problem schema itself (see problemResponses).
   const mediaType =
     schema === Problem
       ? PROBLEM_CONTENT_TYPE
-      : eventStream && status === 200
+      : endpoint.eventStream && status === 200
         ? 'text/event-stream'
         : 'application/json';
   return {
     description:
       mediaType === 'text/event-stream'
         ? 'Server-sent events; each event carries this schema as its data'
-        : (STATUS_CODES[status] ?? `Status ${status}`),
-    content: { [mediaType]: { schema: responses.use(schema) } },
+        : description,
+    ...withHeaders,
+    content: { [mediaType]: { schema: describers.responses.use(schema) } },
   };
 }
 
@@ -192,109 +220,4 @@ function usedComponents(
     if (schema) used[name] = schema;
   }
   return used;
-}
-
-type Json = SchemaObject | ReferenceObject;
-
-/**
- * The JSON Schemas of one direction, requests (`input`) or responses (`output`). zod converts
- * them all at once from a registry, so that a component anywhere inside another schema
- * becomes a `$ref`; schemas that are not components get an id of their own for the
- * conversion and are written out wherever they are used.
- */
-class JsonSchemas {
-  readonly #io: 'input' | 'output';
-  readonly #registry = z.registry<{ id: string }>();
-  readonly #componentIds: Set<string>;
-  readonly #used = new Set<string>();
-  #unnamed = 0;
-  #converted: Record<string, SchemaObject> | undefined;
-
-  constructor(io: 'input' | 'output', components: Record<string, Schema>) {
-    this.#io = io;
-    for (const [id, schema] of Object.entries(components)) this.#registry.add(schema, { id });
-    this.#componentIds = new Set(Object.keys(components));
-  }
-
-  /** Includes a schema in the conversion; add them all before using any. */
-  add(schema: Schema): void {
-    if (this.#registry.has(schema)) return;
-    if (this.#converted) throw new Error('Add every schema before using one');
-    this.#registry.add(schema, { id: `unnamed-${this.#unnamed++}` });
-  }
-
-  /** A schema as a request body or response uses it: a `$ref` when it is a component. */
-  use(schema: Schema): Json {
-    const id = this.#idOf(schema);
-    return this.#componentIds.has(id)
-      ? this.#note({ $ref: COMPONENT_URI + id })
-      : this.#note(this.#written(id));
-  }
-
-  /** A schema written out even when it is a component, to list its properties one by one. */
-  expand(schema: Schema): SchemaObject {
-    return this.#note(this.#written(this.#idOf(schema)));
-  }
-
-  /** A component, if any schema used so far refers to it. */
-  usedComponent(name: string): SchemaObject | undefined {
-    return this.#used.has(name) ? this.#written(name) : undefined;
-  }
-
-  #idOf(schema: Schema): string {
-    const id = this.#registry.get(schema)?.id;
-    if (id === undefined) throw new Error('Add the schema before using it');
-    return id;
-  }
-
-  #written(id: string): SchemaObject {
-    this.#converted ??= this.#convert();
-    const schema = this.#converted[id];
-    if (!schema) throw new Error(`No schema ${id}`);
-    return schema;
-  }
-
-  #convert(): Record<string, SchemaObject> {
-    const { schemas } = z.toJSONSchema(this.#registry, {
-      io: this.#io,
-      uri: (id) => (this.#componentIds.has(id) ? COMPONENT_URI : INLINE_URI) + id,
-    });
-    const converted: Record<string, SchemaObject> = {};
-    for (const [id, { $schema, $id, ...schema }] of Object.entries(schemas)) {
-      converted[id] = schema as SchemaObject;
-    }
-    // A schema that is not a component has no place in the document to refer to.
-    const inline = (value: unknown): unknown => {
-      if (Array.isArray(value)) return value.map(inline);
-      if (typeof value !== 'object' || value === null) return value;
-      const ref = (value as ReferenceObject).$ref;
-      if (typeof ref === 'string' && ref.startsWith(INLINE_URI)) {
-        return inline(converted[ref.slice(INLINE_URI.length)]);
-      }
-      return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, inline(item)]));
-    };
-    for (const id of Object.keys(converted)) converted[id] = inline(converted[id]) as SchemaObject;
-    return converted;
-  }
-
-  /** Records the components `json` refers to, and the ones those refer to in turn. */
-  #note<J extends Json>(json: J): J {
-    const visit = (value: unknown): void => {
-      if (Array.isArray(value)) {
-        value.forEach(visit);
-      } else if (typeof value === 'object' && value !== null) {
-        const ref = (value as ReferenceObject).$ref;
-        if (typeof ref === 'string' && ref.startsWith(COMPONENT_URI)) {
-          const name = ref.slice(COMPONENT_URI.length);
-          if (!this.#used.has(name)) {
-            this.#used.add(name);
-            visit(this.#written(name));
-          }
-        }
-        Object.values(value).forEach(visit);
-      }
-    };
-    visit(json);
-    return json;
-  }
 }
