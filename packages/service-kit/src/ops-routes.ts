@@ -1,4 +1,4 @@
-import { opsApi } from '@cheesecake/contracts';
+import { opsApi, type Role } from '@cheesecake/contracts';
 import { Router } from 'express';
 import type { DeadLetters } from './dead-letters.js';
 import type { FaultInjection } from './faults.js';
@@ -14,10 +14,10 @@ export interface OpsRoutesOptions {
 }
 
 // Operators reach these routes only through the gateway's admin routes, so the credential
-// must be the gateway's, acting for an admin.
-function requireAdminThroughGateway(caller: Caller): void {
+// must be the gateway's, acting for a user the record lets in (an admin).
+function requireOperatorThroughGateway(caller: Caller, access: readonly Role[]): void {
   requireService(caller, ['gateway']);
-  requireUser(caller, ['admin']);
+  requireUser(caller, access);
 }
 
 /** A service's own operations API (`opsApi`): its dead letters and its injected faults. */
@@ -27,12 +27,12 @@ export function opsRoutes(options: OpsRoutesOptions): Router {
 
   if (deadLetters) {
     handle(router, opsApi.listDeadLetters, async (_request, { caller }) => {
-      requireAdminThroughGateway(caller);
+      requireOperatorThroughGateway(caller, opsApi.listDeadLetters.access);
       return { status: 200, body: { items: await deadLetters.list() } };
     });
 
     handle(router, opsApi.retryDeadLetter, async ({ params }, { caller, log }) => {
-      requireAdminThroughGateway(caller);
+      requireOperatorThroughGateway(caller, opsApi.retryDeadLetter.access);
       const deadLetter = await deadLetters.retry(params.messageId);
       log.warn({ messageId: params.messageId }, 'dead letter put back in the outbox');
       return { status: 200, body: deadLetter };
@@ -41,7 +41,7 @@ export function opsRoutes(options: OpsRoutesOptions): Router {
 
   if (faults) {
     handle(router, opsApi.setFaults, async ({ body }, { caller }) => {
-      requireAdminThroughGateway(caller);
+      requireOperatorThroughGateway(caller, opsApi.setFaults.access);
       return { status: 200, body: faults.set(body) };
     });
   }
