@@ -21,7 +21,7 @@ import { serveMenuFromCache } from './edge/menu-cache.js';
 import { limitLogins, limitRequests } from './edge/rate-limits.js';
 import type { UserLimits } from './edge/user-limits.js';
 import { LiveUpdates } from './live/live-updates.js';
-import { OrderEventFeed } from './live/order-event-feed.js';
+import { OrderStatusFollower } from './live/order-status-follower.js';
 import { gatewayRoutes, holdPlace, proxiedRoutes } from './routes.js';
 
 /** What the gateway is built from. */
@@ -56,7 +56,7 @@ export function createLiveUpdates(deps: AppDeps): LiveUpdates {
   const { config, log } = deps;
   return new LiveUpdates({
     tokens: accessTokensOf(config),
-    feed: new OrderEventFeed(deps.downstreams.order, { log }),
+    follower: new OrderStatusFollower(deps.downstreams.order, { log }),
     limits: deps.limits,
     log,
   });

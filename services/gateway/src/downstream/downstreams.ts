@@ -15,7 +15,7 @@ export type DownstreamName = 'order' | 'payment' | 'kitchen';
 /**
  * The three services behind the gateway, each called through one {@link Downstream} (one
  * breaker, bulkhead and retry policy each) by everything that calls its API: typed clients,
- * the proxy and the event feed.
+ * the proxy and the order status follower.
  */
 export type Downstreams = Record<DownstreamName, Downstream>;
 

@@ -22,12 +22,12 @@ import type { AccessTokens } from '../auth/access-tokens.js';
 import { expiryOf, userOfAccessToken } from '../auth/authentication.js';
 import { RequestBudgets, type UserLimits } from '../edge/user-limits.js';
 import { InvalidAccessTokenError, MissingAccessTokenError } from '../errors.js';
-import type { OrderEventFeed } from './order-event-feed.js';
+import type { OrderStatusFollower } from './order-status-follower.js';
 
 /** What the WebSocket endpoint is built from. */
 export interface LiveUpdatesDeps {
   tokens: AccessTokens;
-  feed: OrderEventFeed;
+  follower: OrderStatusFollower;
   /** The budgets handshakes and subscriptions spend from, and the streams each user may hold. */
   limits: UserLimits;
   log: Logger;
@@ -117,7 +117,7 @@ export class LiveUpdates {
     connection: { user: EndUser; expiresAt: number; correlation: Correlation },
   ): void {
     const { user, expiresAt, correlation } = connection;
-    const { feed, log, limits } = this.#deps;
+    const { follower, log, limits } = this.#deps;
     const maxSubscriptions = this.#deps.maxSubscriptions ?? 50;
     const subscriptions = new Map<SubscriptionTarget, () => void>();
     const connectionLog = log.child({ userId: user.id, reqId: correlation.requestId });
@@ -170,7 +170,7 @@ export class LiveUpdates {
         release();
         return;
       }
-      const stopFeed = feed.follow(orderId, user, {
+      const stopFollowing = follower.follow(orderId, user, {
         opened: () => send({ type: 'subscribed', orderId }),
         event: send,
         refused: (problem) => {
@@ -184,7 +184,7 @@ export class LiveUpdates {
         },
       });
       subscriptions.set(orderId, () => {
-        stopFeed();
+        stopFollowing();
         release();
       });
     };

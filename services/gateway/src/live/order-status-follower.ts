@@ -19,7 +19,7 @@ import {
 } from '@cheesecake/service-kit';
 
 /** What a followed order stream reports. */
-export interface FeedListener {
+export interface FollowListener {
   /** The order service accepted the subscription; called once. */
   opened(): void;
   /** A status, starting with the current one for a single order. */
@@ -30,8 +30,8 @@ export interface FeedListener {
   finished(): void;
 }
 
-/** How the feed reconnects. */
-export interface OrderEventFeedOptions {
+/** How the follower reconnects. */
+export interface OrderStatusFollowerOptions {
   log: Logger;
   /** The first pause before reconnecting a dropped stream; doubled up to ten times as long. */
   reconnectDelayMs?: number;
@@ -47,19 +47,19 @@ export interface OrderEventFeedOptions {
  * Streams are opened through the order service's {@link Downstream}, so opening one goes
  * through its policies (timeout, bulkhead, retries, circuit breaker); an open stream holds none.
  */
-export class OrderEventFeed {
+export class OrderStatusFollower {
   readonly #order: Downstream;
   readonly #log: Logger;
   readonly #reconnectDelayMs: number;
 
-  constructor(order: Downstream, options: OrderEventFeedOptions) {
+  constructor(order: Downstream, options: OrderStatusFollowerOptions) {
     this.#order = order;
     this.#log = options.log;
     this.#reconnectDelayMs = options.reconnectDelayMs ?? 1_000;
   }
 
   /** Follows `target` as `user` until the returned function is called or the stream is over. */
-  follow(target: SubscriptionTarget, user: EndUser, listener: FeedListener): () => void {
+  follow(target: SubscriptionTarget, user: EndUser, listener: FollowListener): () => void {
     const subscription = new Subscription(this.#order, {
       target,
       user,
@@ -77,7 +77,7 @@ class Subscription {
   readonly #order: Downstream;
   readonly #target: SubscriptionTarget;
   readonly #user: EndUser;
-  readonly #listener: FeedListener;
+  readonly #listener: FollowListener;
   readonly #log: Logger;
   readonly #reconnectDelayMs: number;
   readonly #path: string;
@@ -96,7 +96,7 @@ class Subscription {
     options: {
       target: SubscriptionTarget;
       user: EndUser;
-      listener: FeedListener;
+      listener: FollowListener;
       log: Logger;
       reconnectDelayMs: number;
     },
