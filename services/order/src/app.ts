@@ -12,8 +12,8 @@ import {
   ServiceMetrics,
 } from '@cheesecake/service-kit';
 import type { Express } from 'express';
-import type { LiveOrderStatus } from './live/live-status.js';
-import { OrderStatusFeed } from './live/status-feed.js';
+import type { StatusNotifications } from './live/status-notifications.js';
+import { StatusStreams } from './live/status-streams.js';
 import { MenuCatalog } from './menu/menu.js';
 import { IdempotencyKeys } from './orders/idempotency-keys.js';
 import type { OrderDeps } from './orders/order-deps.js';
@@ -39,7 +39,7 @@ export interface AppDeps {
   /** The outbox relay, woken after a commit that enqueued a message. */
   outbox: OutboxRelay;
   /** Status changes as any replica commits them; whoever made it starts and stops it. */
-  liveStatus: LiveOrderStatus;
+  statusNotifications: StatusNotifications;
   internalTokenSecret: string;
   bodyLimit: string;
   /** Served at `/metrics`; main.ts shares them with its clients' breakers. Made here when omitted. */
@@ -60,7 +60,11 @@ export function createApp(deps: AppDeps): Express {
     kitchen: deps.kitchen,
     outbox: deps.outbox,
   };
-  const feed = new OrderStatusFeed({ db, live: deps.liveStatus, log: deps.log });
+  const statusStreams = new StatusStreams({
+    db,
+    notifications: deps.statusNotifications,
+    log: deps.log,
+  });
   const metrics = deps.metrics ?? new ServiceMetrics();
   return createServiceApp({
     log: deps.log,
@@ -72,7 +76,7 @@ export function createApp(deps: AppDeps): Express {
       callers: ['gateway', 'kitchen'],
     }),
     readiness: databaseReadiness(db),
-    routes: [orderRoutes({ orders, feed, idempotencyKeys: new IdempotencyKeys({ db }) })],
+    routes: [orderRoutes({ orders, statusStreams, idempotencyKeys: new IdempotencyKeys({ db }) })],
     metrics,
     faults: new FaultInjection({ service: 'order', log: deps.log, metrics }),
     outbox: { db, relay: deps.outbox },

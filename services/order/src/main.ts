@@ -10,7 +10,7 @@ import {
 } from '@cheesecake/service-kit';
 import { createApp, IDEMPOTENCY_MIGRATIONS, ORDER_MIGRATIONS } from './app.js';
 import { loadOrderConfig } from './config.js';
-import { LiveOrderStatus } from './live/live-status.js';
+import { StatusNotifications } from './live/status-notifications.js';
 import { createDeliverers } from './orders/deliverers.js';
 
 const config = loadOrderConfig();
@@ -46,7 +46,7 @@ const relay = new OutboxRelay({
 
 // Started as the server starts listening, before it takes a request; stopped after shutdown has
 // ended every stream.
-const liveStatus = new LiveOrderStatus({ db, log });
+const statusNotifications = new StatusNotifications({ db, log });
 
 const app = createApp({
   db,
@@ -54,7 +54,7 @@ const app = createApp({
   payments,
   kitchen,
   outbox: relay,
-  liveStatus,
+  statusNotifications,
   internalTokenSecret: config.INTERNAL_TOKEN_SECRET,
   bodyLimit: config.BODY_LIMIT,
   metrics,
@@ -64,6 +64,6 @@ await runService({
   port: config.PORT,
   host: config.HOST,
   log,
-  workers: [liveStatus, relay],
+  workers: [statusNotifications, relay],
   db,
 });

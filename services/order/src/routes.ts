@@ -2,7 +2,7 @@ import { orderApi } from '@cheesecake/contracts';
 import { handle, requireService, requireUser } from '@cheesecake/service-kit';
 import { Router } from 'express';
 import { handleEventStream, openEventStream } from './live/event-stream.js';
-import type { OrderStatusFeed } from './live/status-feed.js';
+import type { StatusStreams } from './live/status-streams.js';
 import { applyTicketReport } from './orders/apply-ticket-report.js';
 import { cancelOrder } from './orders/cancel-order.js';
 import type { IdempotencyKeys } from './orders/idempotency-keys.js';
@@ -14,7 +14,7 @@ import { getOrder, getTimeline, listOrders } from './orders/read-orders.js';
 /** What the order service's routes hand their requests to. */
 interface RouteDeps {
   orders: OrderDeps;
-  feed: OrderStatusFeed;
+  statusStreams: StatusStreams;
   idempotencyKeys: IdempotencyKeys;
 }
 
@@ -106,21 +106,21 @@ function orderReadRoutes(router: Router, { orders }: RouteDeps): void {
  * The event streams of one order and of every order. Every refusal (400, 404, 403) is
  * answered before the stream starts.
  */
-function orderEventStreamRoutes(router: Router, { orders, feed }: RouteDeps): void {
+function orderEventStreamRoutes(router: Router, { orders, statusStreams }: RouteDeps): void {
   handleEventStream(
     router,
     orderApi.streamOrderEvents,
     async ({ params, headers }, { caller, req, res }) => {
       const user = requireUser(caller, orderApi.streamOrderEvents.access);
       const order = await getOrder(orders, user, params.orderId);
-      const follow = await feed.followOrder(order, headers['last-event-id']);
-      if (follow.isOver) {
+      const stream = await statusStreams.followOrder(order, headers['last-event-id']);
+      if (stream.isOver) {
         // 204 tells an EventSource reconnecting after the final status to stop for good.
-        follow.cancel();
+        stream.cancel();
         res.status(204).end();
         return;
       }
-      follow.pipeTo(openEventStream(req, res));
+      stream.pipeTo(openEventStream(req, res));
     },
   );
 
@@ -129,8 +129,8 @@ function orderEventStreamRoutes(router: Router, { orders, feed }: RouteDeps): vo
     orderApi.streamAllOrderEvents,
     async ({ headers }, { caller, req, res }) => {
       requireUser(caller, orderApi.streamAllOrderEvents.access);
-      const follow = await feed.followAllOrders(headers['last-event-id']);
-      follow.pipeTo(openEventStream(req, res));
+      const stream = await statusStreams.followAllOrders(headers['last-event-id']);
+      stream.pipeTo(openEventStream(req, res));
     },
   );
 }

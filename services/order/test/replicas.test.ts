@@ -52,10 +52,10 @@ describe.runIf(testDatabaseEngine() === 'postgres')('two order-service replicas'
     replicas = await Promise.all([replica(), replica()]);
   });
   afterAll(async () => {
-    for (const { server, liveStatus, relay, db } of replicas) {
+    for (const { server, statusNotifications, relay, db } of replicas) {
       await server.close();
       await relay.stop();
-      await liveStatus.stop();
+      await statusNotifications.stop();
       await db.close();
     }
     await Promise.all([payment.close(), kitchen.close()]);

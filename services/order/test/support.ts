@@ -38,7 +38,7 @@ import {
 import type { Express } from 'express';
 import request from 'supertest';
 import { createApp, IDEMPOTENCY_MIGRATIONS, ORDER_MIGRATIONS } from '../src/app.js';
-import { LiveOrderStatus } from '../src/live/live-status.js';
+import { StatusNotifications } from '../src/live/status-notifications.js';
 import { createDeliverers } from '../src/orders/deliverers.js';
 import { findOrder } from '../src/orders/order-store.js';
 
@@ -83,21 +83,21 @@ export function downstreamClients(urls: Downstreams = {}) {
 export function createTestApp(
   db: Database,
   urls: Downstreams = {},
-): { app: Express; relay: OutboxRelay; liveStatus: LiveOrderStatus } {
+): { app: Express; relay: OutboxRelay; statusNotifications: StatusNotifications } {
   const clients = downstreamClients(urls);
   const relay = new OutboxRelay({ db, log, deliverers: createDeliverers({ ...clients, db }) });
-  const liveStatus = new LiveOrderStatus({ db, log });
-  liveStatus.start();
+  const statusNotifications = new StatusNotifications({ db, log });
+  statusNotifications.start();
   const app = createApp({
     db,
     log,
     ...clients,
     outbox: relay,
-    liveStatus,
+    statusNotifications,
     internalTokenSecret: TEST_INTERNAL_SECRET,
     bodyLimit: '100kb',
   });
-  return { app, relay, liveStatus };
+  return { app, relay, statusNotifications };
 }
 
 /** Runs the relay until no message is due, as its polling would. */

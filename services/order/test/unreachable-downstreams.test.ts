@@ -42,7 +42,7 @@ afterEach(async () => {
   cleanups = [];
 });
 afterAll(async () => {
-  await healthy.liveStatus.stop();
+  await healthy.statusNotifications.stop();
   await Promise.all([payment.close(), kitchen.close()]);
   await db.close();
 });
@@ -59,7 +59,7 @@ async function appWith(
     kitchenUrl: service === 'kitchen' ? failing.url : kitchen.url,
     timeoutMs,
   });
-  cleanups.push(() => calling.liveStatus.stop());
+  cleanups.push(() => calling.statusNotifications.stop());
   return calling;
 }
 

@@ -16,7 +16,7 @@ const Notification = z.object({ id: z.string().regex(/^\d+$/), event: OrderStatu
  * The status changes of every order, live: one LISTEN per process, whichever replica made
  * the change, fanned out to the streams this process serves.
  */
-export class LiveOrderStatus implements BackgroundWorker {
+export class StatusNotifications implements BackgroundWorker {
   readonly #subscribers = new Set<StatusSubscriber>();
   #listening: Promise<() => Promise<void>> | undefined;
 

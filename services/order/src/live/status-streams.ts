@@ -12,28 +12,28 @@ import {
   type StatusChange,
 } from '../orders/order-event-store.js';
 import type { EventStream } from './event-stream.js';
-import type { LiveOrderStatus, StatusSubscriber } from './live-status.js';
+import type { StatusNotifications, StatusSubscriber } from './status-notifications.js';
 
-/** What the feed reads from and listens to. */
-export interface OrderStatusFeedDeps {
+/** What the status streams read from and listen to. */
+export interface StatusStreamsDeps {
   db: Queryable;
-  live: LiveOrderStatus;
+  notifications: StatusNotifications;
   log: Logger;
 }
 
 /** How many status changes one read of the table takes. */
 const PAGE_SIZE = 500;
-/** How many ids every order's follow remembers, to skip one it meets twice. */
+/** How many ids the stream of every order remembers, to skip one it meets twice. */
 const RECENT_IDS = 1_000;
 
 /**
  * The status changes streams send: first what the table holds (the current status, or every
  * change after the client's last event), then each change as it is committed.
  */
-export class OrderStatusFeed {
-  readonly #deps: OrderStatusFeedDeps;
+export class StatusStreams {
+  readonly #deps: StatusStreamsDeps;
 
-  constructor(deps: OrderStatusFeedDeps) {
+  constructor(deps: StatusStreamsDeps) {
     this.#deps = deps;
   }
 
@@ -41,22 +41,22 @@ export class OrderStatusFeed {
    * Follows one order: from its current status, or from the change after `afterId`; ends
    * once it has sent a final status, or at once when the order had one before `afterId`.
    */
-  followOrder(order: Order, afterId: string | undefined): Promise<StatusFollow> {
-    return StatusFollow.open(this.#deps, { orderId: order.id, status: order.status }, afterId);
+  followOrder(order: Order, afterId: string | undefined): Promise<StatusStream> {
+    return StatusStream.open(this.#deps, { orderId: order.id, status: order.status }, afterId);
   }
 
   /** Follows every order: from now on, or from the change after `afterId`; never ends by itself. */
-  async followAllOrders(afterId: string | undefined): Promise<StatusFollow> {
-    return StatusFollow.open(this.#deps, undefined, afterId);
+  async followAllOrders(afterId: string | undefined): Promise<StatusStream> {
+    return StatusStream.open(this.#deps, undefined, afterId);
   }
 }
 
 /**
- * One stream's follow, subscribed to live changes before it reads the table so that nothing
+ * One client's stream, subscribed to live changes before it reads the table so that nothing
  * committed in between is missed. What it takes from the table and what arrives live meet
  * in order and each once; live changes wait while the table is read.
  */
-export class StatusFollow implements StatusSubscriber {
+export class StatusStream implements StatusSubscriber {
   #stream: EventStream | undefined;
   /** Changes taken before there was a stream to send them to. */
   readonly #unsent: StatusChange[] = [];
@@ -74,10 +74,10 @@ export class StatusFollow implements StatusSubscriber {
   /** The followed order's status as of the last change taken. */
   #status: OrderStatus | undefined;
 
-  readonly #deps: OrderStatusFeedDeps;
+  readonly #deps: StatusStreamsDeps;
 
   private constructor(
-    deps: OrderStatusFeedDeps,
+    deps: StatusStreamsDeps,
     order: { orderId: string; status: OrderStatus } | undefined,
     afterId: string,
   ) {
@@ -88,12 +88,12 @@ export class StatusFollow implements StatusSubscriber {
   }
 
   static async open(
-    deps: OrderStatusFeedDeps,
+    deps: StatusStreamsDeps,
     order: { orderId: string; status: OrderStatus } | undefined,
     afterId: string | undefined,
-  ): Promise<StatusFollow> {
-    const follow = new StatusFollow(deps, order, afterId ?? '0');
-    follow.#unsubscribe = await deps.live.subscribe(follow);
+  ): Promise<StatusStream> {
+    const follow = new StatusStream(deps, order, afterId ?? '0');
+    follow.#unsubscribe = await deps.notifications.subscribe(follow);
     try {
       await follow.#catchUp(async () => {
         if (afterId !== undefined) return follow.#takeChangesAfter(afterId);
