@@ -3,14 +3,9 @@ import { Router } from 'express';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import {
-  createServiceApp,
-  handle,
-  ProblemError,
-  requireInternalCredential,
-  requireUser,
-} from '../src/index.js';
-import { internalCredential, silentLogger, TEST_INTERNAL_SECRET } from '../src/testing.js';
+import { createServiceApp, handle, ProblemError, requireUser } from '../src/index.js';
+import { internalCredential } from '../src/testing.js';
+import { testAppBasics } from './support.js';
 
 const Note = z.object({ id: z.string(), text: z.string(), author: z.string() });
 const createNote = defineEndpoint({
@@ -43,13 +38,7 @@ function testApp(options: { ready?: boolean } = {}) {
     );
   });
   return createServiceApp({
-    log: silentLogger(),
-    bodyLimit: '1kb',
-    authenticate: requireInternalCredential({
-      secret: TEST_INTERNAL_SECRET,
-      service: 'notes',
-      callers: ['gateway'],
-    }),
+    ...testAppBasics('notes'),
     readiness: async () => ({ database: options.ready ?? true }),
     routes: [router],
   });

@@ -2,19 +2,9 @@ import { FaultSettings, type Role } from '@cheesecake/contracts';
 import { Router } from 'express';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
-import {
-  createServiceApp,
-  FaultInjection,
-  requireInternalCredential,
-  ServiceMetrics,
-} from '../src/index.js';
-import {
-  expectProblem,
-  internalCredential,
-  silentLogger,
-  TEST_INTERNAL_SECRET,
-} from '../src/testing.js';
-import { scrape } from './support.js';
+import { createServiceApp, FaultInjection, ServiceMetrics } from '../src/index.js';
+import { expectProblem, internalCredential, silentLogger } from '../src/testing.js';
+import { scrape, testAppBasics } from './support.js';
 
 const log = silentLogger();
 
@@ -26,13 +16,8 @@ function faultyApp() {
     res.json({ items: [] });
   });
   const app = createServiceApp({
+    ...testAppBasics('notes', ['gateway', 'order']),
     log,
-    bodyLimit: '1kb',
-    authenticate: requireInternalCredential({
-      secret: TEST_INTERNAL_SECRET,
-      service: 'notes',
-      callers: ['gateway', 'order'],
-    }),
     readiness: async () => ({}),
     routes: [router],
     metrics,

@@ -1,13 +1,9 @@
 import { Router } from 'express';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
-import { createServiceApp, requireInternalCredential, signInternalToken } from '../src/index.js';
-import {
-  expectProblem,
-  refusedInternalCredentials,
-  silentLogger,
-  TEST_INTERNAL_SECRET,
-} from '../src/testing.js';
+import { createServiceApp, signInternalToken } from '../src/index.js';
+import { expectProblem, refusedInternalCredentials, TEST_INTERNAL_SECRET } from '../src/testing.js';
+import { testAppBasics } from './support.js';
 
 /** A service `order` that the gateway and the kitchen call; it answers with the caller it saw. */
 function orderService() {
@@ -22,13 +18,7 @@ function orderService() {
   // Mounted under a prefix, so req.url inside it is not the path the caller signed.
   router.use('/orders', orders);
   return createServiceApp({
-    log: silentLogger(),
-    bodyLimit: '1kb',
-    authenticate: requireInternalCredential({
-      secret: TEST_INTERNAL_SECRET,
-      service: 'order',
-      callers: ['gateway', 'kitchen'],
-    }),
+    ...testAppBasics('order', ['gateway', 'kitchen']),
     readiness: async () => ({}),
     routes: [router],
   });

@@ -6,16 +6,10 @@ import {
   type Database,
   enqueue,
   OUTBOX_MIGRATIONS,
-  requireInternalCredential,
   ServiceMetrics,
 } from '../src/index.js';
-import {
-  internalCredential,
-  openTestDatabase,
-  silentLogger,
-  TEST_INTERNAL_SECRET,
-} from '../src/testing.js';
-import { scrape } from './support.js';
+import { internalCredential, openTestDatabase, silentLogger } from '../src/testing.js';
+import { scrape, testAppBasics } from './support.js';
 
 function notesApp(options: { metrics: ServiceMetrics; db?: Database }) {
   const router = Router();
@@ -23,13 +17,7 @@ function notesApp(options: { metrics: ServiceMetrics; db?: Database }) {
     res.json({ id: req.params.noteId });
   });
   return createServiceApp({
-    log: silentLogger(),
-    bodyLimit: '1kb',
-    authenticate: requireInternalCredential({
-      secret: TEST_INTERNAL_SECRET,
-      service: 'notes',
-      callers: ['gateway'],
-    }),
+    ...testAppBasics('notes'),
     readiness: async () => ({}),
     routes: [router],
     metrics: options.metrics,

@@ -1,20 +1,9 @@
 import { OutboxDeadLetter, OutboxDeadLetterList, type Role } from '@cheesecake/contracts';
 import request from 'supertest';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import {
-  createServiceApp,
-  type Database,
-  enqueue,
-  OUTBOX_MIGRATIONS,
-  requireInternalCredential,
-} from '../src/index.js';
-import {
-  expectProblem,
-  internalCredential,
-  openTestDatabase,
-  silentLogger,
-  TEST_INTERNAL_SECRET,
-} from '../src/testing.js';
+import { createServiceApp, type Database, enqueue, OUTBOX_MIGRATIONS } from '../src/index.js';
+import { expectProblem, internalCredential, openTestDatabase } from '../src/testing.js';
+import { testAppBasics } from './support.js';
 
 // One database for the file: each test works on messages of its own.
 let db: Database;
@@ -30,13 +19,7 @@ beforeEach(() => {
 
 function kitchenApp() {
   return createServiceApp({
-    log: silentLogger(),
-    bodyLimit: '1kb',
-    authenticate: requireInternalCredential({
-      secret: TEST_INTERNAL_SECRET,
-      service: 'kitchen',
-      callers: ['gateway'],
-    }),
+    ...testAppBasics('kitchen'),
     readiness: async () => ({}),
     routes: [],
     outbox: { db, relay: { wake: () => void wakes++ } },

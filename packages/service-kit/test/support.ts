@@ -1,3 +1,18 @@
+import { requireInternalCredential } from '../src/index.js';
+import { silentLogger, TEST_INTERNAL_SECRET } from '../src/testing.js';
+
+/**
+ * What the kit's test apps are built with: no log, a 1 kb body limit, and internal
+ * credentials for `service` accepted from `callers`.
+ */
+export function testAppBasics(service: string, callers: string[] = ['gateway']) {
+  return {
+    log: silentLogger(),
+    bodyLimit: '1kb',
+    authenticate: requireInternalCredential({ secret: TEST_INTERNAL_SECRET, service, callers }),
+  };
+}
+
 /** The samples of a Prometheus text exposition, to read values by name and labels. */
 export interface Scrape {
   /** The sum of the samples named `name` whose labels include `labels`. */
