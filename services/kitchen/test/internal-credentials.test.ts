@@ -1,24 +1,18 @@
-import type { Database } from '@cheesecake/service-kit';
 import { expectProblem, refusedInternalCredentials } from '@cheesecake/service-kit/testing';
-import type { Express } from 'express';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { asGateway, kitchenApp, openKitchenDatabase } from './support.js';
+import { describe, expect, it } from 'vitest';
+import { asGateway, useKitchenService } from './support.js';
 
-let db: Database;
-let app: Express;
-
-beforeAll(async () => {
-  db = await openKitchenDatabase();
-  app = kitchenApp(db);
-});
-afterAll(() => db.close());
+const service = useKitchenService();
 
 describe('the kitchen service’s internal credentials', () => {
   it('lets the gateway list tickets with a credential for GET /tickets', async () => {
     const credential = asGateway();
 
-    const res = await request(app).get('/tickets').query({ orderId: 'ord_1' }).use(credential);
+    const res = await request(service.app)
+      .get('/tickets')
+      .query({ orderId: 'ord_1' })
+      .use(credential);
 
     expect(res.status).toBe(200);
   });
@@ -31,7 +25,7 @@ describe('the kitchen service’s internal credentials', () => {
       path: '/tickets',
     }),
   )('answers 401 to a credential %s', async (_reason, authorization) => {
-    const listing = request(app).get('/tickets').query({ orderId: 'ord_1' });
+    const listing = request(service.app).get('/tickets').query({ orderId: 'ord_1' });
 
     const res = await listing.set('authorization', authorization);
 

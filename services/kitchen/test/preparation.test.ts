@@ -1,37 +1,27 @@
 import { Ticket, TicketStatusReport } from '@cheesecake/contracts';
-import type { Database } from '@cheesecake/service-kit';
-import type { Express } from 'express';
 import request from 'supertest';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { Preparation, type PreparationOptions } from '../src/tickets/preparation.js';
 import {
   asOrderService,
-  kitchenApp,
   log,
-  openKitchenDatabase,
   reportsFor,
   stockedDish,
   ticketRequest,
+  useKitchenService,
 } from './support.js';
 
-let db: Database;
-let app: Express;
-
-beforeAll(async () => {
-  db = await openKitchenDatabase();
-  app = kitchenApp(db);
-});
-afterAll(() => db.close());
+const service = useKitchenService();
 
 // Preparation works on every ticket in the kitchen, so each test starts from an empty one.
 beforeEach(async () => {
-  await db.exec('delete from tickets; delete from outbox;');
+  await service.db.exec('delete from tickets; delete from outbox;');
 });
 
 function preparation(options: Partial<PreparationOptions> = {}) {
   let wakes = 0;
   const kitchen = new Preparation({
-    db,
+    db: service.db,
     log,
     reports: { wake: () => void wakes++ },
     stations: 1,
@@ -44,8 +34,8 @@ function preparation(options: Partial<PreparationOptions> = {}) {
 
 /** A queued ticket of a dish of its own. */
 async function queueTicket(): Promise<Ticket> {
-  const menuItemId = await stockedDish(db, app, 1);
-  const res = await request(app)
+  const menuItemId = await stockedDish(service, 1);
+  const res = await request(service.app)
     .post('/tickets')
     .use(asOrderService())
     .send(ticketRequest(menuItemId));
@@ -53,8 +43,11 @@ async function queueTicket(): Promise<Ticket> {
 }
 
 const statusOf = async (ticketId: string) =>
-  (await db.query<{ status: string }>('select status from tickets where id = $1', [ticketId]))[0]
-    ?.status;
+  (
+    await service.db.query<{ status: string }>('select status from tickets where id = $1', [
+      ticketId,
+    ])
+  )[0]?.status;
 
 describe('Preparation.tick', () => {
   it('starts the oldest queued ticket and no more than the stations allow', async () => {
@@ -67,7 +60,7 @@ describe('Preparation.tick', () => {
     expect(tick.started.map((ticket) => ticket.id)).toEqual([oldest.id]);
     expect(await statusOf(oldest.id)).toBe('PREPARING');
     expect(await statusOf(newest.id)).toBe('QUEUED');
-    expect((await reportsFor(db, oldest.id)).map((report) => report.status)).toEqual([
+    expect((await reportsFor(service.db, oldest.id)).map((report) => report.status)).toEqual([
       'QUEUED',
       'PREPARING',
     ]);
@@ -86,7 +79,7 @@ describe('Preparation.tick', () => {
     expect(tick.started.map((ticket) => ticket.id)).toEqual([second.id]);
     expect(await statusOf(first.id)).toBe('READY');
     expect(await statusOf(second.id)).toBe('PREPARING');
-    const reports = await reportsFor(db, first.id);
+    const reports = await reportsFor(service.db, first.id);
     expect(reports.map((report) => report.status)).toEqual(['QUEUED', 'PREPARING', 'READY']);
     expect(TicketStatusReport.parse(reports.at(-1))).toMatchObject({
       ticketId: first.id,
@@ -138,7 +131,7 @@ describe('Preparation.start', () => {
     await expect.poll(() => statusOf(ticket.id), { timeout: 30_000 }).toBe('READY');
     await kitchen.stop();
 
-    expect((await reportsFor(db, ticket.id)).map((report) => report.status)).toEqual([
+    expect((await reportsFor(service.db, ticket.id)).map((report) => report.status)).toEqual([
       'QUEUED',
       'PREPARING',
       'READY',

@@ -14,24 +14,35 @@ import {
 } from '@cheesecake/service-kit/testing';
 import type { Express } from 'express';
 import request from 'supertest';
+import { afterAll, beforeAll } from 'vitest';
 import { createApp, KITCHEN_MIGRATIONS } from '../src/app.js';
 import { TICKET_STATUS_DESTINATION } from '../src/reports/status-reports.js';
 import { STOCK_LEVEL_DESTINATION } from '../src/reports/stock-reports.js';
 
 export const log: Logger = silentLogger();
 
-/** A migrated in-memory kitchen database. */
-export const openKitchenDatabase = () => openTestDatabase([OUTBOX_MIGRATIONS, KITCHEN_MIGRATIONS]);
+/** The kitchen app under test and the migrated in-memory database it runs on. */
+export interface KitchenService {
+  db: Database;
+  app: Express;
+}
 
-/** The kitchen app on `db`; its reports stay in the outbox, where tests read them. */
-export function kitchenApp(db: Database) {
-  return createApp({
-    db,
-    log,
-    reports: { wake: () => {} },
-    internalTokenSecret: TEST_INTERNAL_SECRET,
-    bodyLimit: '100kb',
+/** A kitchen for the tests of this file (or describe block): built before they run, closed after. */
+export function useKitchenService(): KitchenService {
+  const service = {} as KitchenService;
+  beforeAll(async () => {
+    service.db = await openTestDatabase([OUTBOX_MIGRATIONS, KITCHEN_MIGRATIONS]);
+    // Its reports stay in the outbox, where tests read them.
+    service.app = createApp({
+      db: service.db,
+      log,
+      reports: { wake: () => {} },
+      internalTokenSecret: TEST_INTERNAL_SECRET,
+      bodyLimit: '100kb',
+    });
   });
+  afterAll(() => service.db.close());
+  return service;
 }
 
 /** The credential of the order service calling the kitchen on its own behalf. */
@@ -90,7 +101,7 @@ export async function stockReportsFor(
 }
 
 /** Stocks a dish of its own with `quantity` portions, through the staff API, and returns its id. */
-export async function stockedDish(db: Database, app: Express, quantity: number): Promise<string> {
+export async function stockedDish({ db, app }: KitchenService, quantity: number): Promise<string> {
   const menuItemId = uniqueDish();
   // The kitchen stocks only its own dishes, which its migrations list: a new one is a new row.
   await db.query('insert into stock (menu_item_id, quantity) values ($1, 0)', [menuItemId]);

@@ -4,51 +4,43 @@ import {
   TicketList,
   type TicketStatus,
 } from '@cheesecake/contracts';
-import type { Database } from '@cheesecake/service-kit';
 import { expectProblem } from '@cheesecake/service-kit/testing';
-import type { Express } from 'express';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   asGateway,
   asOrderService,
   asUser,
-  kitchenApp,
-  openKitchenDatabase,
   reportsFor,
   stockedDish,
   stockOf,
   ticketRequest,
   uniqueDish,
+  useKitchenService,
 } from './support.js';
 
-let db: Database;
-let app: Express;
-
-beforeAll(async () => {
-  db = await openKitchenDatabase();
-  app = kitchenApp(db);
-});
-afterAll(() => db.close());
+const service = useKitchenService();
 
 const createTicket = async (body: CreateTicketRequest) =>
-  request(app).post('/tickets').use(asOrderService()).send(body);
+  request(service.app).post('/tickets').use(asOrderService()).send(body);
 
 const cancelTicket = async (orderId: string, orderNumber = 7) =>
-  request(app)
+  request(service.app)
     .post(`/tickets/by-order/${orderId}/cancel`)
     .use(asOrderService())
     .send({ orderNumber });
 
 const staffAction = async (ticketId: string, action: 'start' | 'ready') =>
-  request(app).post(`/tickets/${ticketId}/${action}`).use(asUser('kitchen'));
+  request(service.app).post(`/tickets/${ticketId}/${action}`).use(asUser('kitchen'));
 
 const getTicket = async (ticketId: string) =>
-  Ticket.parse((await request(app).get(`/tickets/${ticketId}`).use(asUser('kitchen'))).body);
+  Ticket.parse(
+    (await request(service.app).get(`/tickets/${ticketId}`).use(asUser('kitchen'))).body,
+  );
 
 /** A queued ticket of a dish of its own, stocked with `stocked` portions before the ticket took one. */
 async function queuedTicket(stocked = 10) {
-  const menuItemId = await stockedDish(db, app, stocked);
+  const menuItemId = await stockedDish(service, stocked);
   const res = await createTicket(ticketRequest(menuItemId, 1));
   return { ticket: Ticket.parse(res.body), menuItemId };
 }
@@ -63,7 +55,7 @@ async function ticketIn(status: TicketStatus) {
 
 describe('POST /tickets', () => {
   it('returns 201 with a QUEUED ticket, takes its portions and reports QUEUED once', async () => {
-    const menuItemId = await stockedDish(db, app, 5);
+    const menuItemId = await stockedDish(service, 5);
     const body = ticketRequest(menuItemId, 2, { orderNumber: 42, notes: 'No candles' });
 
     const res = await createTicket(body);
@@ -79,8 +71,8 @@ describe('POST /tickets', () => {
       rejectionReason: null,
     });
     expect(ticket.id).toMatch(/^tkt_/);
-    expect(await stockOf(app, menuItemId)).toBe(3);
-    expect(await reportsFor(db, ticket.id)).toEqual([
+    expect(await stockOf(service.app, menuItemId)).toBe(3);
+    expect(await reportsFor(service.db, ticket.id)).toEqual([
       {
         ticketId: ticket.id,
         orderId: body.orderId,
@@ -92,7 +84,7 @@ describe('POST /tickets', () => {
   });
 
   it('adds up the portions of a dish that appears on several lines', async () => {
-    const menuItemId = await stockedDish(db, app, 5);
+    const menuItemId = await stockedDish(service, 5);
     const body = ticketRequest(menuItemId, 2);
     body.items.push({ menuItemId, name: 'Another of the same', quantity: 3 });
 
@@ -100,11 +92,11 @@ describe('POST /tickets', () => {
 
     expect(res.status).toBe(201);
     expect(Ticket.parse(res.body).status).toBe('QUEUED');
-    expect(await stockOf(app, menuItemId)).toBe(0);
+    expect(await stockOf(service.app, menuItemId)).toBe(0);
   });
 
   it('returns 200 with the same ticket and takes the portions once when the order arrives again', async () => {
-    const menuItemId = await stockedDish(db, app, 5);
+    const menuItemId = await stockedDish(service, 5);
     const body = ticketRequest(menuItemId, 2);
     const first = Ticket.parse((await createTicket(body)).body);
 
@@ -112,24 +104,24 @@ describe('POST /tickets', () => {
 
     expect(res.status).toBe(200);
     expect(Ticket.parse(res.body)).toEqual(first);
-    expect(await stockOf(app, menuItemId)).toBe(3);
-    expect(await reportsFor(db, first.id)).toHaveLength(1);
+    expect(await stockOf(service.app, menuItemId)).toBe(3);
+    expect(await reportsFor(service.db, first.id)).toHaveLength(1);
   });
 
   it('keeps one ticket when the same order arrives twice at once', async () => {
-    const menuItemId = await stockedDish(db, app, 5);
+    const menuItemId = await stockedDish(service, 5);
     const body = ticketRequest(menuItemId, 2);
 
     const [a, b] = await Promise.all([createTicket(body), createTicket(body)]);
 
     expect([a.status, b.status].sort()).toEqual([200, 201]);
     expect(Ticket.parse(a.body).id).toBe(Ticket.parse(b.body).id);
-    expect(await stockOf(app, menuItemId)).toBe(3);
+    expect(await stockOf(service.app, menuItemId)).toBe(3);
   });
 
   it('returns 201 with a REJECTED ticket, takes no portions and reports why when a dish is short', async () => {
-    const plenty = await stockedDish(db, app, 5);
-    const scarce = await stockedDish(db, app, 1);
+    const plenty = await stockedDish(service, 5);
+    const scarce = await stockedDish(service, 1);
     const body = ticketRequest(plenty, 1);
     body.items.push({ menuItemId: scarce, name: 'Scarce', quantity: 2 });
 
@@ -139,9 +131,9 @@ describe('POST /tickets', () => {
     const ticket = Ticket.parse(res.body);
     expect(ticket.status).toBe('REJECTED');
     expect(ticket.rejectionReason).toBe(`Sold out: ${scarce} (2 asked, 1 left)`);
-    expect(await stockOf(app, plenty)).toBe(5);
-    expect(await stockOf(app, scarce)).toBe(1);
-    expect(await reportsFor(db, ticket.id)).toEqual([
+    expect(await stockOf(service.app, plenty)).toBe(5);
+    expect(await stockOf(service.app, scarce)).toBe(1);
+    expect(await reportsFor(service.db, ticket.id)).toEqual([
       expect.objectContaining({ status: 'REJECTED', reason: ticket.rejectionReason }),
     ]);
   });
@@ -156,16 +148,16 @@ describe('POST /tickets', () => {
       status: 'REJECTED',
       rejectionReason: `Sold out: ${menuItemId} (1 asked, 0 left)`,
     });
-    expect(await stockOf(app, menuItemId)).toBeUndefined();
+    expect(await stockOf(service.app, menuItemId)).toBeUndefined();
   });
 
   it('returns 403 and stores nothing when the caller is not the order service', async () => {
     const body = ticketRequest('tiramisu');
 
-    const res = await request(app).post('/tickets').use(asGateway()).send(body);
+    const res = await request(service.app).post('/tickets').use(asGateway()).send(body);
 
     expectProblem(res, 403, 'forbidden');
-    const list = await request(app)
+    const list = await request(service.app)
       .get('/tickets')
       .query({ orderId: body.orderId })
       .use(asGateway());
@@ -182,7 +174,7 @@ describe('POST /tickets', () => {
   });
 
   it('returns 401 without an internal credential', async () => {
-    const res = await request(app).post('/tickets').send(ticketRequest('tiramisu'));
+    const res = await request(service.app).post('/tickets').send(ticketRequest('tiramisu'));
 
     expectProblem(res, 401, 'unauthenticated');
   });
@@ -196,15 +188,15 @@ describe('POST /tickets/by-order/:orderId/cancel', () => {
 
     expect(res.status).toBe(200);
     expect(Ticket.parse(res.body)).toMatchObject({ id: ticket.id, status: 'CANCELLED' });
-    expect(await stockOf(app, menuItemId)).toBe(10);
-    expect((await reportsFor(db, ticket.id)).map((report) => report.status)).toEqual([
+    expect(await stockOf(service.app, menuItemId)).toBe(10);
+    expect((await reportsFor(service.db, ticket.id)).map((report) => report.status)).toEqual([
       'QUEUED',
       'CANCELLED',
     ]);
   });
 
   it('stores a cancelled placeholder when the ticket has not arrived, so the late ticket takes no portions', async () => {
-    const menuItemId = await stockedDish(db, app, 10);
+    const menuItemId = await stockedDish(service, 10);
     const body = ticketRequest(menuItemId, 3, { orderNumber: 99 });
 
     const cancelled = await cancelTicket(body.orderId, 99);
@@ -220,8 +212,8 @@ describe('POST /tickets/by-order/:orderId/cancel', () => {
     });
     expect(late.status).toBe(200);
     expect(Ticket.parse(late.body)).toEqual(placeholder);
-    expect(await stockOf(app, menuItemId)).toBe(10);
-    expect((await reportsFor(db, placeholder.id)).map((report) => report.status)).toEqual([
+    expect(await stockOf(service.app, menuItemId)).toBe(10);
+    expect((await reportsFor(service.db, placeholder.id)).map((report) => report.status)).toEqual([
       'CANCELLED',
     ]);
   });
@@ -234,8 +226,8 @@ describe('POST /tickets/by-order/:orderId/cancel', () => {
 
     expect(res.status).toBe(200);
     expect(Ticket.parse(res.body)).toEqual(first);
-    expect(await stockOf(app, menuItemId)).toBe(10);
-    expect(await reportsFor(db, ticket.id)).toHaveLength(2);
+    expect(await stockOf(service.app, menuItemId)).toBe(10);
+    expect(await reportsFor(service.db, ticket.id)).toHaveLength(2);
   });
 
   it.each(['PREPARING', 'READY', 'REJECTED'] as const)(
@@ -256,7 +248,7 @@ describe('POST /tickets/by-order/:orderId/cancel', () => {
   it('returns 403 and stores nothing when the caller is not the order service', async () => {
     const { ticket } = await queuedTicket();
 
-    const res = await request(app)
+    const res = await request(service.app)
       .post(`/tickets/by-order/${ticket.orderId}/cancel`)
       .use(asUser('admin'))
       .send({ orderNumber: 7 });
@@ -274,7 +266,7 @@ describe('POST /tickets/:ticketId/start', () => {
 
     expect(res.status).toBe(200);
     expect(Ticket.parse(res.body)).toMatchObject({ id: ticket.id, status: 'PREPARING' });
-    expect((await reportsFor(db, ticket.id)).map((report) => report.status)).toEqual([
+    expect((await reportsFor(service.db, ticket.id)).map((report) => report.status)).toEqual([
       'QUEUED',
       'PREPARING',
     ]);
@@ -283,7 +275,7 @@ describe('POST /tickets/:ticketId/start', () => {
   it('lets an admin start a ticket too', async () => {
     const { ticket } = await queuedTicket();
 
-    const res = await request(app).post(`/tickets/${ticket.id}/start`).use(asUser('admin'));
+    const res = await request(service.app).post(`/tickets/${ticket.id}/start`).use(asUser('admin'));
 
     expect(res.status).toBe(200);
     expect(Ticket.parse(res.body).status).toBe('PREPARING');
@@ -296,7 +288,7 @@ describe('POST /tickets/:ticketId/start', () => {
 
     expectProblem(res, 409, 'invalid-ticket-state');
     expect(await getTicket(ticket.id)).toEqual(ticket);
-    expect(await reportsFor(db, ticket.id)).toHaveLength(2);
+    expect(await reportsFor(service.db, ticket.id)).toHaveLength(2);
   });
 
   it('returns 404 for a ticket that does not exist', async () => {
@@ -308,7 +300,9 @@ describe('POST /tickets/:ticketId/start', () => {
   it('returns 403 to a customer and leaves the ticket queued', async () => {
     const { ticket } = await queuedTicket();
 
-    const res = await request(app).post(`/tickets/${ticket.id}/start`).use(asUser('customer'));
+    const res = await request(service.app)
+      .post(`/tickets/${ticket.id}/start`)
+      .use(asUser('customer'));
 
     expectProblem(res, 403, 'forbidden');
     expect((await getTicket(ticket.id)).status).toBe('QUEUED');
@@ -317,7 +311,7 @@ describe('POST /tickets/:ticketId/start', () => {
   it('returns 401 to a service acting for no user', async () => {
     const { ticket } = await queuedTicket();
 
-    const res = await request(app).post(`/tickets/${ticket.id}/start`).use(asGateway());
+    const res = await request(service.app).post(`/tickets/${ticket.id}/start`).use(asGateway());
 
     expectProblem(res, 401, 'unauthenticated');
     expect((await getTicket(ticket.id)).status).toBe('QUEUED');
@@ -332,7 +326,7 @@ describe('POST /tickets/:ticketId/ready', () => {
 
     expect(res.status).toBe(200);
     expect(Ticket.parse(res.body)).toMatchObject({ id: ticket.id, status: 'READY' });
-    expect((await reportsFor(db, ticket.id)).map((report) => report.status)).toEqual([
+    expect((await reportsFor(service.db, ticket.id)).map((report) => report.status)).toEqual([
       'QUEUED',
       'PREPARING',
       'READY',
@@ -360,7 +354,9 @@ describe('POST /tickets/:ticketId/ready', () => {
   it('returns 403 to a customer and leaves the ticket in preparation', async () => {
     const ticket = await ticketIn('PREPARING');
 
-    const res = await request(app).post(`/tickets/${ticket.id}/ready`).use(asUser('customer'));
+    const res = await request(service.app)
+      .post(`/tickets/${ticket.id}/ready`)
+      .use(asUser('customer'));
 
     expectProblem(res, 403, 'forbidden');
     expect((await getTicket(ticket.id)).status).toBe('PREPARING');
@@ -373,7 +369,7 @@ describe('GET /tickets', () => {
     const started = await ticketIn('PREPARING');
     const newer = await ticketIn('QUEUED');
 
-    const res = await request(app)
+    const res = await request(service.app)
       .get('/tickets')
       .query({ status: 'QUEUED' })
       .use(asUser('kitchen'));
@@ -391,7 +387,7 @@ describe('GET /tickets', () => {
   it("answers a service acting for no user with an order's ticket, as the gateway composes an order view", async () => {
     const { ticket } = await queuedTicket();
 
-    const res = await request(app)
+    const res = await request(service.app)
       .get('/tickets')
       .query({ orderId: ticket.orderId })
       .use(asGateway());
@@ -401,7 +397,7 @@ describe('GET /tickets', () => {
   });
 
   it('returns 400 for an unknown status', async () => {
-    const res = await request(app)
+    const res = await request(service.app)
       .get('/tickets')
       .query({ status: 'BURNT' })
       .use(asUser('kitchen'));
@@ -410,7 +406,7 @@ describe('GET /tickets', () => {
   });
 
   it('returns 403 to a customer', async () => {
-    const res = await request(app).get('/tickets').use(asUser('customer'));
+    const res = await request(service.app).get('/tickets').use(asUser('customer'));
 
     expectProblem(res, 403, 'forbidden');
   });
@@ -418,11 +414,11 @@ describe('GET /tickets', () => {
   it('returns 403 to the order service acting for no user, which never reads tickets, revealing none', async () => {
     const { ticket } = await queuedTicket();
 
-    const list = await request(app)
+    const list = await request(service.app)
       .get('/tickets')
       .query({ orderId: ticket.orderId })
       .use(asOrderService());
-    const one = await request(app).get(`/tickets/${ticket.id}`).use(asOrderService());
+    const one = await request(service.app).get(`/tickets/${ticket.id}`).use(asOrderService());
 
     expect(expectProblem(list, 403, 'forbidden')).not.toHaveProperty('items');
     expect(expectProblem(one, 403, 'forbidden')).not.toHaveProperty('id');
@@ -433,8 +429,8 @@ describe('GET /tickets/:ticketId', () => {
   it('returns the ticket to the kitchen staff and to a service acting for no user', async () => {
     const { ticket } = await queuedTicket();
 
-    const asStaff = await request(app).get(`/tickets/${ticket.id}`).use(asUser('kitchen'));
-    const asService = await request(app).get(`/tickets/${ticket.id}`).use(asGateway());
+    const asStaff = await request(service.app).get(`/tickets/${ticket.id}`).use(asUser('kitchen'));
+    const asService = await request(service.app).get(`/tickets/${ticket.id}`).use(asGateway());
 
     expect(asStaff.status).toBe(200);
     expect(Ticket.parse(asStaff.body)).toEqual(ticket);
@@ -443,7 +439,7 @@ describe('GET /tickets/:ticketId', () => {
   });
 
   it('returns 404 for a ticket that does not exist', async () => {
-    const res = await request(app).get('/tickets/tkt_missing').use(asUser('kitchen'));
+    const res = await request(service.app).get('/tickets/tkt_missing').use(asUser('kitchen'));
 
     expectProblem(res, 404, 'ticket-not-found');
   });
@@ -451,7 +447,7 @@ describe('GET /tickets/:ticketId', () => {
   it('returns 403 to a customer', async () => {
     const { ticket } = await queuedTicket();
 
-    const res = await request(app).get(`/tickets/${ticket.id}`).use(asUser('customer'));
+    const res = await request(service.app).get(`/tickets/${ticket.id}`).use(asUser('customer'));
 
     expectProblem(res, 403, 'forbidden');
   });

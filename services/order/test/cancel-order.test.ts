@@ -1,71 +1,52 @@
 import { Order, type OrderStatus, type Payment } from '@cheesecake/contracts';
-import { type Database, newId } from '@cheesecake/service-kit';
+import { newId } from '@cheesecake/service-kit';
 import { expectProblem } from '@cheesecake/service-kit/testing';
-import type { Express } from 'express';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   asStaff,
   cancelOrder,
   createTestApp,
   deliverDueMessages,
   forceStatus,
-  type KitchenStub,
   newCustomerId,
-  openOrderDatabase,
   outboxMessages,
-  type PaymentStub,
   payOrder,
   placeOrder,
   startKitchenStub,
-  startPaymentStub,
   storedOrder,
   unreachableUrl,
+  useOrderService,
 } from './support.js';
 
 describe('POST /orders/:orderId/cancel', () => {
-  let db: Database;
-  let payment: PaymentStub;
-  let kitchen: KitchenStub;
-  let app: Express;
-  let relay: ReturnType<typeof createTestApp>['relay'];
-
-  beforeAll(async () => {
-    db = await openOrderDatabase();
-    payment = await startPaymentStub();
-    kitchen = await startKitchenStub({ cancelTicket: 'cancel' });
-    ({ app, relay } = createTestApp(db, { paymentUrl: payment.url, kitchenUrl: kitchen.url }));
-  });
-  afterAll(async () => {
-    await Promise.all([payment.close(), kitchen.close()]);
-    await db.close();
-  });
+  const service = useOrderService({ payment: true, kitchen: { cancelTicket: 'cancel' } });
 
   const paidOrder = async (customer: string) => {
-    const placed = await placeOrder(app, customer);
-    const paid = await payOrder(app, customer, placed.id, 'tok_visa');
+    const placed = await placeOrder(service.app, customer);
+    const paid = await payOrder(service.app, customer, placed.id, 'tok_visa');
     return Order.parse(paid.body);
   };
   const refundsOf = async (orderId: string) =>
-    (await outboxMessages(db, orderId)).filter((m) => m.destination === 'payment.refund');
+    (await outboxMessages(service.db, orderId)).filter((m) => m.destination === 'payment.refund');
 
   it('cancels an order awaiting payment without asking the kitchen', async () => {
     const customer = newCustomerId();
-    const placed = await placeOrder(app, customer);
+    const placed = await placeOrder(service.app, customer);
 
-    const res = await cancelOrder(app, customer, placed.id);
+    const res = await cancelOrder(service.app, customer, placed.id);
 
     expect(res.status).toBe(200);
     const cancelled = Order.parse(res.body);
     expect(cancelled.status).toBe('CANCELLED');
-    expect(await storedOrder(db, placed.id)).toEqual(cancelled);
-    expect(kitchen.cancellations.filter((c) => c.orderId === placed.id)).toEqual([]);
-    expect(await outboxMessages(db, placed.id)).toEqual([]);
+    expect(await storedOrder(service.db, placed.id)).toEqual(cancelled);
+    expect(service.kitchen.cancellations.filter((c) => c.orderId === placed.id)).toEqual([]);
+    expect(await outboxMessages(service.db, placed.id)).toEqual([]);
   });
 
   it('refunds a capture the order never heard of when an order awaiting payment is cancelled', async () => {
     const customer = newCustomerId();
-    const placed = await placeOrder(app, customer);
+    const placed = await placeOrder(service.app, customer);
     // A charge that was captured, but whose answer never reached the order service.
     const lost: Payment = {
       id: newId('pay'),
@@ -77,10 +58,10 @@ describe('POST /orders/:orderId/cancel', () => {
       createdAt: new Date().toISOString(),
       refundedAt: null,
     };
-    payment.payments.push(lost);
+    service.payment.payments.push(lost);
 
-    const res = await cancelOrder(app, customer, placed.id);
-    await deliverDueMessages(relay);
+    const res = await cancelOrder(service.app, customer, placed.id);
+    await deliverDueMessages(service.relay);
 
     expect(res.status).toBe(200);
     expect(Order.parse(res.body)).toMatchObject({ status: 'CANCELLED', paymentId: lost.id });
@@ -92,42 +73,42 @@ describe('POST /orders/:orderId/cancel', () => {
 
   it('returns 503 and keeps the order awaiting payment when the payment service is down', async () => {
     const customer = newCustomerId();
-    const placed = await placeOrder(app, customer);
-    const { app: appWithoutPayments } = createTestApp(db, {
+    const placed = await placeOrder(service.app, customer);
+    const { app: appWithoutPayments } = createTestApp(service.db, {
       paymentUrl: await unreachableUrl(),
-      kitchenUrl: kitchen.url,
+      kitchenUrl: service.kitchen.url,
     });
 
     const res = await cancelOrder(appWithoutPayments, customer, placed.id);
 
     expectProblem(res, 503, 'service-unavailable');
-    expect((await storedOrder(db, placed.id)).status).toBe('PENDING_PAYMENT');
-    expect(await outboxMessages(db, placed.id)).toEqual([]);
+    expect((await storedOrder(service.db, placed.id)).status).toBe('PENDING_PAYMENT');
+    expect(await outboxMessages(service.db, placed.id)).toEqual([]);
   });
 
   it('cancels a paid order whose ticket the kitchen can still cancel, and refunds the payment', async () => {
     const customer = newCustomerId();
     const paid = await paidOrder(customer);
 
-    const res = await cancelOrder(app, customer, paid.id);
-    await deliverDueMessages(relay);
+    const res = await cancelOrder(service.app, customer, paid.id);
+    await deliverDueMessages(service.relay);
 
     expect(res.status).toBe(200);
     expect(Order.parse(res.body)).toMatchObject({ status: 'CANCELLED', paymentId: paid.paymentId });
-    expect(kitchen.cancellations.filter((c) => c.orderId === paid.id)).toMatchObject([
+    expect(service.kitchen.cancellations.filter((c) => c.orderId === paid.id)).toMatchObject([
       { orderNumber: paid.number, caller: { service: 'order' } },
     ]);
     expect(await refundsOf(paid.id)).toMatchObject([
       { payload: { paymentId: paid.paymentId, orderId: paid.id }, status: 'delivered' },
     ]);
-    expect(payment.payments.find((p) => p.id === paid.paymentId)?.status).toBe('REFUNDED');
+    expect(service.payment.payments.find((p) => p.id === paid.paymentId)?.status).toBe('REFUNDED');
   });
 
   it('returns 409 and keeps the order paid when the kitchen has started preparing it', async () => {
     const customer = newCustomerId();
     const paid = await paidOrder(customer);
     const busyKitchen = await startKitchenStub({ cancelTicket: 'refuse' });
-    const { app: appWithBusyKitchen } = createTestApp(db, { kitchenUrl: busyKitchen.url });
+    const { app: appWithBusyKitchen } = createTestApp(service.db, { kitchenUrl: busyKitchen.url });
 
     const res = await cancelOrder(appWithBusyKitchen, customer, paid.id);
     await busyKitchen.close();
@@ -135,19 +116,21 @@ describe('POST /orders/:orderId/cancel', () => {
     const problem = expectProblem(res, 409, 'invalid-order-state');
     expect(problem.detail).toContain('preparation has started');
     expect(busyKitchen.cancellations).toHaveLength(1);
-    expect((await storedOrder(db, paid.id)).status).toBe('PAID');
+    expect((await storedOrder(service.db, paid.id)).status).toBe('PAID');
     expect(await refundsOf(paid.id)).toEqual([]);
   });
 
   it('returns 503 and keeps the order paid when the kitchen is down', async () => {
     const customer = newCustomerId();
     const paid = await paidOrder(customer);
-    const { app: appWithoutKitchen } = createTestApp(db, { kitchenUrl: await unreachableUrl() });
+    const { app: appWithoutKitchen } = createTestApp(service.db, {
+      kitchenUrl: await unreachableUrl(),
+    });
 
     const res = await cancelOrder(appWithoutKitchen, customer, paid.id);
 
     expectProblem(res, 503, 'service-unavailable');
-    expect((await storedOrder(db, paid.id)).status).toBe('PAID');
+    expect((await storedOrder(service.db, paid.id)).status).toBe('PAID');
     expect(await refundsOf(paid.id)).toEqual([]);
   });
 
@@ -156,44 +139,46 @@ describe('POST /orders/:orderId/cancel', () => {
     async (status) => {
       const customer = newCustomerId();
       const paid = await paidOrder(customer);
-      await forceStatus(db, paid.id, status);
-      const before = await storedOrder(db, paid.id);
+      await forceStatus(service.db, paid.id, status);
+      const before = await storedOrder(service.db, paid.id);
 
-      const res = await cancelOrder(app, customer, paid.id);
+      const res = await cancelOrder(service.app, customer, paid.id);
 
       expectProblem(res, 409, 'invalid-order-state');
-      expect(await storedOrder(db, paid.id)).toEqual(before);
-      expect(kitchen.cancellations.filter((c) => c.orderId === paid.id)).toEqual([]);
+      expect(await storedOrder(service.db, paid.id)).toEqual(before);
+      expect(service.kitchen.cancellations.filter((c) => c.orderId === paid.id)).toEqual([]);
       expect(await refundsOf(paid.id)).toEqual([]);
     },
   );
 
   it('returns 409 when the order is cancelled a second time', async () => {
     const customer = newCustomerId();
-    const placed = await placeOrder(app, customer);
-    await cancelOrder(app, customer, placed.id);
+    const placed = await placeOrder(service.app, customer);
+    await cancelOrder(service.app, customer, placed.id);
 
-    const res = await cancelOrder(app, customer, placed.id);
+    const res = await cancelOrder(service.app, customer, placed.id);
 
     expectProblem(res, 409, 'invalid-order-state');
-    expect((await storedOrder(db, placed.id)).status).toBe('CANCELLED');
+    expect((await storedOrder(service.db, placed.id)).status).toBe('CANCELLED');
   });
 
   it("returns 404 and changes nothing for someone else's order", async () => {
-    const placed = await placeOrder(app, newCustomerId());
+    const placed = await placeOrder(service.app, newCustomerId());
 
-    const res = await cancelOrder(app, newCustomerId(), placed.id);
+    const res = await cancelOrder(service.app, newCustomerId(), placed.id);
 
     expectProblem(res, 404, 'order-not-found');
-    expect(await storedOrder(db, placed.id)).toEqual(placed);
+    expect(await storedOrder(service.db, placed.id)).toEqual(placed);
   });
 
   it('returns 403 for kitchen staff', async () => {
-    const placed = await placeOrder(app, newCustomerId());
+    const placed = await placeOrder(service.app, newCustomerId());
 
-    const res = await request(app).post(`/orders/${placed.id}/cancel`).use(asStaff('kitchen'));
+    const res = await request(service.app)
+      .post(`/orders/${placed.id}/cancel`)
+      .use(asStaff('kitchen'));
 
     expectProblem(res, 403, 'forbidden');
-    expect(await storedOrder(db, placed.id)).toEqual(placed);
+    expect(await storedOrder(service.db, placed.id)).toEqual(placed);
   });
 });

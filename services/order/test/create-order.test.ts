@@ -1,34 +1,24 @@
 import { Order } from '@cheesecake/contracts';
-import type { Database } from '@cheesecake/service-kit';
 import { expectProblem } from '@cheesecake/service-kit/testing';
-import type { Express } from 'express';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import {
   asCustomer,
   asService,
   asStaff,
-  createTestApp,
   newCustomerId,
   ONE_CHEESECAKE,
-  openOrderDatabase,
   placeOrder,
   storedOrder,
+  useOrderService,
 } from './support.js';
 
 describe('POST /orders', () => {
-  let db: Database;
-  let app: Express;
-
-  beforeAll(async () => {
-    db = await openOrderDatabase();
-    ({ app } = createTestApp(db));
-  });
-  afterAll(() => db.close());
+  const service = useOrderService();
 
   const ordersOf = async (customerId: string) =>
     (
-      await db.query<{ count: number }>(
+      await service.db.query<{ count: number }>(
         'select count(*)::int as count from orders where customer_id = $1',
         [customerId],
       )
@@ -37,7 +27,7 @@ describe('POST /orders', () => {
   it('returns 201 with its Location and the order priced from the menu, awaiting payment', async () => {
     const customerId = newCustomerId();
 
-    const res = await request(app)
+    const res = await request(service.app)
       .post('/orders')
       .use(asCustomer(customerId))
       .send({
@@ -78,14 +68,14 @@ describe('POST /orders', () => {
     ]);
     expect(order.id).toMatch(/^ord_/);
     expect(order.number).toBeGreaterThanOrEqual(100);
-    expect(await storedOrder(db, order.id)).toEqual(order);
+    expect(await storedOrder(service.db, order.id)).toEqual(order);
   });
 
   it('numbers orders one after another', async () => {
     const customerId = newCustomerId();
 
-    const first = await placeOrder(app, customerId);
-    const second = await placeOrder(app, customerId);
+    const first = await placeOrder(service.app, customerId);
+    const second = await placeOrder(service.app, customerId);
 
     expect(second.number).toBe(first.number + 1);
   });
@@ -93,7 +83,7 @@ describe('POST /orders', () => {
   it('returns 400 and stores nothing when the client sets the status or the total itself', async () => {
     const customerId = newCustomerId();
 
-    const res = await request(app)
+    const res = await request(service.app)
       .post('/orders')
       .use(asCustomer(customerId))
       .send({ ...ONE_CHEESECAKE, status: 'PAID', totalCents: 1 });
@@ -107,7 +97,10 @@ describe('POST /orders', () => {
   it('returns 400 and stores nothing for an order without items', async () => {
     const customerId = newCustomerId();
 
-    const res = await request(app).post('/orders').use(asCustomer(customerId)).send({ items: [] });
+    const res = await request(service.app)
+      .post('/orders')
+      .use(asCustomer(customerId))
+      .send({ items: [] });
 
     const problem = expectProblem(res, 400, 'validation');
     expect(problem.errors?.map((issue) => issue.path)).toEqual(['body.items']);
@@ -117,7 +110,7 @@ describe('POST /orders', () => {
   it('returns 400 and stores nothing for notes with a NUL character', async () => {
     const customerId = newCustomerId();
 
-    const res = await request(app)
+    const res = await request(service.app)
       .post('/orders')
       .use(asCustomer(customerId))
       .send({ ...ONE_CHEESECAKE, notes: 'happy\u0000birthday' });
@@ -128,7 +121,7 @@ describe('POST /orders', () => {
   });
 
   it('returns 400 for an order id that is not an id', async () => {
-    const res = await request(app).get('/orders/ord%00x').use(asCustomer(newCustomerId()));
+    const res = await request(service.app).get('/orders/ord%00x').use(asCustomer(newCustomerId()));
 
     const problem = expectProblem(res, 400, 'validation');
     expect(problem.errors?.map((issue) => issue.path)).toEqual(['params.orderId']);
@@ -137,7 +130,7 @@ describe('POST /orders', () => {
   it('returns 400 naming body.items.1.menuItemId and stores nothing when the menu has no such item', async () => {
     const customerId = newCustomerId();
 
-    const res = await request(app)
+    const res = await request(service.app)
       .post('/orders')
       .use(asCustomer(customerId))
       .send({ items: [...ONE_CHEESECAKE.items, { menuItemId: 'chocolate-cake', quantity: 1 }] });
@@ -152,12 +145,12 @@ describe('POST /orders', () => {
 
   it('returns 400 listing every line with an unknown item, even next to one that is unavailable', async () => {
     const customerId = newCustomerId();
-    await db.query(`update menu_items set available = false where id = 'tiramisu'`);
+    await service.db.query(`update menu_items set available = false where id = 'tiramisu'`);
     onTestFinished(async () => {
-      await db.query(`update menu_items set available = true where id = 'tiramisu'`);
+      await service.db.query(`update menu_items set available = true where id = 'tiramisu'`);
     });
 
-    const res = await request(app)
+    const res = await request(service.app)
       .post('/orders')
       .use(asCustomer(customerId))
       .send({
@@ -180,12 +173,12 @@ describe('POST /orders', () => {
 
   it('returns 409 menu-item-unavailable and stores nothing when a dish is on the menu but unavailable', async () => {
     const customerId = newCustomerId();
-    await db.query(`update menu_items set available = false where id = 'lemon-tart'`);
+    await service.db.query(`update menu_items set available = false where id = 'lemon-tart'`);
     onTestFinished(async () => {
-      await db.query(`update menu_items set available = true where id = 'lemon-tart'`);
+      await service.db.query(`update menu_items set available = true where id = 'lemon-tart'`);
     });
 
-    const res = await request(app)
+    const res = await request(service.app)
       .post('/orders')
       .use(asCustomer(customerId))
       .send({ items: [{ menuItemId: 'lemon-tart', quantity: 1 }] });
@@ -197,20 +190,26 @@ describe('POST /orders', () => {
   });
 
   it('returns 403 for kitchen staff', async () => {
-    const res = await request(app).post('/orders').use(asStaff('kitchen')).send(ONE_CHEESECAKE);
+    const res = await request(service.app)
+      .post('/orders')
+      .use(asStaff('kitchen'))
+      .send(ONE_CHEESECAKE);
 
     expectProblem(res, 403, 'forbidden');
     expect(await ordersOf('usr_kitchen')).toBe(0);
   });
 
   it('returns 401 for a service call made on behalf of no user', async () => {
-    const res = await request(app).post('/orders').use(asService('gateway')).send(ONE_CHEESECAKE);
+    const res = await request(service.app)
+      .post('/orders')
+      .use(asService('gateway'))
+      .send(ONE_CHEESECAKE);
 
     expectProblem(res, 401, 'unauthenticated');
   });
 
   it('returns 401 without an internal credential', async () => {
-    const res = await request(app).post('/orders').send(ONE_CHEESECAKE);
+    const res = await request(service.app).post('/orders').send(ONE_CHEESECAKE);
 
     expectProblem(res, 401, 'unauthenticated');
   });

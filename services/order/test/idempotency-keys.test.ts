@@ -1,22 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { Order, OrderPage, Problem } from '@cheesecake/contracts';
-import type { Database } from '@cheesecake/service-kit';
 import { expectProblem } from '@cheesecake/service-kit/testing';
-import type { Express } from 'express';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   asCustomer,
-  createTestApp,
-  type KitchenStub,
   newCustomerId,
   ONE_CHEESECAKE,
-  openOrderDatabase,
-  type PaymentStub,
   placeOrder,
-  startKitchenStub,
-  startPaymentStub,
   storedOrder,
+  useOrderService,
 } from './support.js';
 
 /** Holds every charge at the payment stub while `hold` is pending, and says when one arrived. */
@@ -40,35 +33,29 @@ function chargeGate() {
 }
 
 describe('Idempotency-Key on the order service', () => {
-  let db: Database;
-  let payment: PaymentStub;
-  let kitchen: KitchenStub;
-  let app: Express;
   let gate = chargeGate();
-
-  beforeAll(async () => {
-    db = await openOrderDatabase();
-    payment = await startPaymentStub({
+  const service = useOrderService({
+    payment: {
       beforeAnswer: (charge) =>
         charge.paymentMethod === 'tok_insufficientFunds' ? gate.hold() : Promise.resolve(),
-    });
-    kitchen = await startKitchenStub();
-    ({ app } = createTestApp(db, { paymentUrl: payment.url, kitchenUrl: kitchen.url }));
-  });
-  afterAll(async () => {
-    await Promise.all([payment.close(), kitchen.close()]);
-    await db.close();
+    },
+    kitchen: true,
   });
 
   const post = async (path: string, customerId: string, key: string, body?: object) => {
-    const call = request(app).post(path).use(asCustomer(customerId)).set('idempotency-key', key);
+    const call = request(service.app)
+      .post(path)
+      .use(asCustomer(customerId))
+      .set('idempotency-key', key);
     return body === undefined ? call : call.send(body);
   };
 
   const ordersOf = async (customerId: string) =>
-    OrderPage.parse((await request(app).get('/orders').use(asCustomer(customerId))).body).items;
+    OrderPage.parse((await request(service.app).get('/orders').use(asCustomer(customerId))).body)
+      .items;
 
-  const chargesOf = (orderId: string) => payment.charges.filter((c) => c.body.orderId === orderId);
+  const chargesOf = (orderId: string) =>
+    service.payment.charges.filter((c) => c.body.orderId === orderId);
 
   describe('POST /orders', () => {
     it('returns the first order again, with Idempotent-Replayed, when the same key comes twice', async () => {
@@ -130,7 +117,7 @@ describe('Idempotency-Key on the order service', () => {
   describe('POST /orders/:orderId/payment', () => {
     it('charges once, keyed by the customer key, when the same key comes twice', async () => {
       const customer = newCustomerId();
-      const order = await placeOrder(app, customer);
+      const order = await placeOrder(service.app, customer);
       const key = randomUUID();
 
       const first = await post(`/orders/${order.id}/payment`, customer, key, {
@@ -151,12 +138,12 @@ describe('Idempotency-Key on the order service', () => {
           ),
         }),
       ]);
-      expect(await storedOrder(db, order.id)).toMatchObject({ status: 'PAID' });
+      expect(await storedOrder(service.db, order.id)).toMatchObject({ status: 'PAID' });
     });
 
     it('replays a declined payment as the same 402 without charging again', async () => {
       const customer = newCustomerId();
-      const order = await placeOrder(app, customer);
+      const order = await placeOrder(service.app, customer);
       const key = randomUUID();
       const declined = { paymentMethod: 'tok_chargeDeclined' };
 
@@ -168,12 +155,12 @@ describe('Idempotency-Key on the order service', () => {
       expect(second.headers['idempotent-replayed']).toBe('true');
       expect(Problem.parse(second.body)).toEqual(Problem.parse(first.body));
       expect(chargesOf(order.id)).toHaveLength(1);
-      expect(await storedOrder(db, order.id)).toMatchObject({ status: 'PENDING_PAYMENT' });
+      expect(await storedOrder(service.db, order.id)).toMatchObject({ status: 'PENDING_PAYMENT' });
     });
 
     it('answers 409 while the first payment with the key is still being charged', async () => {
       const customer = newCustomerId();
-      const order = await placeOrder(app, customer);
+      const order = await placeOrder(service.app, customer);
       const key = randomUUID();
       const slow = { paymentMethod: 'tok_insufficientFunds' };
       gate = chargeGate();
@@ -190,7 +177,7 @@ describe('Idempotency-Key on the order service', () => {
 
     it('charges again for a new key, as a new attempt', async () => {
       const customer = newCustomerId();
-      const order = await placeOrder(app, customer);
+      const order = await placeOrder(service.app, customer);
       await post(`/orders/${order.id}/payment`, customer, randomUUID(), {
         paymentMethod: 'tok_chargeDeclined',
       });
@@ -209,12 +196,12 @@ describe('Idempotency-Key on the order service', () => {
   describe('POST /orders/:orderId/cancel', () => {
     it('replays the cancellation, where a second cancellation without the key is refused', async () => {
       const customer = newCustomerId();
-      const order = await placeOrder(app, customer);
+      const order = await placeOrder(service.app, customer);
       const key = randomUUID();
 
       const first = await post(`/orders/${order.id}/cancel`, customer, key);
       const replayed = await post(`/orders/${order.id}/cancel`, customer, key);
-      const unkeyed = await request(app)
+      const unkeyed = await request(service.app)
         .post(`/orders/${order.id}/cancel`)
         .use(asCustomer(customer));
 
@@ -223,7 +210,7 @@ describe('Idempotency-Key on the order service', () => {
       expect(replayed.headers['idempotent-replayed']).toBe('true');
       expect(Order.parse(replayed.body)).toEqual(Order.parse(first.body));
       expectProblem(unkeyed, 409, 'invalid-order-state');
-      expect(await storedOrder(db, order.id)).toMatchObject({ status: 'CANCELLED' });
+      expect(await storedOrder(service.db, order.id)).toMatchObject({ status: 'CANCELLED' });
     });
   });
 });

@@ -1,24 +1,15 @@
-import type { Database } from '@cheesecake/service-kit';
 import { expectProblem, refusedInternalCredentials } from '@cheesecake/service-kit/testing';
-import type { Express } from 'express';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { asCustomer, createTestApp, newCustomerId, openOrderDatabase } from './support.js';
+import { describe, expect, it } from 'vitest';
+import { asCustomer, newCustomerId, useOrderService } from './support.js';
 
-let db: Database;
-let app: Express;
-
-beforeAll(async () => {
-  db = await openOrderDatabase();
-  ({ app } = createTestApp(db));
-});
-afterAll(() => db.close());
+const service = useOrderService();
 
 describe('the order service’s internal credentials', () => {
   it('lets the gateway list orders for a customer with a credential for GET /orders', async () => {
     const credential = asCustomer(newCustomerId());
 
-    const res = await request(app).get('/orders').use(credential);
+    const res = await request(service.app).get('/orders').use(credential);
 
     expect(res.status).toBe(200);
   });
@@ -31,7 +22,7 @@ describe('the order service’s internal credentials', () => {
       path: '/orders',
     }),
   )('answers 401 to a credential %s', async (_reason, authorization) => {
-    const listing = request(app).get('/orders');
+    const listing = request(service.app).get('/orders');
 
     const res = await listing.set('authorization', authorization);
 

@@ -1,47 +1,30 @@
 import { Order, OrderPage } from '@cheesecake/contracts';
-import type { Database } from '@cheesecake/service-kit';
 import { expectProblem, type TestCredential } from '@cheesecake/service-kit/testing';
-import type { Express } from 'express';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   asCustomer,
   asService,
   asStaff,
   cancelOrder,
-  createTestApp,
   newCustomerId,
-  openOrderDatabase,
-  type PaymentStub,
   placeOrder,
-  startPaymentStub,
+  useOrderService,
 } from './support.js';
 
-let db: Database;
-let app: Express;
-let payment: PaymentStub;
-
-beforeAll(async () => {
-  db = await openOrderDatabase();
-  // Cancelling an order awaiting payment asks the payment service whether it was captured.
-  payment = await startPaymentStub();
-  ({ app } = createTestApp(db, { paymentUrl: payment.url }));
-});
-afterAll(async () => {
-  await payment.close();
-  await db.close();
-});
+// Cancelling an order awaiting payment asks the payment service whether it was captured.
+const service = useOrderService({ payment: true });
 
 describe('GET /orders', () => {
   const listAs = async (credential: TestCredential, query: Record<string, string | number> = {}) =>
-    request(app).get('/orders').query(query).use(credential);
+    request(service.app).get('/orders').query(query).use(credential);
 
   it('shows a customer only their own orders, newest first', async () => {
     const alice = newCustomerId();
     const bob = newCustomerId();
-    const older = await placeOrder(app, alice);
-    await placeOrder(app, bob);
-    const newer = await placeOrder(app, alice);
+    const older = await placeOrder(service.app, alice);
+    await placeOrder(service.app, bob);
+    const newer = await placeOrder(service.app, alice);
 
     const res = await listAs(asCustomer(alice));
 
@@ -52,8 +35,8 @@ describe('GET /orders', () => {
   });
 
   it("shows kitchen staff and admins everyone's orders", async () => {
-    const alices = await placeOrder(app, newCustomerId());
-    const bobs = await placeOrder(app, newCustomerId());
+    const alices = await placeOrder(service.app, newCustomerId());
+    const bobs = await placeOrder(service.app, newCustomerId());
 
     for (const role of ['kitchen', 'admin'] as const) {
       const res = await listAs(asStaff(role), { limit: 100 });
@@ -66,9 +49,9 @@ describe('GET /orders', () => {
 
   it('pages through the orders with the cursor until nextCursor is null', async () => {
     const customer = newCustomerId();
-    const first = await placeOrder(app, customer);
-    const second = await placeOrder(app, customer);
-    const third = await placeOrder(app, customer);
+    const first = await placeOrder(service.app, customer);
+    const second = await placeOrder(service.app, customer);
+    const third = await placeOrder(service.app, customer);
     const authorization = asCustomer(customer);
 
     const firstPage = OrderPage.parse((await listAs(authorization, { limit: 2 })).body);
@@ -84,9 +67,9 @@ describe('GET /orders', () => {
 
   it('filters by status', async () => {
     const customer = newCustomerId();
-    const cancelled = await placeOrder(app, customer);
-    await placeOrder(app, customer);
-    await cancelOrder(app, customer, cancelled.id);
+    const cancelled = await placeOrder(service.app, customer);
+    await placeOrder(service.app, customer);
+    await cancelOrder(service.app, customer, cancelled.id);
 
     const res = await listAs(asCustomer(customer), { status: 'CANCELLED' });
 
@@ -127,11 +110,11 @@ describe('GET /orders', () => {
 
 describe('GET /orders/:orderId', () => {
   const getAs = async (credential: TestCredential, orderId: string) =>
-    request(app).get(`/orders/${orderId}`).use(credential);
+    request(service.app).get(`/orders/${orderId}`).use(credential);
 
   it('returns the order to its owner, kitchen staff and admins', async () => {
     const customer = newCustomerId();
-    const order = await placeOrder(app, customer);
+    const order = await placeOrder(service.app, customer);
 
     for (const authorization of [asCustomer(customer), asStaff('kitchen'), asStaff('admin')]) {
       const res = await getAs(authorization, order.id);
@@ -142,7 +125,7 @@ describe('GET /orders/:orderId', () => {
   });
 
   it("returns 404 for someone else's order, as for an order that does not exist", async () => {
-    const order = await placeOrder(app, newCustomerId());
+    const order = await placeOrder(service.app, newCustomerId());
     const stranger = asCustomer(newCustomerId());
 
     const someoneElses = await getAs(stranger, order.id);

@@ -1,29 +1,14 @@
 import { Menu } from '@cheesecake/contracts';
-import type { Database } from '@cheesecake/service-kit';
 import { expectProblem } from '@cheesecake/service-kit/testing';
-import type { Express } from 'express';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import {
-  asCustomer,
-  asService,
-  createTestApp,
-  newCustomerId,
-  openOrderDatabase,
-} from './support.js';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { asCustomer, asService, newCustomerId, useOrderService } from './support.js';
 
 describe('GET /menu', () => {
-  let db: Database;
-  let app: Express;
-
-  beforeAll(async () => {
-    db = await openOrderDatabase();
-    ({ app } = createTestApp(db));
-  });
-  afterAll(() => db.close());
+  const service = useOrderService();
 
   it('lists the six dishes in menu order, priced in USD cents, to the gateway without a user', async () => {
-    const res = await request(app).get('/menu').use(asService('gateway'));
+    const res = await request(service.app).get('/menu').use(asService('gateway'));
 
     expect(res.status).toBe(200);
     const menu = Menu.parse(res.body);
@@ -40,12 +25,12 @@ describe('GET /menu', () => {
   });
 
   it('shows a dish taken off the menu as unavailable', async () => {
-    await db.query(`update menu_items set available = false where id = 'tiramisu'`);
+    await service.db.query(`update menu_items set available = false where id = 'tiramisu'`);
     onTestFinished(async () => {
-      await db.query(`update menu_items set available = true where id = 'tiramisu'`);
+      await service.db.query(`update menu_items set available = true where id = 'tiramisu'`);
     });
 
-    const res = await request(app).get('/menu').use(asCustomer(newCustomerId()));
+    const res = await request(service.app).get('/menu').use(asCustomer(newCustomerId()));
 
     expect(res.status).toBe(200);
     const tiramisu = Menu.parse(res.body).items.find((item) => item.id === 'tiramisu');
@@ -53,7 +38,7 @@ describe('GET /menu', () => {
   });
 
   it('returns 401 without an internal credential', async () => {
-    const res = await request(app).get('/menu');
+    const res = await request(service.app).get('/menu');
 
     expectProblem(res, 401, 'unauthenticated');
   });

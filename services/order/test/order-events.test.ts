@@ -14,30 +14,20 @@ import {
   createTestApp,
   getEventStream,
   newCustomerId,
-  openOrderDatabase,
-  type PaymentStub,
   payOrder,
   placeOrder,
   type ReceivedEvent,
   reportTicket,
-  startPaymentStub,
+  useOrderService,
 } from './support.js';
 
-let db: Database;
-let payment: PaymentStub;
-let app: ReturnType<typeof createTestApp>['app'];
+const service = useOrderService({ payment: true });
 let server: RunningServer;
 
 beforeAll(async () => {
-  db = await openOrderDatabase();
-  payment = await startPaymentStub();
-  ({ app } = createTestApp(db, { paymentUrl: payment.url }));
-  server = await startServer(app);
+  server = await startServer(service.app);
 });
-afterAll(async () => {
-  await Promise.all([server.close(), payment.close()]);
-  await db.close();
-});
+afterAll(() => server.close());
 
 const statusesOf = (events: ReceivedEvent[]) =>
   events.map((event) => [event.data.orderId, event.data.status]);
@@ -58,12 +48,12 @@ describe('GET /orders/:orderId/events', () => {
 
   it('sends the current status first, then a change made after subscribing', async () => {
     const customer = newCustomerId();
-    const placed = await placeOrder(app, customer);
-    await payOrder(app, customer, placed.id, 'tok_visa');
+    const placed = await placeOrder(service.app, customer);
+    await payOrder(service.app, customer, placed.id, 'tok_visa');
 
     const stream = await eventsOf(placed.id, asCustomer(customer));
     const current = await stream.next();
-    await reportTicket(app, { orderId: placed.id, status: 'PREPARING' });
+    await reportTicket(service.app, { orderId: placed.id, status: 'PREPARING' });
     const change = await stream.next();
     stream.disconnect();
 
@@ -85,13 +75,13 @@ describe('GET /orders/:orderId/events', () => {
 
   it('ends the stream once the order is READY', async () => {
     const customer = newCustomerId();
-    const placed = await placeOrder(app, customer);
-    await payOrder(app, customer, placed.id, 'tok_visa');
+    const placed = await placeOrder(service.app, customer);
+    await payOrder(service.app, customer, placed.id, 'tok_visa');
     const stream = await eventsOf(placed.id, asCustomer(customer));
     await stream.next();
 
-    await reportTicket(app, { orderId: placed.id, status: 'PREPARING' });
-    await reportTicket(app, { orderId: placed.id, status: 'READY' });
+    await reportTicket(service.app, { orderId: placed.id, status: 'PREPARING' });
+    await reportTicket(service.app, { orderId: placed.id, status: 'READY' });
     const rest = await stream.rest();
 
     expect(statusesOf(rest)).toEqual([
@@ -102,8 +92,8 @@ describe('GET /orders/:orderId/events', () => {
 
   it('sends the final status of an order that has one, and ends', async () => {
     const customer = newCustomerId();
-    const placed = await placeOrder(app, customer);
-    await cancelOrder(app, customer, placed.id);
+    const placed = await placeOrder(service.app, customer);
+    await cancelOrder(service.app, customer, placed.id);
 
     const stream = await eventsOf(placed.id, asStaff('kitchen'));
     const events = await stream.rest();
@@ -113,16 +103,16 @@ describe('GET /orders/:orderId/events', () => {
 
   it('resumes after Last-Event-ID with exactly the changes missed, for the kitchen too', async () => {
     const customer = newCustomerId();
-    const placed = await placeOrder(app, customer);
+    const placed = await placeOrder(service.app, customer);
     const first = await eventsOf(placed.id, asCustomer(customer));
     const seen = await first.next();
     first.disconnect();
-    await payOrder(app, customer, placed.id, 'tok_visa');
-    await reportTicket(app, { orderId: placed.id, status: 'PREPARING' });
+    await payOrder(service.app, customer, placed.id, 'tok_visa');
+    await reportTicket(service.app, { orderId: placed.id, status: 'PREPARING' });
 
     const resumed = await eventsOf(placed.id, asStaff('kitchen'), seen.id);
     const missed = [await resumed.next(), await resumed.next()];
-    await reportTicket(app, { orderId: placed.id, status: 'READY' });
+    await reportTicket(service.app, { orderId: placed.id, status: 'READY' });
     const rest = await resumed.rest();
 
     expect(seen.data.status).toBe('PENDING_PAYMENT');
@@ -136,10 +126,10 @@ describe('GET /orders/:orderId/events', () => {
 
   it('sends a whole missed backlog up to the final status, then ends', async () => {
     const customer = newCustomerId();
-    const placed = await placeOrder(app, customer);
-    await payOrder(app, customer, placed.id, 'tok_visa');
-    await reportTicket(app, { orderId: placed.id, status: 'PREPARING' });
-    await reportTicket(app, { orderId: placed.id, status: 'READY' });
+    const placed = await placeOrder(service.app, customer);
+    await payOrder(service.app, customer, placed.id, 'tok_visa');
+    await reportTicket(service.app, { orderId: placed.id, status: 'PREPARING' });
+    await reportTicket(service.app, { orderId: placed.id, status: 'READY' });
 
     const resumed = await eventsOf(placed.id, asCustomer(customer), '0');
     const events = await resumed.rest();
@@ -155,8 +145,8 @@ describe('GET /orders/:orderId/events', () => {
 
   it('answers 204 when resumed after the final status, so an EventSource stops reconnecting', async () => {
     const customer = newCustomerId();
-    const placed = await placeOrder(app, customer);
-    await cancelOrder(app, customer, placed.id);
+    const placed = await placeOrder(service.app, customer);
+    await cancelOrder(service.app, customer, placed.id);
     const [cancelled] = await (await eventsOf(placed.id, asCustomer(customer))).rest();
 
     const resumed = await eventsOf(placed.id, asCustomer(customer), cancelled?.id);
@@ -168,7 +158,7 @@ describe('GET /orders/:orderId/events', () => {
 
   it('returns 400 problem+json for a malformed Last-Event-ID, before any stream', async () => {
     const customer = newCustomerId();
-    const placed = await placeOrder(app, customer);
+    const placed = await placeOrder(service.app, customer);
 
     const res = await eventsOf(placed.id, asCustomer(customer), 'yesterday');
 
@@ -179,7 +169,7 @@ describe('GET /orders/:orderId/events', () => {
   });
 
   it("returns 404 for someone else's order and for an unknown one", async () => {
-    const placed = await placeOrder(app, newCustomerId());
+    const placed = await placeOrder(service.app, newCustomerId());
 
     const stranger = await eventsOf(placed.id, asCustomer(newCustomerId()));
     const unknown = await eventsOf('ord_unknown', asStaff('kitchen'));
@@ -190,8 +180,8 @@ describe('GET /orders/:orderId/events', () => {
 
   it('ends on graceful shutdown', async () => {
     const customer = newCustomerId();
-    const placed = await placeOrder(app, customer);
-    const { app: stopping } = createTestApp(db);
+    const placed = await placeOrder(service.app, customer);
+    const { app: stopping } = createTestApp(service.db);
     const stoppingServer = await startServer(stopping);
     const stream = await getEventStream(`${stoppingServer.url}/orders/${placed.id}/events`, {
       authorization: asCustomer(customer).for('GET', `/orders/${placed.id}/events`),
@@ -207,19 +197,19 @@ describe('GET /orders/:orderId/events', () => {
 
   it('catches up from the table when the listener reconnects after missing notifications', async () => {
     const customer = newCustomerId();
-    const placed = await placeOrder(app, customer);
+    const placed = await placeOrder(service.app, customer);
     let connected = true;
     let reconnect: () => void = () => {};
     const flaky: Database = {
-      ...db,
+      ...service.db,
       listen: (channel, onNotification, onReconnect) => {
         reconnect = onReconnect ?? reconnect;
-        return db.listen(channel, (payload) => {
+        return service.db.listen(channel, (payload) => {
           if (connected) onNotification(payload);
         });
       },
     };
-    const { app: listening } = createTestApp(flaky, { paymentUrl: payment.url });
+    const { app: listening } = createTestApp(flaky, { paymentUrl: service.payment.url });
     const listeningServer = await startServer(listening);
     const stream = await getEventStream(`${listeningServer.url}/orders/${placed.id}/events`, {
       authorization: asCustomer(customer).for('GET', `/orders/${placed.id}/events`),
@@ -227,8 +217,8 @@ describe('GET /orders/:orderId/events', () => {
     await stream.next();
 
     connected = false;
-    await payOrder(app, customer, placed.id, 'tok_visa');
-    await reportTicket(app, { orderId: placed.id, status: 'PREPARING' });
+    await payOrder(service.app, customer, placed.id, 'tok_visa');
+    await reportTicket(service.app, { orderId: placed.id, status: 'PREPARING' });
     connected = true;
     reconnect();
     const missed = [await stream.next(), await stream.next()];
@@ -254,10 +244,10 @@ describe('GET /order-events', () => {
     const alice = newCustomerId();
     const bob = newCustomerId();
 
-    const first = await placeOrder(app, alice);
-    const second = await placeOrder(app, bob);
-    await payOrder(app, alice, first.id, 'tok_visa');
-    await cancelOrder(app, bob, second.id);
+    const first = await placeOrder(service.app, alice);
+    const second = await placeOrder(service.app, bob);
+    await payOrder(service.app, alice, first.id, 'tok_visa');
+    await cancelOrder(service.app, bob, second.id);
     const orders = [first.id, second.id];
     const events = [
       await stream.nextOf(orders),
@@ -279,11 +269,11 @@ describe('GET /order-events', () => {
   it('resumes after Last-Event-ID with every change of every order since', async () => {
     const stream = await allEvents(asStaff('admin'));
     const customer = newCustomerId();
-    const first = await placeOrder(app, customer);
+    const first = await placeOrder(service.app, customer);
     const seen = await stream.nextOf([first.id]);
     stream.disconnect();
-    const second = await placeOrder(app, customer);
-    await payOrder(app, customer, first.id, 'tok_visa');
+    const second = await placeOrder(service.app, customer);
+    await payOrder(service.app, customer, first.id, 'tok_visa');
 
     const resumed = await allEvents(asStaff('admin'), seen.id);
     const orders = [first.id, second.id];

@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Order, problemTypes } from '@cheesecake/contracts';
-import { type Database, ProblemError } from '@cheesecake/service-kit';
+import { ProblemError } from '@cheesecake/service-kit';
 import { expectProblem } from '@cheesecake/service-kit/testing';
-import type { Express } from 'express';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   asCustomer,
   asStaff,
@@ -12,41 +11,24 @@ import {
   createTestApp,
   deliverDueMessages,
   forceStatus,
-  type KitchenStub,
   newCustomerId,
-  openOrderDatabase,
   outboxMessages,
-  type PaymentStub,
   payOrder,
   placeOrder,
-  startKitchenStub,
   startPaymentStub,
   storedOrder,
   unreachableUrl,
+  useOrderService,
 } from './support.js';
 
 describe('POST /orders/:orderId/payment', () => {
-  let db: Database;
-  let payment: PaymentStub;
-  let kitchen: KitchenStub;
-  let app: Express;
-  let relay: ReturnType<typeof createTestApp>['relay'];
+  const service = useOrderService({ payment: true, kitchen: true });
 
-  beforeAll(async () => {
-    db = await openOrderDatabase();
-    payment = await startPaymentStub();
-    kitchen = await startKitchenStub();
-    ({ app, relay } = createTestApp(db, { paymentUrl: payment.url, kitchenUrl: kitchen.url }));
-  });
-  afterAll(async () => {
-    await Promise.all([payment.close(), kitchen.close()]);
-    await db.close();
-  });
-
-  const chargesOf = (orderId: string) => payment.charges.filter((c) => c.body.orderId === orderId);
+  const chargesOf = (orderId: string) =>
+    service.payment.charges.filter((c) => c.body.orderId === orderId);
 
   const payWithKey = async (customer: string, orderId: string, key: string) =>
-    request(app)
+    request(service.app)
       .post(`/orders/${orderId}/payment`)
       .use(asCustomer(customer))
       .set('idempotency-key', key)
@@ -54,12 +36,12 @@ describe('POST /orders/:orderId/payment', () => {
 
   it('returns 200 with the order PAID and enqueues one ticket for the kitchen when the card is captured', async () => {
     const customer = newCustomerId();
-    const placed = await placeOrder(app, customer, {
+    const placed = await placeOrder(service.app, customer, {
       items: [{ menuItemId: 'matcha-cheesecake', quantity: 2 }],
       notes: 'Happy birthday',
     });
 
-    const res = await payOrder(app, customer, placed.id, 'tok_visa');
+    const res = await payOrder(service.app, customer, placed.id, 'tok_visa');
 
     expect(res.status).toBe(200);
     const paid = Order.parse(res.body);
@@ -69,10 +51,10 @@ describe('POST /orders/:orderId/payment', () => {
       body: { orderId: placed.id, amountCents: 1380, currency: 'USD', paymentMethod: 'tok_visa' },
       caller: { service: 'order', user: { id: customer, role: 'customer' } },
     });
-    const captured = payment.payments.find((p) => p.orderId === placed.id);
+    const captured = service.payment.payments.find((p) => p.orderId === placed.id);
     expect(paid).toMatchObject({ status: 'PAID', paymentId: captured?.id });
-    expect(await storedOrder(db, placed.id)).toEqual(paid);
-    expect(await outboxMessages(db, placed.id)).toEqual([
+    expect(await storedOrder(service.db, placed.id)).toEqual(paid);
+    expect(await outboxMessages(service.db, placed.id)).toEqual([
       {
         destination: 'kitchen.create-ticket',
         status: 'pending',
@@ -89,16 +71,16 @@ describe('POST /orders/:orderId/payment', () => {
 
   it('delivers the ticket to the kitchen under the request id of the payment', async () => {
     const customer = newCustomerId();
-    const placed = await placeOrder(app, customer);
-    await request(app)
+    const placed = await placeOrder(service.app, customer);
+    await request(service.app)
       .post(`/orders/${placed.id}/payment`)
       .use(asCustomer(customer))
       .set('x-request-id', `pay-${placed.id}`)
       .send({ paymentMethod: 'tok_visa' });
 
-    await deliverDueMessages(relay);
+    await deliverDueMessages(service.relay);
 
-    const delivered = kitchen.tickets.filter((t) => t.body.orderId === placed.id);
+    const delivered = service.kitchen.tickets.filter((t) => t.body.orderId === placed.id);
     expect(delivered).toMatchObject([
       {
         body: { orderNumber: placed.number },
@@ -106,32 +88,34 @@ describe('POST /orders/:orderId/payment', () => {
         caller: { service: 'order' },
       },
     ]);
-    expect((await outboxMessages(db, placed.id)).map((m) => m.status)).toEqual(['delivered']);
+    expect((await outboxMessages(service.db, placed.id)).map((m) => m.status)).toEqual([
+      'delivered',
+    ]);
   });
 
   it('returns 402 and keeps the order payable when the card is declined', async () => {
     const customer = newCustomerId();
-    const placed = await placeOrder(app, customer);
+    const placed = await placeOrder(service.app, customer);
 
-    const res = await payOrder(app, customer, placed.id, 'tok_chargeDeclined');
+    const res = await payOrder(service.app, customer, placed.id, 'tok_chargeDeclined');
 
     const problem = expectProblem(res, 402, 'payment-declined');
-    const declined = payment.payments.find((p) => p.orderId === placed.id);
+    const declined = service.payment.payments.find((p) => p.orderId === placed.id);
     expect(problem).toMatchObject({ paymentId: declined?.id, declineCode: 'card_declined' });
-    expect(await storedOrder(db, placed.id)).toMatchObject({
+    expect(await storedOrder(service.db, placed.id)).toMatchObject({
       status: 'PENDING_PAYMENT',
       paymentId: null,
     });
-    expect(await outboxMessages(db, placed.id)).toEqual([]);
+    expect(await outboxMessages(service.db, placed.id)).toEqual([]);
   });
 
   it('charges the next attempt under a new key after a decline, so the customer can pay with tok_visa', async () => {
     const customer = newCustomerId();
-    const placed = await placeOrder(app, customer);
-    await payOrder(app, customer, placed.id, 'tok_insufficientFunds');
-    await payOrder(app, customer, placed.id, 'tok_insufficientFunds');
+    const placed = await placeOrder(service.app, customer);
+    await payOrder(service.app, customer, placed.id, 'tok_insufficientFunds');
+    await payOrder(service.app, customer, placed.id, 'tok_insufficientFunds');
 
-    const res = await payOrder(app, customer, placed.id, 'tok_visa');
+    const res = await payOrder(service.app, customer, placed.id, 'tok_visa');
 
     expect(res.status).toBe(200);
     expect(Order.parse(res.body).status).toBe('PAID');
@@ -140,16 +124,14 @@ describe('POST /orders/:orderId/payment', () => {
       `${placed.id}:attempt-2:tok_insufficientFunds`,
       `${placed.id}:attempt-3:tok_visa`,
     ]);
-    expect(payment.payments.filter((p) => p.orderId === placed.id).map((p) => p.status)).toEqual([
-      'DECLINED',
-      'DECLINED',
-      'CAPTURED',
-    ]);
+    expect(
+      service.payment.payments.filter((p) => p.orderId === placed.id).map((p) => p.status),
+    ).toEqual(['DECLINED', 'DECLINED', 'CAPTURED']);
   });
 
   it('counts a decline once when two payments with the same card cross', async () => {
     const customer = newCustomerId();
-    const placed = await placeOrder(app, customer);
+    const placed = await placeOrder(service.app, customer);
     let arrived = 0;
     let bothArrived: () => void = () => {};
     const barrier = new Promise<void>((resolve) => {
@@ -161,7 +143,7 @@ describe('POST /orders/:orderId/payment', () => {
         await barrier;
       },
     });
-    const { app: appWithCrossing } = createTestApp(db, { paymentUrl: crossing.url });
+    const { app: appWithCrossing } = createTestApp(service.db, { paymentUrl: crossing.url });
 
     const answers = await Promise.all([
       payOrder(appWithCrossing, customer, placed.id, 'tok_chargeDeclined'),
@@ -180,10 +162,10 @@ describe('POST /orders/:orderId/payment', () => {
 
   it('returns 409 naming the order as already PAID to a second payment, charging nothing and changing nothing', async () => {
     const customer = newCustomerId();
-    const placed = await placeOrder(app, customer);
-    const paid = Order.parse((await payOrder(app, customer, placed.id, 'tok_visa')).body);
+    const placed = await placeOrder(service.app, customer);
+    const paid = Order.parse((await payOrder(service.app, customer, placed.id, 'tok_visa')).body);
 
-    const again = await payOrder(app, customer, placed.id, 'tok_visa');
+    const again = await payOrder(service.app, customer, placed.id, 'tok_visa');
 
     const problem = expectProblem(again, 409, 'invalid-order-state');
     expect(problem.detail).toBe(
@@ -191,29 +173,29 @@ describe('POST /orders/:orderId/payment', () => {
     );
     expect(problem.orderStatus).toBe('PAID');
     expect(chargesOf(placed.id)).toHaveLength(1);
-    expect(payment.payments.filter((p) => p.orderId === placed.id)).toHaveLength(1);
-    expect(await storedOrder(db, placed.id)).toEqual(paid);
-    expect(await outboxMessages(db, placed.id)).toHaveLength(1);
+    expect(service.payment.payments.filter((p) => p.orderId === placed.id)).toHaveLength(1);
+    expect(await storedOrder(service.db, placed.id)).toEqual(paid);
+    expect(await outboxMessages(service.db, placed.id)).toHaveLength(1);
   });
 
   it('returns 409 to a payment under a new Idempotency-Key once the order is READY, charging nothing', async () => {
     const customer = newCustomerId();
-    const placed = await placeOrder(app, customer);
-    await payOrder(app, customer, placed.id, 'tok_visa');
-    await forceStatus(db, placed.id, 'READY');
-    const ready = await storedOrder(db, placed.id);
+    const placed = await placeOrder(service.app, customer);
+    await payOrder(service.app, customer, placed.id, 'tok_visa');
+    await forceStatus(service.db, placed.id, 'READY');
+    const ready = await storedOrder(service.db, placed.id);
 
     const res = await payWithKey(customer, placed.id, randomUUID());
 
     const problem = expectProblem(res, 409, 'invalid-order-state');
     expect(problem.detail).toContain(`#${placed.number} is already READY`);
     expect(chargesOf(placed.id)).toHaveLength(1);
-    expect(await storedOrder(db, placed.id)).toEqual(ready);
+    expect(await storedOrder(service.db, placed.id)).toEqual(ready);
   });
 
   it('replays the first 200 to a retry with the same Idempotency-Key, charging once', async () => {
     const customer = newCustomerId();
-    const placed = await placeOrder(app, customer);
+    const placed = await placeOrder(service.app, customer);
     const key = randomUUID();
     const first = await payWithKey(customer, placed.id, key);
 
@@ -227,11 +209,11 @@ describe('POST /orders/:orderId/payment', () => {
 
   it('returns 200 with the paid order to a retry that takes over the key of a request that stopped after paying', async () => {
     const customer = newCustomerId();
-    const placed = await placeOrder(app, customer);
+    const placed = await placeOrder(service.app, customer);
     const key = randomUUID();
     const first = await payWithKey(customer, placed.id, key);
     // As a crash between recording the capture and keeping the answer leaves the key.
-    await db.query(
+    await service.db.query(
       `update idempotency_keys set state = 'in_flight', holder = 'stopped',
          locked_until = now() - interval '1 second', response_status = null,
          response_headers = null, response_body = null
@@ -245,86 +227,90 @@ describe('POST /orders/:orderId/payment', () => {
     expect(retry.headers['idempotent-replayed']).toBeUndefined();
     expect(Order.parse(retry.body)).toEqual(Order.parse(first.body));
     expect(chargesOf(placed.id)).toHaveLength(1);
-    expect(await outboxMessages(db, placed.id)).toHaveLength(1);
+    expect(await outboxMessages(service.db, placed.id)).toHaveLength(1);
   });
 
   it('returns 503 and leaves the order unchanged when the payment service is down', async () => {
     const customer = newCustomerId();
-    const placed = await placeOrder(app, customer);
-    const { app: appWithoutPayments } = createTestApp(db, { paymentUrl: await unreachableUrl() });
+    const placed = await placeOrder(service.app, customer);
+    const { app: appWithoutPayments } = createTestApp(service.db, {
+      paymentUrl: await unreachableUrl(),
+    });
 
     const res = await payOrder(appWithoutPayments, customer, placed.id, 'tok_visa');
 
     expectProblem(res, 503, 'service-unavailable');
-    expect(await storedOrder(db, placed.id)).toEqual(placed);
-    expect(await outboxMessages(db, placed.id)).toEqual([]);
+    expect(await storedOrder(service.db, placed.id)).toEqual(placed);
+    expect(await outboxMessages(service.db, placed.id)).toEqual([]);
   });
 
   it('returns 502 and leaves the order unchanged when the payment service refuses the charge', async () => {
     const customer = newCustomerId();
-    const placed = await placeOrder(app, customer);
+    const placed = await placeOrder(service.app, customer);
     const refusing = await startPaymentStub({
       beforeAnswer: async () => {
         throw new ProblemError(problemTypes.idempotencyKeyReused, 'another body under this key');
       },
     });
-    const { app: appWithRefusingPayments } = createTestApp(db, { paymentUrl: refusing.url });
+    const { app: appWithRefusingPayments } = createTestApp(service.db, {
+      paymentUrl: refusing.url,
+    });
 
     const res = await payOrder(appWithRefusingPayments, customer, placed.id, 'tok_visa');
     await refusing.close();
 
     expectProblem(res, 502, 'bad-gateway');
-    expect(await storedOrder(db, placed.id)).toEqual(placed);
+    expect(await storedOrder(service.db, placed.id)).toEqual(placed);
   });
 
   it('returns 409 and refunds the capture when the order was cancelled while the card was charged', async () => {
     const customer = newCustomerId();
-    const placed = await placeOrder(app, customer);
+    const placed = await placeOrder(service.app, customer);
     const slow = await startPaymentStub({
-      beforeAnswer: async ({ orderId }) => forceStatus(db, orderId, 'CANCELLED'),
+      beforeAnswer: async ({ orderId }) => forceStatus(service.db, orderId, 'CANCELLED'),
     });
-    const { app: appWithSlowPayments } = createTestApp(db, { paymentUrl: slow.url });
+    const { app: appWithSlowPayments } = createTestApp(service.db, { paymentUrl: slow.url });
 
     const res = await payOrder(appWithSlowPayments, customer, placed.id, 'tok_visa');
     await slow.close();
 
     expectProblem(res, 409, 'invalid-order-state');
     const captured = slow.payments.find((p) => p.orderId === placed.id);
-    expect(await storedOrder(db, placed.id)).toMatchObject({
+    expect(await storedOrder(service.db, placed.id)).toMatchObject({
       status: 'CANCELLED',
       paymentId: null,
     });
-    expect(await outboxMessages(db, placed.id)).toMatchObject([
+    expect(await outboxMessages(service.db, placed.id)).toMatchObject([
       { destination: 'payment.refund', payload: { paymentId: captured?.id, orderId: placed.id } },
     ]);
   });
 
   it('returns 409 and charges nothing for an order that is no longer awaiting payment', async () => {
     const customer = newCustomerId();
-    const placed = await placeOrder(app, customer);
-    await cancelOrder(app, customer, placed.id);
+    const placed = await placeOrder(service.app, customer);
+    await cancelOrder(service.app, customer, placed.id);
 
-    const res = await payOrder(app, customer, placed.id, 'tok_visa');
+    const res = await payOrder(service.app, customer, placed.id, 'tok_visa');
 
     expectProblem(res, 409, 'invalid-order-state');
     expect(chargesOf(placed.id)).toEqual([]);
-    expect((await storedOrder(db, placed.id)).status).toBe('CANCELLED');
+    expect((await storedOrder(service.db, placed.id)).status).toBe('CANCELLED');
   });
 
   it("returns 404 and charges nothing for someone else's order", async () => {
-    const placed = await placeOrder(app, newCustomerId());
+    const placed = await placeOrder(service.app, newCustomerId());
 
-    const res = await payOrder(app, newCustomerId(), placed.id, 'tok_visa');
+    const res = await payOrder(service.app, newCustomerId(), placed.id, 'tok_visa');
 
     expectProblem(res, 404, 'order-not-found');
     expect(chargesOf(placed.id)).toEqual([]);
-    expect(await storedOrder(db, placed.id)).toEqual(placed);
+    expect(await storedOrder(service.db, placed.id)).toEqual(placed);
   });
 
   it('returns 403 for kitchen staff', async () => {
-    const placed = await placeOrder(app, newCustomerId());
+    const placed = await placeOrder(service.app, newCustomerId());
 
-    const res = await request(app)
+    const res = await request(service.app)
       .post(`/orders/${placed.id}/payment`)
       .use(asStaff('kitchen'))
       .send({ paymentMethod: 'tok_visa' });
@@ -335,9 +321,9 @@ describe('POST /orders/:orderId/payment', () => {
 
   it('returns 400 for a payment method that is not a test token', async () => {
     const customer = newCustomerId();
-    const placed = await placeOrder(app, customer);
+    const placed = await placeOrder(service.app, customer);
 
-    const res = await request(app)
+    const res = await request(service.app)
       .post(`/orders/${placed.id}/payment`)
       .use(asCustomer(customer))
       .send({ paymentMethod: '4242 4242 4242 4242' });

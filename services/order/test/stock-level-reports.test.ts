@@ -1,44 +1,30 @@
 import { Menu, Order, type StockLevelReport, StockLevelReportAck } from '@cheesecake/contracts';
-import type { Database } from '@cheesecake/service-kit';
 import { expectProblem } from '@cheesecake/service-kit/testing';
-import type { Express } from 'express';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import {
-  asCustomer,
-  asService,
-  createTestApp,
-  newCustomerId,
-  openOrderDatabase,
-} from './support.js';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { asCustomer, asService, newCustomerId, useOrderService } from './support.js';
 
-let db: Database;
-let app: Express;
-
-beforeAll(async () => {
-  db = await openOrderDatabase();
-  ({ app } = createTestApp(db));
-});
-afterAll(() => db.close());
+const service = useOrderService();
 
 /** Sends the kitchen's report of a dish's stock, as its outbox would; the dish is reset after the test. */
 async function reportStock(report: StockLevelReport) {
   onTestFinished(async () => {
-    await db.query('update menu_items set stock_quantity = null, stock_version = 0 where id = $1', [
-      report.menuItemId,
-    ]);
+    await service.db.query(
+      'update menu_items set stock_quantity = null, stock_version = 0 where id = $1',
+      [report.menuItemId],
+    );
   });
-  return request(app).post('/stock-level-reports').use(asService('kitchen')).send(report);
+  return request(service.app).post('/stock-level-reports').use(asService('kitchen')).send(report);
 }
 
 async function availabilityOf(menuItemId: string): Promise<boolean | undefined> {
-  const res = await request(app).get('/menu').use(asService('gateway'));
+  const res = await request(service.app).get('/menu').use(asService('gateway'));
   return Menu.parse(res.body).items.find((item) => item.id === menuItemId)?.available;
 }
 
 const ordersOf = async (customerId: string) =>
   (
-    await db.query<{ count: number }>(
+    await service.db.query<{ count: number }>(
       'select count(*)::int as count from orders where customer_id = $1',
       [customerId],
     )
@@ -84,11 +70,11 @@ describe('POST /stock-level-reports', () => {
   it('returns 403 to the gateway and to a customer, changing nothing', async () => {
     const report = { menuItemId: 'lemon-tart', quantity: 0, version: 2 };
 
-    const fromGateway = await request(app)
+    const fromGateway = await request(service.app)
       .post('/stock-level-reports')
       .use(asService('gateway'))
       .send(report);
-    const fromCustomer = await request(app)
+    const fromCustomer = await request(service.app)
       .post('/stock-level-reports')
       .use(asCustomer(newCustomerId()))
       .send(report);
@@ -101,7 +87,7 @@ describe('POST /stock-level-reports', () => {
 
 describe('POST /orders against the kitchen stock', () => {
   const order = (customerId: string, lines: { menuItemId: string; quantity: number }[]) =>
-    request(app).post('/orders').use(asCustomer(customerId)).send({ items: lines });
+    request(service.app).post('/orders').use(asCustomer(customerId)).send({ items: lines });
 
   it('returns 409 menu-item-unavailable and stores nothing when the kitchen reported the dish sold out', async () => {
     const customerId = newCustomerId();

@@ -37,6 +37,7 @@ import {
 } from '@cheesecake/service-kit/testing';
 import type { Express } from 'express';
 import request from 'supertest';
+import { afterAll, beforeAll } from 'vitest';
 import { createApp, IDEMPOTENCY_MIGRATIONS, ORDER_MIGRATIONS } from '../src/app.js';
 import { StatusNotifications } from '../src/live/status-notifications.js';
 import { createDeliverers } from '../src/orders/deliverers.js';
@@ -99,6 +100,46 @@ export function createTestApp(
   });
   return { app, relay, statusNotifications };
 }
+
+/** The stub services that an order service under test calls; a downstream left out is unreachable. */
+export interface StubbedDownstreams {
+  payment?: true | PaymentStubOptions;
+  /** The test may change the behaviour between two requests: the stub reads it on each. */
+  kitchen?: true | KitchenBehaviour;
+}
+
+/** The order service under test, its database and the stubs it calls, as `useOrderService` fills them in. */
+export interface OrderService<Stubs extends StubbedDownstreams = StubbedDownstreams> {
+  db: Database;
+  app: Express;
+  relay: OutboxRelay;
+  statusNotifications: StatusNotifications;
+  payment: Stubs extends { payment: true | object } ? PaymentStub : undefined;
+  kitchen: Stubs extends { kitchen: true | object } ? KitchenStub : undefined;
+}
+
+/** An order service for the tests of this file (or describe block): built before they run, closed after. */
+export function useOrderService<Stubs extends StubbedDownstreams = StubbedDownstreams>(
+  stubs: Stubs = {} as Stubs,
+): OrderService<Stubs> {
+  const service = {} as OrderService<Stubs>;
+  beforeAll(async () => {
+    const db = await openOrderDatabase();
+    const payment = stubs.payment && (await startPaymentStub(optionsOf(stubs.payment)));
+    const kitchen = stubs.kitchen && (await startKitchenStub(optionsOf(stubs.kitchen)));
+    const running = createTestApp(db, { paymentUrl: payment?.url, kitchenUrl: kitchen?.url });
+    Object.assign(service, { db, payment, kitchen, ...running });
+  });
+  afterAll(async () => {
+    await service.statusNotifications.stop();
+    await Promise.all([service.payment?.close(), service.kitchen?.close()]);
+    await service.db.close();
+  });
+  return service;
+}
+
+const optionsOf = <Options extends object>(wanted: true | Options) =>
+  wanted === true ? undefined : wanted;
 
 /** Runs the relay until no message is due, as its polling would. */
 export async function deliverDueMessages(relay: OutboxRelay): Promise<void> {
@@ -204,9 +245,13 @@ export interface PaymentStub extends RunningServer {
   refunds: string[];
 }
 
-export async function startPaymentStub(
-  options: { beforeAnswer?: (charge: ChargeRequest) => Promise<void> } = {},
-): Promise<PaymentStub> {
+/** How the payment stub behaves beyond its contract's rules. */
+export interface PaymentStubOptions {
+  /** Runs on each charge before the stub answers it, to hold or inspect it. */
+  beforeAnswer?: (charge: ChargeRequest) => Promise<void>;
+}
+
+export async function startPaymentStub(options: PaymentStubOptions = {}): Promise<PaymentStub> {
   const payments: Payment[] = [];
   const charges: PaymentStub['charges'] = [];
   const refunds: string[] = [];

@@ -1,86 +1,72 @@
 import { Order, OrderTimeline } from '@cheesecake/contracts';
-import type { Database } from '@cheesecake/service-kit';
 import { expectProblem, type TestCredential } from '@cheesecake/service-kit/testing';
-import type { Express } from 'express';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   asCustomer,
   asStaff,
   cancelOrder,
-  createTestApp,
   deliverDueMessages,
   type KitchenBehaviour,
-  type KitchenStub,
   newCustomerId,
   ONE_CHEESECAKE,
-  openOrderDatabase,
-  type PaymentStub,
   payOrder,
   placeOrder,
   reportTicket,
-  startKitchenStub,
-  startPaymentStub,
+  useOrderService,
 } from './support.js';
 
 describe('GET /orders/:orderId/timeline', () => {
-  let db: Database;
-  let payment: PaymentStub;
-  let kitchen: KitchenStub;
   const kitchenBehaviour: KitchenBehaviour = { createTicket: 'accept' };
-  let app: Express;
-  let relay: ReturnType<typeof createTestApp>['relay'];
-
-  beforeAll(async () => {
-    db = await openOrderDatabase();
-    payment = await startPaymentStub();
-    kitchen = await startKitchenStub(kitchenBehaviour);
-    ({ app, relay } = createTestApp(db, { paymentUrl: payment.url, kitchenUrl: kitchen.url }));
-  });
-  afterAll(async () => {
-    await Promise.all([payment.close(), kitchen.close()]);
-    await db.close();
-  });
+  const service = useOrderService({ payment: true, kitchen: kitchenBehaviour });
 
   const timelineOf = async (orderId: string, credential: TestCredential) =>
-    request(app).get(`/orders/${orderId}/timeline`).use(credential);
+    request(service.app).get(`/orders/${orderId}/timeline`).use(credential);
   const requestIdOf = (res: request.Response) => res.headers['x-request-id'];
   /** Makes the outbox's retries due now, as time passing would. */
   const retryNow = () =>
-    db.query("update outbox set next_attempt_at = now() where status = 'pending'");
+    service.db.query("update outbox set next_attempt_at = now() where status = 'pending'");
 
   it('tells the saga step by step, oldest first, each step with the request that caused it', async () => {
     const customer = newCustomerId();
     const placed = Order.parse(
       (
-        await request(app)
+        await request(service.app)
           .post('/orders')
           .use(asCustomer(customer))
           .set('x-request-id', 'req-place-1')
           .send(ONE_CHEESECAKE)
       ).body,
     );
-    const declined = await payOrder(app, customer, placed.id, 'tok_chargeDeclined');
-    const paid = await payOrder(app, customer, placed.id, 'tok_visa');
+    const declined = await payOrder(service.app, customer, placed.id, 'tok_chargeDeclined');
+    const paid = await payOrder(service.app, customer, placed.id, 'tok_visa');
     kitchenBehaviour.createTicket = 'fail';
-    await deliverDueMessages(relay);
+    await deliverDueMessages(service.relay);
     kitchenBehaviour.createTicket = 'accept';
     await retryNow();
-    await deliverDueMessages(relay);
-    const ticketId = kitchen.created.get(placed.id)?.id;
-    const queued = await reportTicket(app, { orderId: placed.id, status: 'QUEUED', ticketId });
-    const preparing = await reportTicket(app, {
+    await deliverDueMessages(service.relay);
+    const ticketId = service.kitchen.created.get(placed.id)?.id;
+    const queued = await reportTicket(service.app, {
+      orderId: placed.id,
+      status: 'QUEUED',
+      ticketId,
+    });
+    const preparing = await reportTicket(service.app, {
       orderId: placed.id,
       status: 'PREPARING',
       ticketId,
     });
-    const ready = await reportTicket(app, { orderId: placed.id, status: 'READY', ticketId });
+    const ready = await reportTicket(service.app, {
+      orderId: placed.id,
+      status: 'READY',
+      ticketId,
+    });
 
     const res = await timelineOf(placed.id, asCustomer(customer));
 
     expect(res.status).toBe(200);
     const timeline = OrderTimeline.parse(res.body);
-    const [declinedPayment, capturedPayment] = payment.payments.filter(
+    const [declinedPayment, capturedPayment] = service.payment.payments.filter(
       (p) => p.orderId === placed.id,
     );
     expect(timeline).toMatchObject({ orderId: placed.id, orderNumber: placed.number });
@@ -146,20 +132,20 @@ describe('GET /orders/:orderId/timeline', () => {
 
   it('tells a rejection and its refund, requested and then completed by the payment service', async () => {
     const customer = newCustomerId();
-    const placed = await placeOrder(app, customer);
-    await payOrder(app, customer, placed.id, 'tok_visa');
-    await deliverDueMessages(relay);
-    const rejected = await reportTicket(app, {
+    const placed = await placeOrder(service.app, customer);
+    await payOrder(service.app, customer, placed.id, 'tok_visa');
+    await deliverDueMessages(service.relay);
+    const rejected = await reportTicket(service.app, {
       orderId: placed.id,
       status: 'REJECTED',
       reason: 'Sold out: new-york-cheesecake (1 asked, 0 left)',
     });
-    await deliverDueMessages(relay);
+    await deliverDueMessages(service.relay);
 
     const res = await timelineOf(placed.id, asStaff('kitchen'));
 
     const steps = OrderTimeline.parse(res.body).steps;
-    const paymentId = payment.payments.find((p) => p.orderId === placed.id)?.id;
+    const paymentId = service.payment.payments.find((p) => p.orderId === placed.id)?.id;
     expect(steps.map((step) => [step.step, step.orderStatus])).toEqual([
       ['order.placed', 'PENDING_PAYMENT'],
       ['payment.captured', 'PAID'],
@@ -176,14 +162,14 @@ describe('GET /orders/:orderId/timeline', () => {
       { paymentId, requestId: requestIdOf(rejected) },
       { paymentId, requestId: requestIdOf(rejected) },
     ]);
-    expect(payment.refunds).toContain(paymentId);
+    expect(service.payment.refunds).toContain(paymentId);
   });
 
   it('tells the cancellation of a paid order and the refund it queues', async () => {
     const customer = newCustomerId();
-    const placed = await placeOrder(app, customer);
-    await payOrder(app, customer, placed.id, 'tok_visa');
-    const cancelled = await cancelOrder(app, customer, placed.id);
+    const placed = await placeOrder(service.app, customer);
+    await payOrder(service.app, customer, placed.id, 'tok_visa');
+    const cancelled = await cancelOrder(service.app, customer, placed.id);
 
     const res = await timelineOf(placed.id, asCustomer(customer));
 
@@ -202,13 +188,13 @@ describe('GET /orders/:orderId/timeline', () => {
 
   it('shows a late kitchen report once, leaving the status where a later report put it', async () => {
     const customer = newCustomerId();
-    const placed = await placeOrder(app, customer);
-    await payOrder(app, customer, placed.id, 'tok_visa');
-    await reportTicket(app, { orderId: placed.id, status: 'PREPARING' });
+    const placed = await placeOrder(service.app, customer);
+    await payOrder(service.app, customer, placed.id, 'tok_visa');
+    await reportTicket(service.app, { orderId: placed.id, status: 'PREPARING' });
 
-    await reportTicket(app, { orderId: placed.id, status: 'QUEUED' });
-    await reportTicket(app, { orderId: placed.id, status: 'QUEUED' });
-    await reportTicket(app, { orderId: placed.id, status: 'PREPARING' });
+    await reportTicket(service.app, { orderId: placed.id, status: 'QUEUED' });
+    await reportTicket(service.app, { orderId: placed.id, status: 'QUEUED' });
+    await reportTicket(service.app, { orderId: placed.id, status: 'PREPARING' });
     const res = await timelineOf(placed.id, asCustomer(customer));
 
     const steps = OrderTimeline.parse(res.body).steps;
@@ -221,7 +207,7 @@ describe('GET /orders/:orderId/timeline', () => {
   });
 
   it("returns 404 for someone else's order, which the kitchen and admins may see", async () => {
-    const placed = await placeOrder(app, newCustomerId());
+    const placed = await placeOrder(service.app, newCustomerId());
 
     const stranger = await timelineOf(placed.id, asCustomer(newCustomerId()));
     const kitchenStaff = await timelineOf(placed.id, asStaff('kitchen'));

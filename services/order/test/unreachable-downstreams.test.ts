@@ -1,5 +1,5 @@
 import { Order } from '@cheesecake/contracts';
-import type { Database, OutboxRelay } from '@cheesecake/service-kit';
+import type { OutboxRelay } from '@cheesecake/service-kit';
 import {
   expectProblem,
   failingUrl,
@@ -7,44 +7,26 @@ import {
   type NetworkFailure,
 } from '@cheesecake/service-kit/testing';
 import type { Express } from 'express';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import {
   cancelOrder,
   createTestApp,
   deliverDueMessages,
-  type KitchenStub,
   newCustomerId,
-  openOrderDatabase,
   outboxMessages,
-  type PaymentStub,
   payOrder,
   placeOrder,
-  startKitchenStub,
-  startPaymentStub,
   storedOrder,
+  useOrderService,
 } from './support.js';
 
-let db: Database;
-let payment: PaymentStub;
-let kitchen: KitchenStub;
 // The app whose downstreams are healthy, as the tests' orders are placed and paid.
-let healthy: ReturnType<typeof createTestApp>;
+const healthy = useOrderService({ payment: true, kitchen: { cancelTicket: 'cancel' } });
 let cleanups: Array<() => Promise<void>> = [];
 
-beforeAll(async () => {
-  db = await openOrderDatabase();
-  payment = await startPaymentStub();
-  kitchen = await startKitchenStub({ cancelTicket: 'cancel' });
-  healthy = createTestApp(db, { paymentUrl: payment.url, kitchenUrl: kitchen.url });
-});
 afterEach(async () => {
   await Promise.all(cleanups.map((cleanup) => cleanup()));
   cleanups = [];
-});
-afterAll(async () => {
-  await healthy.statusNotifications.stop();
-  await Promise.all([payment.close(), kitchen.close()]);
-  await db.close();
 });
 
 /** The app with `service` failing as `failure` says, with the case's budget, and the other one healthy. */
@@ -54,9 +36,9 @@ async function appWith(
 ): Promise<{ app: Express; relay: OutboxRelay }> {
   const failing = await failingUrl(failure, service);
   cleanups.push(failing.close);
-  const calling = createTestApp(db, {
-    paymentUrl: service === 'payment' ? failing.url : payment.url,
-    kitchenUrl: service === 'kitchen' ? failing.url : kitchen.url,
+  const calling = createTestApp(healthy.db, {
+    paymentUrl: service === 'payment' ? failing.url : healthy.payment.url,
+    kitchenUrl: service === 'kitchen' ? failing.url : healthy.kitchen.url,
     timeoutMs,
   });
   cleanups.push(() => calling.statusNotifications.stop());
@@ -85,8 +67,8 @@ describe.each(NETWORK_FAILURES)(
       expect(res.headers['x-failed-service']).toBe('payment');
       expect(problem.detail).toMatch(/^The payment service /);
       expect(problem.detail).toMatch(reason);
-      expect((await storedOrder(db, placed.id)).status).toBe('PENDING_PAYMENT');
-      expect(await outboxMessages(db, placed.id)).toEqual([]);
+      expect((await storedOrder(healthy.db, placed.id)).status).toBe('PENDING_PAYMENT');
+      expect(await outboxMessages(healthy.db, placed.id)).toEqual([]);
     });
 
     it(`answers cancelling an unpaid order ${status} naming the payment service, which it asks for a lost capture`, async () => {
@@ -99,8 +81,8 @@ describe.each(NETWORK_FAILURES)(
       const problem = expectProblem(res, status, code);
       expect(res.headers['x-failed-service']).toBe('payment');
       expect(problem.detail).toMatch(reason);
-      expect((await storedOrder(db, placed.id)).status).toBe('PENDING_PAYMENT');
-      expect(await outboxMessages(db, placed.id)).toEqual([]);
+      expect((await storedOrder(healthy.db, placed.id)).status).toBe('PENDING_PAYMENT');
+      expect(await outboxMessages(healthy.db, placed.id)).toEqual([]);
     });
 
     it(`answers cancelling a paid order ${status} naming the kitchen, and the order stays paid`, async () => {
@@ -114,8 +96,8 @@ describe.each(NETWORK_FAILURES)(
       expect(res.headers['x-failed-service']).toBe('kitchen');
       expect(problem.detail).toMatch(/^The kitchen service /);
       expect(problem.detail).toMatch(reason);
-      expect((await storedOrder(db, paid.id)).status).toBe('PAID');
-      const refunds = (await outboxMessages(db, paid.id)).filter(
+      expect((await storedOrder(healthy.db, paid.id)).status).toBe('PAID');
+      const refunds = (await outboxMessages(healthy.db, paid.id)).filter(
         (message) => message.destination === 'payment.refund',
       );
       expect(refunds).toEqual([]);
@@ -131,22 +113,29 @@ describe.each(NETWORK_FAILURES)(
 
       const res = await cancelOrder(withoutPayments, customer, paid.id);
       await failingRelay.deliverDueMessages();
-      const [kept] = await db.query<{ status: string; attempts: number; last_error: string }>(
+      const [kept] = await healthy.db.query<{
+        status: string;
+        attempts: number;
+        last_error: string;
+      }>(
         `select status, attempts, last_error from outbox
        where destination = 'payment.refund' and payload ->> 'orderId' = $1`,
         [paid.id],
       );
       // Due again at once, rather than after the relay's backoff, to deliver it here.
-      await db.query(`update outbox set next_attempt_at = now() where payload ->> 'orderId' = $1`, [
-        paid.id,
-      ]);
+      await healthy.db.query(
+        `update outbox set next_attempt_at = now() where payload ->> 'orderId' = $1`,
+        [paid.id],
+      );
       await deliverDueMessages(healthy.relay);
 
       expect(Order.parse(res.body).status).toBe('CANCELLED');
       expect(kept).toMatchObject({ status: 'pending', attempts: 1 });
       expect(kept?.last_error).toMatch(/^The payment service /);
       expect(kept?.last_error).toMatch(reason);
-      expect(payment.payments.find((p) => p.id === paid.paymentId)?.status).toBe('REFUNDED');
+      expect(healthy.payment.payments.find((p) => p.id === paid.paymentId)?.status).toBe(
+        'REFUNDED',
+      );
     });
   },
 );
