@@ -1,11 +1,11 @@
 import { LiveServerMessage, problemTypes } from '@cheesecake/contracts';
 import { type Caller, ProblemError } from '@cheesecake/service-kit';
-import { type RunningServer, startServer } from '@cheesecake/service-kit/testing';
+import type { RunningServer } from '@cheesecake/service-kit/testing';
 import type { Response } from 'express';
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { accessTokenOf, startSystem, type TestSystem } from './support.js';
+import { accessTokenOf, listenWithWebSockets, startSystem, type TestSystem } from './support.js';
 
 let system: TestSystem;
 let gateway: RunningServer;
@@ -56,15 +56,10 @@ beforeEach(async () => {
       });
     },
   });
-  gateway = await startServer(system.gateway);
-  gateway.server.on('upgrade', system.liveUpdates.handleUpgrade);
+  gateway = await listenWithWebSockets(system);
 });
 
-afterEach(async () => {
-  system.liveUpdates.close();
-  await gateway.close();
-  await system.close();
-});
+afterEach(() => gateway.close());
 
 /** A WebSocket client that collects the server's messages, parsed with the contract. */
 async function connect(token: string) {

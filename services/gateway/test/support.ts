@@ -21,6 +21,7 @@ import {
 import {
   type RunningServer,
   silentLogger,
+  startServer,
   startStubService,
 } from '@cheesecake/service-kit/testing';
 import type { Express, Router } from 'express';
@@ -211,6 +212,23 @@ export interface TestSystem {
   payment: StubService;
   kitchen: StubService;
   close(): Promise<void>;
+}
+
+/**
+ * The gateway of `system` listening on a free port with its WebSocket endpoint attached;
+ * `close` ends the WebSockets, the server and the stubs.
+ */
+export async function listenWithWebSockets(system: TestSystem): Promise<RunningServer> {
+  const gateway = await startServer(system.gateway);
+  gateway.server.on('upgrade', system.liveUpdates.handleUpgrade);
+  return {
+    ...gateway,
+    close: async () => {
+      system.liveUpdates.close();
+      await gateway.close();
+      await system.close();
+    },
+  };
 }
 
 /** Starts the three stubs with the given handlers and builds the gateway in front of them. */

@@ -1,9 +1,9 @@
 import http from 'node:http';
 import { LiveServerMessage, Problem } from '@cheesecake/contracts';
-import { type RunningServer, startServer } from '@cheesecake/service-kit/testing';
+import type { RunningServer } from '@cheesecake/service-kit/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { accessTokenOf, startSystem, type TestSystem } from './support.js';
+import { accessTokenOf, listenWithWebSockets, startSystem, type TestSystem } from './support.js';
 
 let system: TestSystem;
 let gateway: RunningServer;
@@ -33,15 +33,10 @@ async function startWith(env: Record<string, string>) {
     },
     env,
   );
-  gateway = await startServer(system.gateway);
-  gateway.server.on('upgrade', system.liveUpdates.handleUpgrade);
+  gateway = await listenWithWebSockets(system);
 }
 
-afterEach(async () => {
-  system.liveUpdates.close();
-  await gateway.close();
-  await system.close();
-});
+afterEach(() => gateway.close());
 
 /** Opens an order's event stream over SSE: its status, and a way to close it. */
 function openStream(token: string, orderId = 'ord_1') {
