@@ -1,24 +1,18 @@
-import type { Database } from '@cheesecake/service-kit';
 import { expectProblem, refusedInternalCredentials } from '@cheesecake/service-kit/testing';
-import type { Express } from 'express';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fromGateway, fromKitchenService, openPaymentDatabase, paymentApp } from './support.js';
+import { describe, expect, it } from 'vitest';
+import { fromGateway, fromKitchenService, usePaymentService } from './support.js';
 
-let db: Database;
-let app: Express;
-
-beforeAll(async () => {
-  db = await openPaymentDatabase();
-  app = paymentApp(db);
-});
-afterAll(() => db.close());
+const service = usePaymentService();
 
 describe('the payment service’s internal credentials', () => {
   it('lets the gateway read the payments of an order with a credential for GET /payments', async () => {
     const credential = fromGateway();
 
-    const res = await request(app).get('/payments').query({ orderId: 'ord_1' }).use(credential);
+    const res = await request(service.app)
+      .get('/payments')
+      .query({ orderId: 'ord_1' })
+      .use(credential);
 
     expect(res.status).toBe(200);
   });
@@ -26,7 +20,10 @@ describe('the payment service’s internal credentials', () => {
   it('answers 401 to the kitchen, which does not call the payment service', async () => {
     const credential = fromKitchenService();
 
-    const res = await request(app).get('/payments').query({ orderId: 'ord_1' }).use(credential);
+    const res = await request(service.app)
+      .get('/payments')
+      .query({ orderId: 'ord_1' })
+      .use(credential);
 
     expectProblem(res, 401, 'unauthenticated');
   });
@@ -39,7 +36,7 @@ describe('the payment service’s internal credentials', () => {
       path: '/payments',
     }),
   )('answers 401 to a credential %s', async (_reason, authorization) => {
-    const listing = request(app).get('/payments').query({ orderId: 'ord_1' });
+    const listing = request(service.app).get('/payments').query({ orderId: 'ord_1' });
 
     const res = await listing.set('authorization', authorization);
 

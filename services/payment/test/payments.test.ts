@@ -2,27 +2,19 @@ import { createHash } from 'node:crypto';
 import { type ChargeRequest, type EndUser, Payment, PaymentList } from '@cheesecake/contracts';
 import { type Database, newId, type Queryable } from '@cheesecake/service-kit';
 import { expectProblem } from '@cheesecake/service-kit/testing';
-import type { Express } from 'express';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { insertPaymentUnlessConflicting } from '../src/payments/payment-store.js';
 import { chargeFingerprint } from '../src/payments/payments.js';
 import {
   fromGateway,
   fromKitchenService,
   fromOrderService,
-  openPaymentDatabase,
   paymentApp,
+  usePaymentService,
 } from './support.js';
 
-let db: Database;
-let app: Express;
-
-beforeAll(async () => {
-  db = await openPaymentDatabase();
-  app = paymentApp(db);
-});
-afterAll(() => db.close());
+const service = usePaymentService();
 
 function chargeFor(overrides: Partial<ChargeRequest> = {}): ChargeRequest {
   return {
@@ -34,7 +26,7 @@ function chargeFor(overrides: Partial<ChargeRequest> = {}): ChargeRequest {
   };
 }
 
-async function charge(body: unknown, idempotencyKey = newId('key'), target = app) {
+async function charge(body: unknown, idempotencyKey = newId('key'), target = service.app) {
   return request(target)
     .post('/payments')
     .use(fromOrderService())
@@ -42,7 +34,7 @@ async function charge(body: unknown, idempotencyKey = newId('key'), target = app
     .send(body as object);
 }
 
-async function refund(paymentId: string, target = app) {
+async function refund(paymentId: string, target = service.app) {
   return request(target).post(`/payments/${paymentId}/refund`).use(fromOrderService());
 }
 
@@ -58,7 +50,7 @@ function expectNothingOf(payment: Payment, res: { text: string; body: object }) 
 }
 
 async function storedPayments(orderId: string) {
-  return db.query<{ id: string; status: string; idempotency_key: string }>(
+  return service.db.query<{ id: string; status: string; idempotency_key: string }>(
     'select id, status, idempotency_key from payments where order_id = $1 order by created_at, id',
     [orderId],
   );
@@ -276,7 +268,7 @@ describe('POST /payments', () => {
     const key = newId('key');
     const winnerId = newId('pay');
     const racing = paymentApp(
-      withChargeCommittedBeforeInsert(db, (tx) =>
+      withChargeCommittedBeforeInsert(service.db, (tx) =>
         insertPaymentUnlessConflicting(tx, {
           ...body,
           id: winnerId,
@@ -299,7 +291,7 @@ describe('POST /payments', () => {
     const body = chargeFor();
     const winnerId = newId('pay');
     const racing = paymentApp(
-      withChargeCommittedBeforeInsert(db, (tx) =>
+      withChargeCommittedBeforeInsert(service.db, (tx) =>
         insertPaymentUnlessConflicting(tx, {
           ...body,
           id: winnerId,
@@ -321,7 +313,7 @@ describe('POST /payments', () => {
   it('returns 403 and stores nothing when the gateway charges', async () => {
     const body = chargeFor();
 
-    const res = await request(app)
+    const res = await request(service.app)
       .post('/payments')
       .use(fromGateway({ id: 'usr_alice', role: 'customer' }))
       .set('idempotency-key', newId('key'))
@@ -334,7 +326,7 @@ describe('POST /payments', () => {
   it('returns 401 and stores nothing without an internal credential', async () => {
     const body = chargeFor();
 
-    const res = await request(app)
+    const res = await request(service.app)
       .post('/payments')
       .set('idempotency-key', newId('key'))
       .send(body);
@@ -346,7 +338,7 @@ describe('POST /payments', () => {
   it('returns 400 and stores nothing without an Idempotency-Key', async () => {
     const body = chargeFor();
 
-    const res = await request(app).post('/payments').use(fromOrderService()).send(body);
+    const res = await request(service.app).post('/payments').use(fromOrderService()).send(body);
 
     const problem = expectProblem(res, 400, 'validation');
     expect(problem.errors?.map((issue) => issue.path)).toEqual(['headers.idempotency-key']);
@@ -420,7 +412,7 @@ describe('POST /payments/:paymentId/refund', () => {
   it('returns 403 and leaves the payment captured when the gateway asks', async () => {
     const captured = await charge(chargeFor());
 
-    const res = await request(app)
+    const res = await request(service.app)
       .post(`/payments/${captured.body.id}/refund`)
       .use(fromGateway({ id: 'usr_ada', role: 'admin' }));
 
@@ -433,10 +425,12 @@ describe('GET /payments/:paymentId', () => {
   it('returns 200 with the payment to the gateway, with or without a user', async () => {
     const captured = Payment.parse((await charge(chargeFor())).body);
 
-    const withUser = await request(app)
+    const withUser = await request(service.app)
       .get(`/payments/${captured.id}`)
       .use(fromGateway({ id: 'usr_alice', role: 'customer' }));
-    const withoutUser = await request(app).get(`/payments/${captured.id}`).use(fromGateway());
+    const withoutUser = await request(service.app)
+      .get(`/payments/${captured.id}`)
+      .use(fromGateway());
 
     expect(withUser.status).toBe(200);
     expect(Payment.parse(withUser.body)).toEqual(captured);
@@ -447,7 +441,7 @@ describe('GET /payments/:paymentId', () => {
   it('returns 200 with the payment to the order service', async () => {
     const captured = Payment.parse((await charge(chargeFor())).body);
 
-    const res = await request(app).get(`/payments/${captured.id}`).use(fromOrderService());
+    const res = await request(service.app).get(`/payments/${captured.id}`).use(fromOrderService());
 
     expect(res.status).toBe(200);
     expect(Payment.parse(res.body)).toEqual(captured);
@@ -461,7 +455,7 @@ describe('GET /payments/:paymentId', () => {
     async (_caller, authorization) => {
       const captured = Payment.parse((await charge(chargeFor())).body);
 
-      const res = await request(app).get(`/payments/${captured.id}`).use(authorization());
+      const res = await request(service.app).get(`/payments/${captured.id}`).use(authorization());
 
       expectProblem(res, 401, 'unauthenticated');
       expectNothingOf(captured, res);
@@ -469,7 +463,7 @@ describe('GET /payments/:paymentId', () => {
   );
 
   it('returns 401, not 404, to the kitchen service for an unknown payment', async () => {
-    const res = await request(app)
+    const res = await request(service.app)
       .get(`/payments/${newId('pay')}`)
       .use(fromKitchenService());
 
@@ -477,7 +471,7 @@ describe('GET /payments/:paymentId', () => {
   });
 
   it('returns 404 for an unknown payment', async () => {
-    const res = await request(app)
+    const res = await request(service.app)
       .get(`/payments/${newId('pay')}`)
       .use(fromGateway());
 
@@ -487,7 +481,7 @@ describe('GET /payments/:paymentId', () => {
   it('returns 401 without an internal credential', async () => {
     const captured = await charge(chargeFor());
 
-    const res = await request(app).get(`/payments/${captured.body.id}`);
+    const res = await request(service.app).get(`/payments/${captured.body.id}`);
 
     expectProblem(res, 401, 'unauthenticated');
   });
@@ -500,7 +494,7 @@ describe('GET /payments', () => {
     const captured = await charge({ ...body, paymentMethod: 'tok_visa' });
     await charge(chargeFor());
 
-    const res = await request(app)
+    const res = await request(service.app)
       .get('/payments')
       .query({ orderId: body.orderId })
       .use(fromGateway());
@@ -514,7 +508,7 @@ describe('GET /payments', () => {
   });
 
   it('returns an empty list for an order without payments', async () => {
-    const res = await request(app)
+    const res = await request(service.app)
       .get('/payments')
       .query({ orderId: newId('ord') })
       .use(fromOrderService());
@@ -526,7 +520,7 @@ describe('GET /payments', () => {
   it('returns the payments of an order to the order service acting for its customer', async () => {
     const captured = Payment.parse((await charge(chargeFor())).body);
 
-    const res = await request(app)
+    const res = await request(service.app)
       .get('/payments')
       .query({ orderId: captured.orderId })
       .use(fromOrderService({ id: 'usr_alice', role: 'customer' }));
@@ -543,7 +537,7 @@ describe('GET /payments', () => {
     async (_caller, authorization) => {
       const captured = Payment.parse((await charge(chargeFor())).body);
 
-      const res = await request(app)
+      const res = await request(service.app)
         .get('/payments')
         .query({ orderId: captured.orderId })
         .use(authorization());
@@ -554,7 +548,7 @@ describe('GET /payments', () => {
   );
 
   it('returns 400 without an orderId', async () => {
-    const res = await request(app).get('/payments').use(fromGateway());
+    const res = await request(service.app).get('/payments').use(fromGateway());
 
     const problem = expectProblem(res, 400, 'validation');
     expect(problem.errors?.map((issue) => issue.path)).toEqual(['query.orderId']);
@@ -563,7 +557,7 @@ describe('GET /payments', () => {
 
 describe('GET /metrics', () => {
   it('counts each captured, declined and refunded payment once, however often it is replayed', async () => {
-    const counted = paymentApp(db);
+    const counted = paymentApp(service.db);
     const captureKey = newId('key');
     const capture = chargeFor();
     const captured = await charge(capture, captureKey, counted);
@@ -583,7 +577,7 @@ describe('GET /metrics', () => {
 
 describe('PUT /ops/faults', () => {
   it('makes every charge fail with 503 at a failure rate of 1, storing nothing, until switched off', async () => {
-    const faulty = paymentApp(db);
+    const faulty = paymentApp(service.db);
     const admin = fromGateway({ id: 'usr_ada', role: 'admin' });
     const body = chargeFor();
     await request(faulty).put('/ops/faults').use(admin).send({ failureRate: 1, latencyMs: 0 });

@@ -7,12 +7,30 @@ import {
   TEST_INTERNAL_SECRET,
 } from '@cheesecake/service-kit/testing';
 import type { Express } from 'express';
+import { afterAll, beforeAll } from 'vitest';
 import { createApp, PAYMENT_MIGRATIONS } from '../src/app.js';
 
 export const log: Logger = silentLogger();
 
 /** A migrated throwaway payment database. */
 export const openPaymentDatabase = () => openTestDatabase([PAYMENT_MIGRATIONS]);
+
+/** The payment app under test and the migrated database it runs on. */
+export interface PaymentService {
+  db: Database;
+  app: Express;
+}
+
+/** A payment service for the tests of this file: built before they run, closed after. */
+export function usePaymentService(): PaymentService {
+  const service = {} as PaymentService;
+  beforeAll(async () => {
+    service.db = await openPaymentDatabase();
+    service.app = paymentApp(service.db);
+  });
+  afterAll(() => service.db.close());
+  return service;
+}
 
 /** The payment app on `db`, accepting credentials signed with the test secret. */
 export function paymentApp(db: Database): Express {
