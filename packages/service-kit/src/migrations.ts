@@ -8,6 +8,13 @@ import type { Logger } from './logger.js';
 /** The outbox table's migrations, to run before a service's own when it uses the outbox. */
 export const OUTBOX_MIGRATIONS = fileURLToPath(new URL('../migrations/outbox', import.meta.url));
 
+/** The migrations of a directory: its `*.sql` files by name (a folder in it is another set). */
+export function migrationFiles(directory: string): string[] {
+  return readdirSync(directory)
+    .filter((file) => file.endsWith('.sql'))
+    .sort();
+}
+
 /**
  * Runs every `*.sql` file of the given directories that has not run yet, in order
  * (directory by directory, files by name), with umzug. All of it runs in one
@@ -25,14 +32,11 @@ export async function runMigrations(
     );
     const umzug = new Umzug<Queryable>({
       migrations: directories.flatMap((directory) =>
-        readdirSync(directory)
-          .filter((file) => file.endsWith('.sql'))
-          .sort()
-          .map((file) => ({
-            name: `${directory.split(/[\\/]/).pop()}/${file}`,
-            up: async ({ context }: { context: Queryable }) =>
-              context.exec(readFileSync(join(directory, file), 'utf8')),
-          })),
+        migrationFiles(directory).map((file) => ({
+          name: `${directory.split(/[\\/]/).pop()}/${file}`,
+          up: async ({ context }: { context: Queryable }) =>
+            context.exec(readFileSync(join(directory, file), 'utf8')),
+        })),
       ),
       context: tx,
       storage: sqlStorage,

@@ -1,19 +1,12 @@
 import { createHash, randomUUID } from 'node:crypto';
-import {
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { inject } from 'vitest';
 import { type Database, openDatabase, pgliteDatabase } from '../database.js';
-import { runMigrations } from '../migrations.js';
+import { migrationFiles, runMigrations } from '../migrations.js';
 import type {} from '../postgres-global-setup.js';
 import { createTestDatabase } from '../test-postgres.js';
 import type { TestDatabaseEngine } from '../vitest-projects.js';
@@ -60,10 +53,7 @@ export async function openTestDatabase(migrationDirectories: string[]): Promise<
 async function migratedPgliteImage(migrationDirectories: string[]): Promise<Blob> {
   const hash = createHash('sha256').update(pgliteVersion());
   for (const directory of migrationDirectories) {
-    // The files runMigrations runs: a folder beside them (another set) is not part of this one.
-    for (const file of readdirSync(directory)
-      .filter((name) => name.endsWith('.sql'))
-      .sort()) {
+    for (const file of migrationFiles(directory)) {
       hash.update(`${directory}\0${file}\0`).update(readFileSync(join(directory, file)));
     }
   }
