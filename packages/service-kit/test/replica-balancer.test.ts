@@ -4,8 +4,9 @@ import { defineEndpoint } from '@cheesecake/contracts';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ReplicaBalancer, type Resolver } from '../src/replica-balancer.js';
-import { type CallPolicy, createClient } from '../src/typed-client.js';
+import { createClient } from '../src/typed-client.js';
 import { Upstream, UpstreamUnavailableError } from '../src/upstream.js';
+import { sendOnce } from './support.js';
 
 const whoApi = {
   who: defineEndpoint({
@@ -35,8 +36,6 @@ function startReplica(name: string, address: string, port = 0): Promise<number> 
     server.listen(port, address, () => resolve((server.address() as AddressInfo).port));
   });
 }
-
-const sendOnce: CallPolicy = (_call, send) => send(new AbortController().signal);
 
 function clientOf(baseUrl: string, resolve: Resolver) {
   return createClient(whoApi, {

@@ -1,5 +1,9 @@
 import { requireInternalCredential } from '../src/index.js';
 import { silentLogger, TEST_INTERNAL_SECRET } from '../src/testing.js';
+import type { CallPolicy } from '../src/typed-client.js';
+
+/** Each call sent once, with no time limit: what a typed client does without the policies. */
+export const sendOnce: CallPolicy = (_call, send) => send(new AbortController().signal);
 
 /**
  * What the kit's test apps are built with: no log, a 1 kb body limit, and internal

@@ -11,6 +11,7 @@ import {
   UpstreamTimeoutError,
   UpstreamUnavailableError,
 } from '../src/upstream.js';
+import { sendOnce } from './support.js';
 
 const Widget = z.object({ id: z.string(), size: z.int() });
 
@@ -64,9 +65,6 @@ async function stub(
 const json = (res: ServerResponse, status: number, body: unknown, type = 'application/json') => {
   res.writeHead(status, { 'content-type': type }).end(JSON.stringify(body));
 };
-
-// Each call sent once, with no time limit: what the client itself does, without the policies.
-const sendOnce: CallPolicy = (_call, send) => send(new AbortController().signal);
 
 function clientOf(baseUrl: string, options: Partial<ClientOptions> = {}) {
   return createClient(widgetApi, {
