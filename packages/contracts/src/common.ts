@@ -25,6 +25,12 @@ export type Cents = z.infer<typeof Cents>;
 export const Timestamp = z.iso.datetime().max(40);
 export type Timestamp = z.infer<typeof Timestamp>;
 
+/**
+ * A client's own `X-Request-Id` that the services keep: up to 128 letters, digits or
+ * `_.:-`. Any other gets a new id.
+ */
+export const REQUEST_ID_PATTERN = /^[\w.:-]{1,128}$/;
+
 /** An opaque resource id as it appears in a path (`ord_…`, `pay_…`, `tkt_…`). */
 export const ResourceId = z
   .string()

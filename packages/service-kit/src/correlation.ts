@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
+import { REQUEST_ID_PATTERN } from '@cheesecake/contracts';
 import { continueTrace, formatTraceparent, type TraceContext } from './trace-context.js';
 
 /**
@@ -11,8 +12,6 @@ export interface Correlation {
   requestId: string;
   trace: TraceContext;
 }
-
-const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
 /** A new request id, for work that no request with an id started. */
 export function newRequestId(): string {
@@ -26,7 +25,8 @@ export function newRequestId(): string {
 export function correlationFromHeaders(headers: IncomingHttpHeaders): Correlation {
   const requestId = single(headers['x-request-id']);
   return {
-    requestId: requestId !== undefined && REQUEST_ID.test(requestId) ? requestId : newRequestId(),
+    requestId:
+      requestId !== undefined && REQUEST_ID_PATTERN.test(requestId) ? requestId : newRequestId(),
     trace: continueTrace(single(headers.traceparent), single(headers.tracestate)),
   };
 }

@@ -1,4 +1,9 @@
-import { gatewayApi, IdempotencyHeaders, type PublicEndpoint } from '@cheesecake/contracts';
+import {
+  gatewayApi,
+  IdempotencyHeaders,
+  type PublicEndpoint,
+  REQUEST_ID_PATTERN,
+} from '@cheesecake/contracts';
 import type { HeaderObject, HeadersObject } from 'openapi3-ts/oas31';
 import { headerRef } from './openapi.js';
 
@@ -12,7 +17,7 @@ export const RESPONSE_HEADERS = {
     description:
       "The request's id, also in every problem document and log line: the client's own `X-Request-Id` when it is up to 128 letters, digits or `_.:-`, a new one otherwise.",
     required: true,
-    schema: { type: 'string', maxLength: 128, pattern: '^[\\w.:-]{1,128}$' },
+    schema: { type: 'string', maxLength: 128, pattern: REQUEST_ID_PATTERN.source },
   },
   'Access-Control-Allow-Origin': {
     description:
