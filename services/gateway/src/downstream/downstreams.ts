@@ -78,17 +78,23 @@ export function serviceClientsOf(downstreams: Downstreams): ServiceClients {
 type Answer = { status: number; body: unknown };
 
 /**
+ * What a service's 401 means behind the gateway: the user's token was already accepted
+ * here, so the service refused the gateway's credential, which is our fault, not the
+ * client's (502).
+ */
+export function credentialRefused(service: string): UnexpectedResponseError {
+  return new UnexpectedResponseError(service, 401, "it refused the gateway's credential");
+}
+
+/**
  * A service's answer as the gateway's own, status and body unchanged, problems with their
- * media type. A 401 is the exception: the user's token was already accepted here, so it
- * means the service refused the gateway's credential, which is our fault, not the client's.
+ * media type; a 401 is the exception ({@link credentialRefused}).
  */
 export function passThrough<A extends Answer>(
   service: DownstreamName,
   answer: A,
 ): Exclude<A, { status: 401 }> & { headers?: Record<string, string> } {
-  if (answer.status === 401) {
-    throw new UnexpectedResponseError(service, 401, "it refused the gateway's credential");
-  }
+  if (answer.status === 401) throw credentialRefused(service);
   const headers: Record<string, string> =
     answer.status >= 400 ? { 'content-type': PROBLEM_CONTENT_TYPE } : {};
   return { ...(answer as Exclude<A, { status: 401 }>), headers };

@@ -18,9 +18,9 @@ import {
   ProblemError,
   parseRequest,
   requireUser,
-  UnexpectedResponseError,
 } from '@cheesecake/service-kit';
 import type { Request, RequestHandler, Response } from 'express';
+import { credentialRefused } from './downstreams.js';
 
 // Only what the services' contracts read: a client's own Authorization, X-User-Id or any
 // other identity header never reaches a service.
@@ -108,7 +108,7 @@ export class ServiceProxy {
     const { service } = this.#downstream;
     if (answer.statusCode === 401) {
       answer.resume();
-      throw new UnexpectedResponseError(service, 401, "it refused the gateway's credential");
+      throw credentialRefused(service);
     }
     res.status(answer.statusCode ?? 502);
     for (const name of FORWARDED_RESPONSE_HEADERS) {
