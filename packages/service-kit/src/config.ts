@@ -164,3 +164,14 @@ export function serviceEnvSchema(options: { service: string; port: number }) {
       .default('100kb'),
   });
 }
+
+/**
+ * The variables of a backend service that calls others and relays an outbox to them: the calls'
+ * timeout, how often the relay polls, and how many attempts a message gets (`ServiceCalls`).
+ * None may be 0: a zero timeout would disable it, a zero interval spin, zero attempts give up.
+ */
+export const callerEnv = {
+  DOWNSTREAM_TIMEOUT_MS: positiveIntVar(5_000),
+  OUTBOX_POLL_INTERVAL_MS: positiveIntVar(250),
+  OUTBOX_MAX_ATTEMPTS: positiveIntVar(100),
+};

@@ -1,9 +1,10 @@
 // What the services use of the kit, module by module (signInternalToken for the e2e and
 // bench packages too). Anything a module exports but no service imports stays out of this list.
 export { createServiceApp, databaseReadiness } from './app.js';
-export { prepareService } from './bootstrap.js';
+export { prepareService, ServiceCalls } from './bootstrap.js';
 export {
   ConfigError,
+  callerEnv,
   DEVELOPMENT_INTERNAL_TOKEN_SECRET,
   intVar,
   loadConfig,

@@ -1,4 +1,5 @@
 import {
+  callerEnv,
   intVar,
   loadConfig,
   positiveIntVar,
@@ -14,13 +15,10 @@ const booleanVar = (defaultValue: boolean) =>
     .default(defaultValue ? 'true' : 'false')
     .transform((value) => value === 'true' || value === '1');
 
-// positiveIntVar, unlike intVar, refuses 0: a zero timeout would disable it, zero stations would
-// never prepare anything, a zero poll interval would spin, and zero attempts would give up at once.
+// positiveIntVar, unlike intVar, refuses 0: zero stations would never prepare anything.
 const kitchenEnvSchema = serviceEnvSchema({ service: 'kitchen', port: 3003 }).extend({
   ORDER_SERVICE_URL: urlVar('http://localhost:3001'),
-  DOWNSTREAM_TIMEOUT_MS: positiveIntVar(5_000),
-  OUTBOX_POLL_INTERVAL_MS: positiveIntVar(250),
-  OUTBOX_MAX_ATTEMPTS: positiveIntVar(100),
+  ...callerEnv,
   KITCHEN_AUTO_PREPARE: booleanVar(true),
   KITCHEN_STATIONS: positiveIntVar(3),
   KITCHEN_START_DELAY_MS: intVar(1_000),

@@ -1,11 +1,9 @@
 import { orderApi } from '@cheesecake/contracts';
 import {
-  Downstream,
-  DownstreamPolicy,
   OUTBOX_MIGRATIONS,
-  OutboxRelay,
   prepareService,
   runService,
+  ServiceCalls,
   ServiceMetrics,
 } from '@cheesecake/service-kit';
 import { createApp, KITCHEN_MIGRATIONS } from './app.js';
@@ -20,25 +18,9 @@ const { log, db } = await prepareService('kitchen', config, [
 ]);
 
 const metrics = new ServiceMetrics();
-const orders = new Downstream({
-  from: 'kitchen',
-  to: 'order',
-  baseUrl: config.ORDER_SERVICE_URL,
-  secret: config.INTERNAL_TOKEN_SECRET,
-  policy: new DownstreamPolicy({
-    service: 'order',
-    timeoutMs: config.DOWNSTREAM_TIMEOUT_MS,
-    log,
-    onStateChange: metrics.recordBreakerState,
-  }),
-}).client(orderApi);
-const relay = new OutboxRelay({
-  db,
-  log,
-  deliverers: createDeliverers(orders),
-  pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
-  maxAttempts: config.OUTBOX_MAX_ATTEMPTS,
-});
+const calls = new ServiceCalls('kitchen', config, { db, log, metrics });
+const orders = calls.to('order', config.ORDER_SERVICE_URL).client(orderApi);
+const relay = calls.relay(createDeliverers(orders));
 const preparation = config.KITCHEN_AUTO_PREPARE
   ? new Preparation({
       db,

@@ -1,12 +1,10 @@
-import { loadConfig, positiveIntVar, serviceEnvSchema, urlVar } from '@cheesecake/service-kit';
+import { callerEnv, loadConfig, serviceEnvSchema, urlVar } from '@cheesecake/service-kit';
 import type { z } from 'zod';
 
 const orderEnvSchema = serviceEnvSchema({ service: 'order', port: 3001 }).extend({
   PAYMENT_SERVICE_URL: urlVar('http://localhost:3002'),
   KITCHEN_SERVICE_URL: urlVar('http://localhost:3003'),
-  DOWNSTREAM_TIMEOUT_MS: positiveIntVar(5_000),
-  OUTBOX_POLL_INTERVAL_MS: positiveIntVar(250),
-  OUTBOX_MAX_ATTEMPTS: positiveIntVar(100),
+  ...callerEnv,
 });
 
 export type OrderConfig = z.output<typeof orderEnvSchema>;

@@ -1,11 +1,9 @@
 import { kitchenApi, paymentApi } from '@cheesecake/contracts';
 import {
-  Downstream,
-  DownstreamPolicy,
   OUTBOX_MIGRATIONS,
-  OutboxRelay,
   prepareService,
   runService,
+  ServiceCalls,
   ServiceMetrics,
 } from '@cheesecake/service-kit';
 import { createApp, IDEMPOTENCY_MIGRATIONS, ORDER_MIGRATIONS } from './app.js';
@@ -21,28 +19,10 @@ const { log, db } = await prepareService('order', config, [
 ]);
 
 const metrics = new ServiceMetrics();
-const downstream = (to: string, baseUrl: string) =>
-  new Downstream({
-    from: 'order',
-    to,
-    baseUrl,
-    secret: config.INTERNAL_TOKEN_SECRET,
-    policy: new DownstreamPolicy({
-      service: to,
-      timeoutMs: config.DOWNSTREAM_TIMEOUT_MS,
-      log,
-      onStateChange: metrics.recordBreakerState,
-    }),
-  });
-const payments = downstream('payment', config.PAYMENT_SERVICE_URL).client(paymentApi);
-const kitchen = downstream('kitchen', config.KITCHEN_SERVICE_URL).client(kitchenApi);
-const relay = new OutboxRelay({
-  db,
-  log,
-  deliverers: createDeliverers({ kitchen, payments, db }),
-  pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
-  maxAttempts: config.OUTBOX_MAX_ATTEMPTS,
-});
+const calls = new ServiceCalls('order', config, { db, log, metrics });
+const payments = calls.to('payment', config.PAYMENT_SERVICE_URL).client(paymentApi);
+const kitchen = calls.to('kitchen', config.KITCHEN_SERVICE_URL).client(kitchenApi);
+const relay = calls.relay(createDeliverers({ kitchen, payments, db }));
 
 // Started as the server starts listening, before it takes a request; stopped after shutdown has
 // ended every stream.
