@@ -117,8 +117,8 @@ export const OrderEventsHeaders = z.object({
 });
 export type OrderEventsHeaders = z.infer<typeof OrderEventsHeaders>;
 
-/** The steps of the order saga a timeline shows. */
-export const TimelineStepName = z.enum([
+/** The kinds of order event: the steps of the order saga its timeline shows. */
+export const OrderEventName = z.enum([
   /** The order was placed and priced. */
   'order.placed',
   /** A charge was captured and the order became PAID. */
@@ -138,11 +138,11 @@ export const TimelineStepName = z.enum([
   /** The payment service refunded the payment. */
   'refund.completed',
 ]);
-export type TimelineStepName = z.infer<typeof TimelineStepName>;
+export type OrderEventName = z.infer<typeof OrderEventName>;
 
-/** One step of an order's saga, as it happened. */
-export const TimelineStep = z.object({
-  step: TimelineStepName,
+/** An order event: one step of an order's saga, as it happened (a row of `order_events`). */
+export const OrderEvent = z.object({
+  step: OrderEventName,
   at: Timestamp,
   /** The order's status once this step was taken. */
   orderStatus: OrderStatus,
@@ -156,12 +156,12 @@ export const TimelineStep = z.object({
   /** The delivery attempt, counting from 1. */
   attempt: z.int32().min(1).optional(),
 });
-export type TimelineStep = z.infer<typeof TimelineStep>;
+export type OrderEvent = z.infer<typeof OrderEvent>;
 
 /** An order's saga, oldest step first. */
 export const OrderTimeline = z.object({
   orderId: ResourceId,
   orderNumber: z.int32().min(1),
-  steps: z.array(TimelineStep).max(10_000),
+  steps: z.array(OrderEvent).max(10_000),
 });
 export type OrderTimeline = z.infer<typeof OrderTimeline>;

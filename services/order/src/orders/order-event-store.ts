@@ -1,9 +1,9 @@
 import type {
+  OrderEvent,
+  OrderEventName,
   OrderStatus,
   OrderStatusEvent,
   TicketStatus,
-  TimelineStep,
-  TimelineStepName,
 } from '@cheesecake/contracts';
 import type { Queryable } from '@cheesecake/service-kit';
 
@@ -20,7 +20,7 @@ export interface StatusChange {
 /** A step of an order's saga, to record. */
 export interface NewOrderEvent {
   orderId: string;
-  step: TimelineStepName;
+  step: OrderEventName;
   /** Whether the step moved the order to a new status; placing it does. */
   statusChanged: boolean;
   /** What happened, in a sentence. */
@@ -33,8 +33,8 @@ export interface NewOrderEvent {
   attempt?: number | undefined;
 }
 
-interface TimelineRow {
-  step: TimelineStepName;
+interface OrderEventRow {
+  step: OrderEventName;
   at: Date;
   order_status: OrderStatus;
   detail: string;
@@ -104,13 +104,13 @@ export async function hasKitchenStatus(
 }
 
 /** Every step of an order, oldest first. */
-export async function listOrderEvents(db: Queryable, orderId: string): Promise<TimelineStep[]> {
-  const rows = await db.query<TimelineRow>(
+export async function listOrderEvents(db: Queryable, orderId: string): Promise<OrderEvent[]> {
+  const rows = await db.query<OrderEventRow>(
     `select step, at, order_status, detail, request_id, payment_id, ticket_id, ticket_status, attempt
      from order_events where order_id = $1 order by id`,
     [orderId],
   );
-  return rows.map(toTimelineStep);
+  return rows.map(toOrderEvent);
 }
 
 const STATUS_CHANGE_COLUMNS = `order_events.id::text as id, order_id, orders.number as order_number,
@@ -168,7 +168,7 @@ function toStatusChange(row: StatusChangeRow): StatusChange {
   };
 }
 
-function toTimelineStep(row: TimelineRow): TimelineStep {
+function toOrderEvent(row: OrderEventRow): OrderEvent {
   return {
     step: row.step,
     at: row.at.toISOString(),
