@@ -11,6 +11,14 @@ export interface Queryable {
   exec(sql: string): Promise<void>;
 }
 
+/** How a store reads a row: with `lock`, the row stays locked (`for update`) until the transaction ends. */
+export interface ReadOptions {
+  lock?: boolean;
+}
+
+/** The clause that ends a read made with `options`: ` for update` when it locks, else nothing. */
+export const lockClause = (options: ReadOptions): string => (options.lock ? ' for update' : '');
+
 /** A service's own PostgreSQL database, embedded (PGlite) or a server (pg). */
 export interface Database extends Queryable {
   /** `pglite` for the embedded engine, `postgres` for a server. */

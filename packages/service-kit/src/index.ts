@@ -20,7 +20,13 @@ export {
   newRequestId,
   runWithCorrelation,
 } from './correlation.js';
-export { type Database, openDatabase, type Queryable } from './database.js';
+export {
+  type Database,
+  lockClause,
+  openDatabase,
+  type Queryable,
+  type ReadOptions,
+} from './database.js';
 export {
   Downstream,
   type EventStreamListener,

@@ -1,5 +1,5 @@
 import type { ListTicketsQuery, Ticket, TicketLine, TicketStatus } from '@cheesecake/contracts';
-import type { Queryable } from '@cheesecake/service-kit';
+import { lockClause, type Queryable, type ReadOptions } from '@cheesecake/service-kit';
 import { type InitialTicketStatus, ticketTransitions } from './ticket-lifecycle.js';
 
 interface TicketRow {
@@ -37,15 +37,8 @@ export type NewTicket = Omit<Ticket, 'createdAt' | 'updatedAt' | 'status'> & {
   status: InitialTicketStatus;
 };
 
-/** Whether to lock the rows read (`for update`) until the transaction ends. */
-interface ReadOptions {
-  lock?: boolean;
-}
-
-const forUpdate = (options: ReadOptions) => (options.lock ? ' for update' : '');
-
-/** Stores a ticket unless its order already has one; resolves to null when it does. */
-export async function insertTicket(db: Queryable, ticket: NewTicket): Promise<Ticket | null> {
+/** Stores a ticket unless its order already has one; resolves to undefined when it does. */
+export async function insertTicket(db: Queryable, ticket: NewTicket): Promise<Ticket | undefined> {
   const rows = await db.query<TicketRow>(
     `insert into tickets (id, order_id, order_number, status, items, notes, rejection_reason)
      values ($1, $2, $3, $4, $5::jsonb, $6, $7)
@@ -61,31 +54,38 @@ export async function insertTicket(db: Queryable, ticket: NewTicket): Promise<Ti
       ticket.rejectionReason,
     ],
   );
-  return rows[0] ? toTicket(rows[0]) : null;
+  return rows[0] && toTicket(rows[0]);
 }
 
-export async function findTicket(
+/** One ticket by its id; with `lock`, locked until the transaction ends. */
+export function findTicket(
   db: Queryable,
   ticketId: string,
   options: ReadOptions = {},
-): Promise<Ticket | null> {
-  const rows = await db.query<TicketRow>(
-    `select ${COLUMNS} from tickets where id = $1${forUpdate(options)}`,
-    [ticketId],
-  );
-  return rows[0] ? toTicket(rows[0]) : null;
+): Promise<Ticket | undefined> {
+  return findTicketWhere(db, 'id', ticketId, options);
 }
 
-export async function findTicketForOrder(
+/** The ticket of an order (an order has one at most); with `lock`, locked until the transaction ends. */
+export function findTicketForOrder(
   db: Queryable,
   orderId: string,
   options: ReadOptions = {},
-): Promise<Ticket | null> {
-  const rows = await db.query<TicketRow>(
-    `select ${COLUMNS} from tickets where order_id = $1${forUpdate(options)}`,
-    [orderId],
+): Promise<Ticket | undefined> {
+  return findTicketWhere(db, 'order_id', orderId, options);
+}
+
+async function findTicketWhere(
+  db: Queryable,
+  column: 'id' | 'order_id',
+  value: string,
+  options: ReadOptions,
+): Promise<Ticket | undefined> {
+  const [row] = await db.query<TicketRow>(
+    `select ${COLUMNS} from tickets where ${column} = $1${lockClause(options)}`,
+    [value],
   );
-  return rows[0] ? toTicket(rows[0]) : null;
+  return row && toTicket(row);
 }
 
 /** Tickets, oldest first, with the given status and order when those are set. */

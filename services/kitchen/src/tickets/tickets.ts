@@ -4,7 +4,7 @@ import type {
   Ticket,
   TicketStatus,
 } from '@cheesecake/contracts';
-import { type Database, newId, type Queryable } from '@cheesecake/service-kit';
+import { type Database, newId, type Queryable, type ReadOptions } from '@cheesecake/service-kit';
 import { TicketNotFoundError } from '../errors.js';
 import { reportTicketStatus } from '../reports/status-reports.js';
 import { findShortages, portionsOf, returnPortions, takePortions } from '../stock/stock.js';
@@ -151,13 +151,13 @@ export class Tickets {
     return result;
   }
 
-  async #ticket(db: Queryable, ticketId: string, options: { lock?: boolean } = {}) {
+  async #ticket(db: Queryable, ticketId: string, options: ReadOptions = {}) {
     const ticket = await findTicket(db, ticketId, options);
     if (!ticket) throw new TicketNotFoundError(ticketId);
     return ticket;
   }
 
-  async #ticketForOrder(db: Queryable, orderId: string, options: { lock?: boolean } = {}) {
+  async #ticketForOrder(db: Queryable, orderId: string, options: ReadOptions = {}) {
     const ticket = await findTicketForOrder(db, orderId, options);
     if (!ticket) throw new Error(`The ticket of order ${orderId} vanished after a conflict`);
     return ticket;

@@ -112,10 +112,10 @@ const INSERT_OR_FIND = `
  * expired key is treated as absent whether or not it has been removed yet.
  */
 export class IdempotencyKeys {
-  private readonly options: Required<IdempotencyKeysOptions>;
+  readonly #options: Required<IdempotencyKeysOptions>;
 
   constructor(options: IdempotencyKeysOptions) {
-    this.options = {
+    this.#options = {
       leaseMs: 60_000,
       retentionMs: 24 * 60 * 60 * 1000,
       purgeBatchSize: 10,
@@ -141,7 +141,7 @@ export class IdempotencyKeys {
       holder: randomUUID(),
     };
 
-    const begun = await this.begin(claim);
+    const begun = await this.#begin(claim);
     // The answer this route gave this very request before: one of the route's declared
     // responses, though not necessarily of `work`'s type (a 4xx problem that work threw).
     if ('earlier' in begun) return replay(begun.earlier) as A;
@@ -151,24 +151,24 @@ export class IdempotencyKeys {
       answer = await work(begun);
     } catch (error) {
       if (error instanceof ProblemError && error.status < 500) {
-        await this.complete(claim, problemAnswer(error, context.requestId), context.log);
+        await this.#complete(claim, problemAnswer(error, context.requestId), context.log);
       } else {
-        await this.release(claim, context.log);
+        await this.#release(claim, context.log);
       }
       throw error;
     }
     if (answer.status < 500) {
-      await this.complete(claim, answer, context.log);
+      await this.#complete(claim, answer, context.log);
     } else {
-      await this.release(claim, context.log);
+      await this.#release(claim, context.log);
     }
     return answer;
   }
 
   /** Claims the key for this request, or finds the answer given under it; 422 and 409 throw. */
-  private async begin(claim: Claim): Promise<IdempotentAttempt | { earlier: IdempotentAnswer }> {
-    await this.purgeExpired();
-    const { db, leaseMs, retentionMs } = this.options;
+  async #begin(claim: Claim): Promise<IdempotentAttempt | { earlier: IdempotentAnswer }> {
+    await this.#purgeExpired();
+    const { db, leaseMs, retentionMs } = this.#options;
     // A key can change hands between two statements: a failed first request released it, or
     // a concurrent one has just claimed it. Looking again settles it.
     for (let look = 0; look < 3; look += 1) {
@@ -187,7 +187,7 @@ export class IdempotencyKeys {
         row.state === 'in_flight' && row.lease_over && row.fingerprint === claim.fingerprint;
       if (row.expired || abandoned) {
         // An expired key starts afresh; an abandoned one continues its first request.
-        if (await this.takeOver(claim)) return { resumed: !row.expired };
+        if (await this.#takeOver(claim)) return { resumed: !row.expired };
         continue;
       }
       if (row.fingerprint !== claim.fingerprint) throw new IdempotencyKeyReusedError();
@@ -207,8 +207,8 @@ export class IdempotencyKeys {
    * Takes over an expired key (as a new one) or one whose holder's lease has run out (for the
    * same request); false when another request got there first.
    */
-  private async takeOver(claim: Claim): Promise<boolean> {
-    const { db, leaseMs, retentionMs } = this.options;
+  async #takeOver(claim: Claim): Promise<boolean> {
+    const { db, leaseMs, retentionMs } = this.#options;
     const taken = await db.query(
       `update idempotency_keys set
          fingerprint = $3, state = 'in_flight', holder = $4,
@@ -230,9 +230,9 @@ export class IdempotencyKeys {
    * Keeps the answer under the key. Should that fail, the client still gets the answer, which
    * is better than a 500 for work that was done; the key is then taken over after its lease.
    */
-  private async complete(claim: Claim, answer: IdempotentAnswer, log: Logger): Promise<void> {
+  async #complete(claim: Claim, answer: IdempotentAnswer, log: Logger): Promise<void> {
     try {
-      await this.options.db.query(
+      await this.#options.db.query(
         `update idempotency_keys set
            state = 'completed', holder = null, locked_until = null,
            response_status = $4, response_headers = $5::jsonb, response_body = $6::json
@@ -252,9 +252,9 @@ export class IdempotencyKeys {
   }
 
   /** Gives the key up, so that a retry runs again; a crash leaves it to the lease instead. */
-  private async release(claim: Claim, log: Logger): Promise<void> {
+  async #release(claim: Claim, log: Logger): Promise<void> {
     try {
-      await this.options.db.query(
+      await this.#options.db.query(
         'delete from idempotency_keys where scope = $1 and key = $2 and holder = $3',
         [claim.scope, claim.key, claim.holder],
       );
@@ -263,12 +263,12 @@ export class IdempotencyKeys {
     }
   }
 
-  private async purgeExpired(): Promise<void> {
-    await this.options.db.query(
+  async #purgeExpired(): Promise<void> {
+    await this.#options.db.query(
       `delete from idempotency_keys where (scope, key) in (
          select scope, key from idempotency_keys where expires_at <= now()
          order by expires_at limit $1 for update skip locked)`,
-      [this.options.purgeBatchSize],
+      [this.#options.purgeBatchSize],
     );
   }
 }

@@ -1,5 +1,10 @@
 import type { Order, OrderLine, OrderStatus } from '@cheesecake/contracts';
-import type { Queryable, Transition } from '@cheesecake/service-kit';
+import {
+  lockClause,
+  type Queryable,
+  type ReadOptions,
+  type Transition,
+} from '@cheesecake/service-kit';
 
 interface OrderRow {
   id: string;
@@ -51,10 +56,10 @@ export async function insertOrder(
 export async function findOrder(
   db: Queryable,
   id: string,
-  options: { lock?: boolean } = {},
+  options: ReadOptions = {},
 ): Promise<Order | undefined> {
   const [row] = await db.query<OrderRow>(
-    `select ${COLUMNS} from orders where id = $1${options.lock ? ' for update' : ''}`,
+    `select ${COLUMNS} from orders where id = $1${lockClause(options)}`,
     [id],
   );
   return row && toOrder(row);

@@ -1,5 +1,5 @@
 import type { DeclineCode, Payment, PaymentMethod, PaymentStatus } from '@cheesecake/contracts';
-import type { Queryable } from '@cheesecake/service-kit';
+import { lockClause, type Queryable, type ReadOptions } from '@cheesecake/service-kit';
 import { type InitialPaymentStatus, paymentTransitions } from './payment-lifecycle.js';
 
 /** A charge attempt about to be stored, with what identifies the request that made it. */
@@ -73,7 +73,7 @@ export async function insertPaymentUnlessConflicting(
       payment.declineCode,
     ],
   );
-  return row ? toPayment(row) : undefined;
+  return row && toPayment(row);
 }
 
 export async function findPaymentByIdempotencyKey(
@@ -95,23 +95,20 @@ export async function findCaptureOfOrder(
     `select * from payments where order_id = $1 and status <> 'DECLINED'`,
     [orderId],
   );
-  return row ? toPayment(row) : undefined;
+  return row && toPayment(row);
 }
 
-export async function findPayment(db: Queryable, paymentId: string): Promise<Payment | undefined> {
-  const [row] = await db.query<PaymentRow>('select * from payments where id = $1', [paymentId]);
-  return row ? toPayment(row) : undefined;
-}
-
-/** Reads a payment and locks it until the transaction ends, so two refunds take turns. */
-export async function findPaymentForUpdate(
-  tx: Queryable,
+/** One payment; with `lock`, locked until the transaction ends, so two refunds take turns. */
+export async function findPayment(
+  db: Queryable,
   paymentId: string,
+  options: ReadOptions = {},
 ): Promise<Payment | undefined> {
-  const [row] = await tx.query<PaymentRow>('select * from payments where id = $1 for update', [
-    paymentId,
-  ]);
-  return row ? toPayment(row) : undefined;
+  const [row] = await db.query<PaymentRow>(
+    `select * from payments where id = $1${lockClause(options)}`,
+    [paymentId],
+  );
+  return row && toPayment(row);
 }
 
 /** Refunds a payment the caller locked and found refundable. */

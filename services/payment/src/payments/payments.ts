@@ -14,7 +14,6 @@ import {
   findCaptureOfOrder,
   findPayment,
   findPaymentByIdempotencyKey,
-  findPaymentForUpdate,
   insertPaymentUnlessConflicting,
   listPaymentsOfOrder,
   markPaymentRefunded,
@@ -122,7 +121,7 @@ export class Payments {
   /** Refunds a captured payment; refunding it again answers the same refund. */
   async refund(paymentId: string): Promise<Payment> {
     const { payment, refunded } = await this.#db.transaction(async (tx) => {
-      const found = await findPaymentForUpdate(tx, paymentId);
+      const found = await findPayment(tx, paymentId, { lock: true });
       if (!found) throw new PaymentNotFoundError(paymentId);
       const refundedAlready = statusAfter(found, 'refund') === found.status;
       if (refundedAlready) return { payment: found, refunded: false };
