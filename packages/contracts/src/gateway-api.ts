@@ -26,15 +26,6 @@ export type OrderDetails = z.infer<typeof OrderDetails>;
 export const PublicListTicketsQuery = ListTicketsQuery.pick({ status: true });
 
 /**
- * What the gateway answers itself on a route it passes to a service: 429 once the caller is
- * over the rate limit, and 502, 503 or 504 when the service fails, is unavailable or is too slow.
- */
-const FORWARDED = [429, 502, 503, 504] as const;
-
-/** The same on a route with a body, which the gateway also refuses too large (413) or not JSON (415). */
-const FORWARDED_WITH_BODY = [413, 415, ...FORWARDED] as const;
-
-/**
  * The public API, as the gateway serves it on port 8080: the services' routes it passes on,
  * derived from their records, and its own (tokens, live updates, health).
  */
@@ -56,46 +47,38 @@ export const gatewayApi = {
     // No body: the copy the client named by its ETag is still the menu.
     responses: { 304: NoContent },
     omits: [401],
-    adds: FORWARDED,
   }),
   createOrder: expose(orderApi.createOrder, {
     prefix: '/api',
     summary: 'Order dishes from the menu',
-    adds: FORWARDED_WITH_BODY,
   }),
   listOrders: expose(orderApi.listOrders, {
     prefix: '/api',
     summary: "A page of orders, newest first: a customer's own, all for the kitchen and admins",
-    adds: FORWARDED,
   }),
   // Answered by the gateway itself, which joins the order with its payment and ticket.
   getOrder: expose(orderApi.getOrder, {
     prefix: '/api',
     summary: 'One order with its payment and kitchen ticket; a customer sees only their own',
     responses: { 200: OrderDetails },
-    adds: FORWARDED,
   }),
   payOrder: expose(orderApi.payOrder, {
     prefix: '/api',
     summary: 'Pay your order with a test card token; 402 when declined',
-    adds: FORWARDED_WITH_BODY,
   }),
   cancelOrder: expose(orderApi.cancelOrder, {
     prefix: '/api',
     summary: 'Cancel your order, refunding it when paid; 409 once preparation has started',
-    adds: FORWARDED,
   }),
   getTimeline: expose(orderApi.getTimeline, {
     prefix: '/api',
     summary:
       'The saga of an order as it happened: each step with its time and the request id that caused it',
-    adds: FORWARDED,
   }),
   streamOrderEvents: expose(orderApi.streamOrderEvents, {
     prefix: '/api',
     summary:
       'Follow an order live (server-sent events): its current status first, then each change; the stream ends at a final status. Send Last-Event-ID to resume after an event',
-    adds: FORWARDED,
   }),
   liveUpdates: defineEndpoint({
     method: 'GET',
@@ -113,17 +96,15 @@ export const gatewayApi = {
     prefix: '/api/kitchen',
     summary: 'Kitchen tickets, oldest first, optionally by status',
     query: PublicListTicketsQuery,
-    adds: FORWARDED,
   }),
-  startTicket: expose(kitchenApi.startTicket, { prefix: '/api/kitchen', adds: FORWARDED }),
-  markTicketReady: expose(kitchenApi.markTicketReady, { prefix: '/api/kitchen', adds: FORWARDED }),
-  setStock: expose(kitchenApi.setStock, { prefix: '/api/kitchen', adds: FORWARDED_WITH_BODY }),
+  startTicket: expose(kitchenApi.startTicket, { prefix: '/api/kitchen' }),
+  markTicketReady: expose(kitchenApi.markTicketReady, { prefix: '/api/kitchen' }),
+  setStock: expose(kitchenApi.setStock, { prefix: '/api/kitchen' }),
   // The three admin routes are the gateway's own: it asks every service with an outbox, or
   // the one service a path names.
   listDeadLetters: expose(opsApi.listDeadLetters, {
     prefix: '/api',
     summary: 'Messages that exhausted their retries in any outbox (order, kitchen), oldest first',
-    adds: FORWARDED,
     // Under public ids that name the service, which the gateway adds.
     responses: { 200: DeadLetterList },
   }),
@@ -131,7 +112,6 @@ export const gatewayApi = {
     path: '/api/ops/dead-letters/:deadLetterId/retry',
     params: DeadLetterParams,
     summary: 'Deliver a dead letter again; its receiver deduplicates by message id',
-    adds: FORWARDED,
     responses: { 200: DeadLetter },
   }),
   setFaults: expose(opsApi.setFaults, {
@@ -139,7 +119,6 @@ export const gatewayApi = {
     params: FaultParams,
     summary:
       'Inject faults into the order, payment or kitchen service: a failure rate and added latency; zeros switch them off',
-    adds: FORWARDED_WITH_BODY,
   }),
   liveness: defineEndpoint({
     method: 'GET',

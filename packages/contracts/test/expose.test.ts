@@ -4,6 +4,7 @@ import { defineEndpoint, expose, Problem, problemResponses } from '../src/index.
 
 const Widget = z.object({ id: z.string().max(10) });
 const WidgetView = Widget.extend({ owner: z.string().max(10) });
+const forwarded = problemResponses(429, 502, 503, 504);
 const getWidget = defineEndpoint({
   method: 'GET',
   path: '/widgets/:widgetId',
@@ -15,15 +16,31 @@ const getWidget = defineEndpoint({
 
 describe('expose', () => {
   it('puts the prefix before the path and keeps the schemas, the summary and the roles', () => {
-    const exposed = expose(getWidget, { prefix: '/api', adds: [] });
+    const exposed = expose(getWidget, { prefix: '/api' });
 
-    expect(exposed).toEqual({ ...getWidget, path: '/api/widgets/:widgetId' });
+    expect(exposed).toEqual({
+      ...getWidget,
+      path: '/api/widgets/:widgetId',
+      responses: { ...getWidget.responses, ...forwarded },
+    });
   });
 
-  it('answers the statuses the gateway adds with a problem, and drops those it omits', () => {
-    const exposed = expose(getWidget, { prefix: '/api', adds: [429, 503], omits: [401] });
+  it('answers what the gateway answers itself with a problem, and drops what it omits', () => {
+    const exposed = expose(getWidget, { prefix: '/api', adds: [426], omits: [401] });
 
-    expect(exposed.responses).toEqual({ 200: Widget, 404: Problem, 429: Problem, 503: Problem });
+    expect(exposed.responses).toEqual({ 200: Widget, 404: Problem, 426: Problem, ...forwarded });
+  });
+
+  it('adds the too-large and not-JSON problems to a route with a body', () => {
+    const putWidget = defineEndpoint({ ...getWidget, method: 'PUT', body: Widget });
+
+    const exposed = expose(putWidget, { prefix: '/api' });
+
+    expect(exposed.responses).toEqual({
+      ...getWidget.responses,
+      ...problemResponses(413, 415),
+      ...forwarded,
+    });
   });
 
   it('replaces what the exposure names: path, parameters, summary, roles and answers', () => {
@@ -35,7 +52,6 @@ describe('expose', () => {
       summary: 'One widget with its owner',
       access: 'anyone',
       responses: { 200: WidgetView },
-      adds: [],
     });
 
     expect(exposed).toMatchObject({
@@ -43,14 +59,14 @@ describe('expose', () => {
       params: Params,
       summary: 'One widget with its owner',
       access: 'anyone',
-      responses: { 200: WidgetView, 401: Problem, 404: Problem },
+      responses: { 200: WidgetView, 401: Problem, 404: Problem, ...forwarded },
     });
   });
 
   it('refuses a record that says nobody may call it', () => {
     const { access: _access, ...unguarded } = getWidget;
 
-    expect(() => expose(unguarded, { prefix: '/api', adds: [] })).toThrow(
+    expect(() => expose(unguarded, { prefix: '/api' })).toThrow(
       'Say who may call /widgets/:widgetId in public',
     );
   });
