@@ -9,9 +9,10 @@ import {
   ServiceMetrics,
 } from '@cheesecake/service-kit';
 import type { Express } from 'express';
+import { ReportedChanges, type ReportSender } from './reports/reported-changes.js';
 import { kitchenRoutes } from './routes.js';
 import { Stock } from './stock/stock.js';
-import { type ReportSender, Tickets } from './tickets/tickets.js';
+import { Tickets } from './tickets/tickets.js';
 
 /** The kitchen's own migrations, to run after the outbox's. */
 export const KITCHEN_MIGRATIONS = fileURLToPath(new URL('../migrations', import.meta.url));
@@ -34,8 +35,9 @@ export interface AppDeps {
  */
 export function createApp(deps: AppDeps): Express {
   const { db, log, reports } = deps;
-  const tickets = new Tickets(db, reports);
-  const stock = new Stock(db, reports);
+  const changes = new ReportedChanges(db, reports);
+  const tickets = new Tickets(changes);
+  const stock = new Stock(changes);
   const metrics = deps.metrics ?? new ServiceMetrics();
   return createServiceApp({
     log,

@@ -42,17 +42,12 @@ export async function lockStockLevels(
  * Adds `portions` (negative: takes them) to a dish the kitchen stocks and returns its new
  * level; undefined when it stocks no such dish.
  */
-export async function changeStock(
+export function changeStock(
   db: Queryable,
   menuItemId: string,
   portions: number,
 ): Promise<StockLevelReport | undefined> {
-  const rows = await db.query<StockRow>(
-    `update stock set quantity = quantity + $2, version = version + 1 where menu_item_id = $1
-     returning ${COLUMNS}`,
-    [menuItemId, portions],
-  );
-  return rows[0] && toStockLevelReport(rows[0]);
+  return updateStock(db, menuItemId, 'quantity + $2', portions);
 }
 
 export async function listStockLevels(db: Queryable): Promise<StockLevel[]> {
@@ -61,15 +56,25 @@ export async function listStockLevels(db: Queryable): Promise<StockLevel[]> {
 }
 
 /** Sets the portions left of a dish the kitchen stocks; undefined when it stocks no such dish. */
-export async function setStockLevel(
+export function setStockLevel(
   db: Queryable,
   menuItemId: string,
   quantity: number,
 ): Promise<StockLevelReport | undefined> {
-  const rows = await db.query<StockRow>(
-    `update stock set quantity = $2, version = version + 1 where menu_item_id = $1
+  return updateStock(db, menuItemId, '$2', quantity);
+}
+
+/** Sets a dish's quantity to `newQuantity`, an expression of its old one and `$2`. */
+async function updateStock(
+  db: Queryable,
+  menuItemId: string,
+  newQuantity: string,
+  value: number,
+): Promise<StockLevelReport | undefined> {
+  const [row] = await db.query<StockRow>(
+    `update stock set quantity = ${newQuantity}, version = version + 1 where menu_item_id = $1
      returning ${COLUMNS}`,
-    [menuItemId, quantity],
+    [menuItemId, value],
   );
-  return rows[0] && toStockLevelReport(rows[0]);
+  return row && toStockLevelReport(row);
 }

@@ -1,8 +1,8 @@
 import type { StockLevel, TicketLine } from '@cheesecake/contracts';
-import type { Database, Queryable } from '@cheesecake/service-kit';
+import type { Queryable } from '@cheesecake/service-kit';
 import { DishNotStockedError } from '../errors.js';
+import type { ReportedChanges } from '../reports/reported-changes.js';
 import { reportStockLevel } from '../reports/stock-reports.js';
-import type { ReportSender } from '../tickets/tickets.js';
 import { changeStock, listStockLevels, lockStockLevels, setStockLevel } from './stock-store.js';
 
 /** How many portions of each dish a ticket needs. */
@@ -69,16 +69,14 @@ async function changeLevel(tx: Queryable, menuItemId: string, portions: number, 
 
 /** What the kitchen staff see and set of the stock. */
 export class Stock {
-  readonly #db: Database;
-  readonly #reports: ReportSender;
+  readonly #changes: ReportedChanges;
 
-  constructor(db: Database, reports: ReportSender) {
-    this.#db = db;
-    this.#reports = reports;
+  constructor(changes: ReportedChanges) {
+    this.#changes = changes;
   }
 
   list(): Promise<StockLevel[]> {
-    return listStockLevels(this.#db);
+    return listStockLevels(this.#changes.db);
   }
 
   /**
@@ -86,13 +84,12 @@ export class Stock {
    * migrations): stock of a dish nobody can order would be a typo kept forever.
    */
   async set(menuItemId: string, quantity: number, requestId: string): Promise<StockLevel> {
-    const level = await this.#db.transaction(async (tx) => {
+    const level = await this.#changes.run(async (tx) => {
       const changed = await setStockLevel(tx, menuItemId, quantity);
       if (!changed) throw new DishNotStockedError(menuItemId);
       await reportStockLevel(tx, changed, requestId);
       return changed;
     });
-    this.#reports.wake();
     return { menuItemId: level.menuItemId, quantity: level.quantity };
   }
 }

@@ -1,8 +1,9 @@
 import type { Ticket } from '@cheesecake/contracts';
 import { type Database, type Logger, newRequestId } from '@cheesecake/service-kit';
+import type { ReportSender } from '../reports/reported-changes.js';
 import { statusAfter } from './ticket-lifecycle.js';
 import { countTickets, lockTicketsDueToFinish, lockTicketsDueToStart } from './ticket-store.js';
-import { moveTicket, type ReportSender } from './tickets.js';
+import { moveTicket } from './tickets.js';
 
 /** How the kitchen prepares tickets by itself. */
 export interface PreparationOptions {

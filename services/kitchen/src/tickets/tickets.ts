@@ -4,8 +4,9 @@ import type {
   Ticket,
   TicketStatus,
 } from '@cheesecake/contracts';
-import { type Database, newId, type Queryable, type ReadOptions } from '@cheesecake/service-kit';
+import { newId, type Queryable, type ReadOptions } from '@cheesecake/service-kit';
 import { TicketNotFoundError } from '../errors.js';
+import type { ReportedChanges } from '../reports/reported-changes.js';
 import { reportTicketStatus } from '../reports/status-reports.js';
 import { findShortages, portionsOf, returnPortions, takePortions } from '../stock/stock.js';
 import { initialTicketStatuses, statusAfter } from './ticket-lifecycle.js';
@@ -16,11 +17,6 @@ import {
   listTickets,
   updateTicketStatus,
 } from './ticket-store.js';
-
-/** Something to tell that status reports are waiting in the outbox: the relay. */
-export interface ReportSender {
-  wake(): void;
-}
 
 /** A ticket, and whether this call created it or found it already there. */
 export interface CreatedTicket {
@@ -45,12 +41,10 @@ export async function moveTicket(
 
 /** The kitchen's tickets: one per paid order, from queued to ready, rejected or cancelled. */
 export class Tickets {
-  readonly #db: Database;
-  readonly #reports: ReportSender;
+  readonly #changes: ReportedChanges;
 
-  constructor(db: Database, reports: ReportSender) {
-    this.#db = db;
-    this.#reports = reports;
+  constructor(changes: ReportedChanges) {
+    this.#changes = changes;
   }
 
   /**
@@ -59,7 +53,7 @@ export class Tickets {
    * that arrived first) gets that ticket back and nothing changes.
    */
   async create(request: CreateTicketRequest, requestId: string): Promise<CreatedTicket> {
-    return this.#change(async (tx) => {
+    return this.#changes.run(async (tx) => {
       const existing = await findTicketForOrder(tx, request.orderId);
       if (existing) return { ticket: existing, created: false };
 
@@ -92,7 +86,7 @@ export class Tickets {
    * cancelled and takes nothing (docs/decisions/0004).
    */
   async cancelForOrder(orderId: string, orderNumber: number, requestId: string): Promise<Ticket> {
-    return this.#change(async (tx) => {
+    return this.#changes.run(async (tx) => {
       let ticket = await findTicketForOrder(tx, orderId, { lock: true });
       if (!ticket) {
         const placeholder = await insertTicket(tx, {
@@ -122,7 +116,7 @@ export class Tickets {
 
   /** Staff start preparing a queued ticket. */
   async start(ticketId: string, requestId: string): Promise<Ticket> {
-    return this.#change(async (tx) => {
+    return this.#changes.run(async (tx) => {
       const ticket = await this.#ticket(tx, ticketId, { lock: true });
       return moveTicket(tx, ticket.id, statusAfter(ticket, 'start'), requestId);
     });
@@ -130,25 +124,18 @@ export class Tickets {
 
   /** Staff finish a ticket in preparation. */
   async markReady(ticketId: string, requestId: string): Promise<Ticket> {
-    return this.#change(async (tx) => {
+    return this.#changes.run(async (tx) => {
       const ticket = await this.#ticket(tx, ticketId, { lock: true });
       return moveTicket(tx, ticket.id, statusAfter(ticket, 'markReady'), requestId);
     });
   }
 
   list(filter: ListTicketsQuery): Promise<Ticket[]> {
-    return listTickets(this.#db, filter);
+    return listTickets(this.#changes.db, filter);
   }
 
   get(ticketId: string): Promise<Ticket> {
-    return this.#ticket(this.#db, ticketId);
-  }
-
-  async #change<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
-    const result = await this.#db.transaction(work);
-    // Whatever the change enqueued is committed now: send it without waiting for the next poll.
-    this.#reports.wake();
-    return result;
+    return this.#ticket(this.#changes.db, ticketId);
   }
 
   async #ticket(db: Queryable, ticketId: string, options: ReadOptions = {}) {
