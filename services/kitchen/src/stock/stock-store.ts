@@ -38,41 +38,23 @@ export async function lockStockLevels(
   return new Map(rows.map((row) => [row.menu_item_id, row.quantity]));
 }
 
-/**
- * Adds `portions` (negative: takes them) to a dish the kitchen stocks and returns its new
- * level; undefined when it stocks no such dish.
- */
-export function changeStock(
-  db: Queryable,
-  menuItemId: string,
-  portions: number,
-): Promise<StockLevelReport | undefined> {
-  return updateStock(db, menuItemId, 'quantity + $2', portions);
-}
-
 export async function listStockLevels(db: Queryable): Promise<StockLevel[]> {
   const rows = await db.query<StockRow>(`select ${COLUMNS} from stock order by menu_item_id`);
   return rows.map(toStockLevel);
 }
 
-/** Sets the portions left of a dish the kitchen stocks; undefined when it stocks no such dish. */
-export function setStockLevel(
+/**
+ * Changes the portions left of a dish the kitchen stocks, `by` some (negative: takes them) or
+ * `to` a quantity, and returns its new level; undefined when it stocks no such dish.
+ */
+export async function changeStock(
   db: Queryable,
   menuItemId: string,
-  quantity: number,
+  change: { by: number } | { to: number },
 ): Promise<StockLevelReport | undefined> {
-  return updateStock(db, menuItemId, '$2', quantity);
-}
-
-/** Sets a dish's quantity to `newQuantity`, an expression of its old one and `$2`. */
-async function updateStock(
-  db: Queryable,
-  menuItemId: string,
-  newQuantity: string,
-  value: number,
-): Promise<StockLevelReport | undefined> {
+  const [quantity, value] = 'by' in change ? ['quantity + $2', change.by] : ['$2', change.to];
   const [row] = await db.query<StockRow>(
-    `update stock set quantity = ${newQuantity}, version = version + 1 where menu_item_id = $1
+    `update stock set quantity = ${quantity}, version = version + 1 where menu_item_id = $1
      returning ${COLUMNS}`,
     [menuItemId, value],
   );

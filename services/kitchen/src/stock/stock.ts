@@ -3,7 +3,7 @@ import type { Queryable } from '@cheesecake/service-kit';
 import { DishNotStockedError } from '../errors.js';
 import type { ReportedChanges } from '../reports/reported-changes.js';
 import { reportStockLevel } from '../reports/stock-reports.js';
-import { changeStock, listStockLevels, lockStockLevels, setStockLevel } from './stock-store.js';
+import { changeStock, listStockLevels, lockStockLevels } from './stock-store.js';
 
 /** How many portions of each dish a ticket needs. */
 export type Portions = Map<string, number>;
@@ -61,7 +61,7 @@ export async function returnPortions(
 }
 
 async function changeLevel(tx: Queryable, menuItemId: string, portions: number, requestId: string) {
-  const level = await changeStock(tx, menuItemId, portions);
+  const level = await changeStock(tx, menuItemId, { by: portions });
   // A ticket only takes portions of dishes found in stock, so the row is there.
   if (!level) throw new Error(`The stock of ${menuItemId} vanished`);
   await reportStockLevel(tx, level, requestId);
@@ -85,7 +85,7 @@ export class Stock {
    */
   async set(menuItemId: string, quantity: number, requestId: string): Promise<StockLevel> {
     const level = await this.#changes.run(async (tx) => {
-      const changed = await setStockLevel(tx, menuItemId, quantity);
+      const changed = await changeStock(tx, menuItemId, { to: quantity });
       if (!changed) throw new DishNotStockedError(menuItemId);
       await reportStockLevel(tx, changed, requestId);
       return changed;

@@ -57,30 +57,16 @@ export async function insertTicket(db: Queryable, ticket: NewTicket): Promise<Ti
   return rows[0] && toTicket(rows[0]);
 }
 
-/** One ticket by its id; with `lock`, locked until the transaction ends. */
-export function findTicket(
+/**
+ * A ticket by its id, or the ticket of an order (an order has one at most); with `lock`,
+ * locked until the transaction ends.
+ */
+export async function findTicket(
   db: Queryable,
-  ticketId: string,
+  key: { id: string } | { orderId: string },
   options: ReadOptions = {},
 ): Promise<Ticket | undefined> {
-  return findTicketWhere(db, 'id', ticketId, options);
-}
-
-/** The ticket of an order (an order has one at most); with `lock`, locked until the transaction ends. */
-export function findTicketForOrder(
-  db: Queryable,
-  orderId: string,
-  options: ReadOptions = {},
-): Promise<Ticket | undefined> {
-  return findTicketWhere(db, 'order_id', orderId, options);
-}
-
-async function findTicketWhere(
-  db: Queryable,
-  column: 'id' | 'order_id',
-  value: string,
-  options: ReadOptions,
-): Promise<Ticket | undefined> {
+  const [column, value] = 'id' in key ? ['id', key.id] : ['order_id', key.orderId];
   const [row] = await db.query<TicketRow>(
     `select ${COLUMNS} from tickets where ${column} = $1${lockClause(options)}`,
     [value],

@@ -10,13 +10,7 @@ import type { ReportedChanges } from '../reports/reported-changes.js';
 import { reportTicketStatus } from '../reports/status-reports.js';
 import { findShortages, portionsOf, returnPortions, takePortions } from '../stock/stock.js';
 import { initialTicketStatuses, statusAfter } from './ticket-lifecycle.js';
-import {
-  findTicket,
-  findTicketForOrder,
-  insertTicket,
-  listTickets,
-  updateTicketStatus,
-} from './ticket-store.js';
+import { findTicket, insertTicket, listTickets, updateTicketStatus } from './ticket-store.js';
 
 /** A ticket, and whether this call created it or found it already there. */
 export interface CreatedTicket {
@@ -54,7 +48,7 @@ export class Tickets {
    */
   async create(request: CreateTicketRequest, requestId: string): Promise<CreatedTicket> {
     return this.#changes.run(async (tx) => {
-      const existing = await findTicketForOrder(tx, request.orderId);
+      const existing = await findTicket(tx, { orderId: request.orderId });
       if (existing) return { ticket: existing, created: false };
 
       const portions = portionsOf(request.items);
@@ -87,7 +81,7 @@ export class Tickets {
    */
   async cancelForOrder(orderId: string, orderNumber: number, requestId: string): Promise<Ticket> {
     return this.#changes.run(async (tx) => {
-      let ticket = await findTicketForOrder(tx, orderId, { lock: true });
+      let ticket = await findTicket(tx, { orderId }, { lock: true });
       if (!ticket) {
         const placeholder = await insertTicket(tx, {
           id: newId('tkt'),
@@ -139,13 +133,13 @@ export class Tickets {
   }
 
   async #ticket(db: Queryable, ticketId: string, options: ReadOptions = {}) {
-    const ticket = await findTicket(db, ticketId, options);
+    const ticket = await findTicket(db, { id: ticketId }, options);
     if (!ticket) throw new TicketNotFoundError(ticketId);
     return ticket;
   }
 
   async #ticketForOrder(db: Queryable, orderId: string, options: ReadOptions = {}) {
-    const ticket = await findTicketForOrder(db, orderId, options);
+    const ticket = await findTicket(db, { orderId }, options);
     if (!ticket) throw new Error(`The ticket of order ${orderId} vanished after a conflict`);
     return ticket;
   }
