@@ -177,7 +177,11 @@ export async function startStack(): Promise<Stack> {
     processes.push(
       await startProcess({
         name: service,
-        args: [`${REPO_ROOT}services/${service}/dist/main.js`],
+        args: [
+          '--import',
+          `${REPO_ROOT}services/${service}/dist/instrument.js`,
+          `${REPO_ROOT}services/${service}/dist/main.js`,
+        ],
         env: { ...common, ...extra[service] },
         port: ports[service],
         isReady: (url) => answersOk(`${url}/readyz`),

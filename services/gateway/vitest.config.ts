@@ -1,3 +1,4 @@
+import { testTelemetryExecArgv } from '@cheesecake/service-kit/vitest';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -9,5 +10,6 @@ export default defineConfig({
     // every file cost more than most files' tests. Every file starts its own servers and
     // databases, so none depends on another's state.
     isolate: false,
+    execArgv: testTelemetryExecArgv,
   },
 });

@@ -63,7 +63,12 @@ export async function startProcessStack(env: Record<string, string> = {}): Promi
   const start = async (service: ServiceName) => {
     const child = spawn(
       process.execPath,
-      [join(REPO_ROOT, 'services', service, 'dist', 'main.js')],
+      // As `pnpm start` runs them: telemetry first, then the service.
+      [
+        '--import',
+        join(REPO_ROOT, 'services', service, 'dist', 'instrument.js'),
+        join(REPO_ROOT, 'services', service, 'dist', 'main.js'),
+      ],
       {
         env: {
           PATH: process.env.PATH,

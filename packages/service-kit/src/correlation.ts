@@ -2,15 +2,14 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { REQUEST_ID_PATTERN } from '@cheesecake/contracts';
-import { continueTrace, formatTraceparent, type TraceContext } from './trace-context.js';
+import { context, propagation } from '@opentelemetry/api';
 
 /**
  * What ties together the work one client request causes in every service: its request id
- * (`X-Request-Id`) and this hop's place in its W3C trace (`traceparent`, `tracestate`).
+ * (`X-Request-Id`). Its trace travels beside it, in OpenTelemetry's context (`traceparent`).
  */
 export interface Correlation {
   requestId: string;
-  trace: TraceContext;
 }
 
 /** A new request id, for work that no request with an id started. */
@@ -18,16 +17,12 @@ export function newRequestId(): string {
   return randomUUID();
 }
 
-/**
- * The correlation of an incoming request: its `X-Request-Id` when it sent a sensible one
- * (otherwise a new one), and its trace continued from `traceparent` (otherwise a new trace).
- */
+/** The correlation of an incoming request: its `X-Request-Id` when it sent a sensible one, otherwise a new one. */
 export function correlationFromHeaders(headers: IncomingHttpHeaders): Correlation {
   const requestId = single(headers['x-request-id']);
   return {
     requestId:
       requestId !== undefined && REQUEST_ID_PATTERN.test(requestId) ? requestId : newRequestId(),
-    trace: continueTrace(single(headers.traceparent), single(headers.tracestate)),
   };
 }
 
@@ -50,30 +45,20 @@ export function currentCorrelation(): Correlation | undefined {
 }
 
 /**
- * The headers that carry a correlation on to the next service: the request id, and a
- * `traceparent` naming this hop's span as the parent (with the `tracestate` received).
+ * The headers that carry a correlation on to the next service: the request id, and the current
+ * trace context as OpenTelemetry's propagator writes it (`traceparent`, `tracestate`), which
+ * the http instrumentation then points at its own client span.
  */
 export function correlationHeaders(
   correlation: Correlation | undefined = currentCorrelation(),
 ): Record<string, string> {
-  if (!correlation) return {};
-  const headers: Record<string, string> = {
-    'x-request-id': correlation.requestId,
-    traceparent: formatTraceparent(correlation.trace),
-  };
-  if (correlation.trace.tracestate) headers.tracestate = correlation.trace.tracestate;
+  const headers: Record<string, string> = {};
+  propagation.inject(context.active(), headers);
+  if (correlation) headers['x-request-id'] = correlation.requestId;
   return headers;
 }
 
-/** The fields every log line about a correlated piece of work carries. */
-export function correlationLogFields(correlation: Correlation): {
-  reqId: string;
-  traceId: string;
-  spanId: string;
-} {
-  return {
-    reqId: correlation.requestId,
-    traceId: correlation.trace.traceId,
-    spanId: correlation.trace.spanId,
-  };
+/** The fields every log line about a correlated piece of work carries (pino adds the trace's). */
+export function correlationLogFields(correlation: Correlation): { reqId: string } {
+  return { reqId: correlation.requestId };
 }

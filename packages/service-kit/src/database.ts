@@ -1,7 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
+import { SpanKind } from '@opentelemetry/api';
 import pg from 'pg';
 import type { Logger } from './logger.js';
+import { inSpan, sqlOperation } from './tracing.js';
 
 /** Something SQL can be run on: the database itself, or one open transaction. */
 export interface Queryable {
@@ -73,11 +75,12 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
 /** A {@link Database} on an open PGlite instance, embedded in this process. */
 export function pgliteDatabase(db: PGlite): Database {
   const wrap = (target: Pick<PGlite, 'query' | 'exec'>): Queryable => ({
-    query: async <Row>(sql: string, params?: unknown[]) =>
-      (await target.query<Row>(sql, params)).rows,
-    exec: async (sql) => {
-      await target.exec(sql);
-    },
+    query: <Row>(sql: string, params?: unknown[]) =>
+      inQuerySpan(sql, async () => (await target.query<Row>(sql, params)).rows),
+    exec: (sql) =>
+      inQuerySpan(sql, async () => {
+        await target.exec(sql);
+      }),
   });
   return {
     kind: 'pglite',
@@ -91,6 +94,24 @@ export function pgliteDatabase(db: PGlite): Database {
     },
     close: () => db.close(),
   };
+}
+
+// PGlite has no instrumentation: its queries get the spans the pg instrumentation makes for a
+// server's, with the same names and attributes, so both engines read the same in a trace.
+// Its one database is called postgres.
+function inQuerySpan<T>(sql: string, run: () => Promise<T>): Promise<T> {
+  return inSpan(
+    `pg.query:${sqlOperation(sql)} postgres`,
+    {
+      kind: SpanKind.CLIENT,
+      attributes: {
+        'db.system.name': 'postgresql',
+        'db.namespace': 'postgres',
+        'db.query.text': sql,
+      },
+    },
+    run,
+  );
 }
 
 function openPostgres(url: string, log: Logger): Database {

@@ -70,7 +70,13 @@ export { ProblemError } from './problem-error.js';
 export { hasRequestBody, sendProblem, ValidationError } from './problems.js';
 export { DownstreamPolicy } from './resilience.js';
 export { type BreakerState, DEFAULT_RESILIENCE } from './resilience-settings.js';
-export { parseTraceparent } from './trace-context.js';
+export {
+  annotateSpan,
+  contextFrom,
+  inSpan,
+  type TraceCarrier,
+  traceCarrierForLater,
+} from './tracing.js';
 export { nextStatus, type Transition } from './transitions.js';
 export type { CallContext, Client } from './typed-client.js';
 export {

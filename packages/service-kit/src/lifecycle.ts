@@ -93,6 +93,9 @@ function shutdownGracefully(options: ShutdownOptions): void {
     }, options.graceMs ?? 10_000).unref();
 
     await shutDown(options);
+    // Loaded only now: a service started without telemetry never imports the SDK.
+    const { stopTelemetry } = await import('./telemetry.js');
+    await stopTelemetry();
     options.log.info('stopped');
     process.exit(0);
   };

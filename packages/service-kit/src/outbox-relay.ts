@@ -1,3 +1,4 @@
+import { SpanKind } from '@opentelemetry/api';
 import {
   type Correlation,
   correlationLogFields,
@@ -8,7 +9,7 @@ import type { Database } from './database.js';
 import type { Logger } from './logger.js';
 import { type OutboxMessage, runDelivery } from './outbox.js';
 import { type Deliverer, PermanentDeliveryError } from './outbox-deliverers.js';
-import { continueTrace } from './trace-context.js';
+import { contextFrom, inSpan } from './tracing.js';
 
 /** How the relay delivers and how it retries. */
 export interface OutboxRelayOptions {
@@ -123,11 +124,13 @@ export class OutboxRelay {
       requestId: row.request_id,
       attempts: row.attempts,
     };
-    // Each attempt is a new hop of the trace that enqueued the message, under its request id.
-    const correlation: Correlation = {
-      requestId: row.request_id ?? newRequestId(),
-      trace: continueTrace(row.traceparent ?? undefined, row.tracestate ?? undefined),
-    };
+    // Each attempt continues the trace that enqueued the message, read from the row, so a
+    // relay that restarted in between continues it too; and keeps its request id.
+    const correlation: Correlation = { requestId: row.request_id ?? newRequestId() };
+    const enqueuedIn = contextFrom({
+      ...(row.traceparent && { traceparent: row.traceparent }),
+      ...(row.tracestate && { tracestate: row.tracestate }),
+    });
     const messageLog = log.child({
       messageId: row.id,
       destination: row.destination,
@@ -140,7 +143,20 @@ export class OutboxRelay {
       const deliverer = deliverers[row.destination];
       if (!deliverer)
         throw new PermanentDeliveryError(`no deliverer for destination "${row.destination}"`);
-      await runWithCorrelation(correlation, () => runDelivery(message, () => deliverer(message)));
+      await inSpan(
+        `outbox deliver ${row.destination}`,
+        {
+          kind: SpanKind.PRODUCER,
+          parent: enqueuedIn,
+          attributes: {
+            'messaging.system': 'cheesecake-outbox',
+            'messaging.destination.name': row.destination,
+            'messaging.message.id': row.id,
+            'cheesecake.outbox.attempt': row.attempts,
+          },
+        },
+        () => runWithCorrelation(correlation, () => runDelivery(message, () => deliverer(message))),
+      );
       await db.query(
         `update outbox set status = 'delivered', delivered_at = now(), last_error = null where id = $1`,
         [row.id],

@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { currentCorrelation } from './correlation.js';
 import type { Queryable } from './database.js';
 import { newId } from './ids.js';
-import { formatTraceparent, startTrace } from './trace-context.js';
+import { traceCarrierForLater } from './tracing.js';
 
 /** A message waiting in the outbox, as the relay hands it to a deliverer. */
 export interface OutboxMessage {
@@ -18,8 +18,8 @@ export interface OutboxMessage {
 /**
  * Adds a message to the outbox inside the caller's transaction, so the message exists
  * if and only if the change that caused it is committed. The message keeps the request
- * id (`requestId`, else the current correlation's) and the current W3C trace context (a
- * new trace outside any request), which every attempt to deliver it carries on.
+ * id (`requestId`, else the current correlation's) and the current trace context (a new
+ * trace outside any request), which every attempt to deliver it continues.
  */
 export async function enqueue(
   tx: Queryable,
@@ -27,9 +27,7 @@ export async function enqueue(
 ): Promise<string> {
   const id = newId('msg');
   const correlation = currentCorrelation();
-  // Work outside any request (a background worker) starts a trace of its own here, so every
-  // attempt to deliver the message still shares one trace.
-  const trace = correlation?.trace ?? startTrace();
+  const trace = traceCarrierForLater(`outbox enqueue ${message.destination}`);
   await tx.query(
     `insert into outbox (id, destination, payload, request_id, traceparent, tracestate)
      values ($1, $2, $3::jsonb, $4, $5, $6)`,
@@ -38,7 +36,7 @@ export async function enqueue(
       message.destination,
       JSON.stringify(message.payload),
       message.requestId ?? correlation?.requestId ?? null,
-      formatTraceparent(trace),
+      trace.traceparent ?? null,
       trace.tracestate ?? null,
     ],
   );

@@ -24,3 +24,4 @@ export {
 } from './testing/network-failures.js';
 export { type RunningServer, startServer, startStubService } from './testing/servers.js';
 export { silentLogger } from './testing/silent-logger.js';
+export { forgetSpans, recordedSpans } from './testing/spans.js';

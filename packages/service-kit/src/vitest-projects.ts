@@ -3,6 +3,20 @@ import type { TestProjectInlineConfiguration, ViteUserConfig } from 'vitest/conf
 import type { Reporter, TestModule } from 'vitest/node';
 import { postgresUnavailableReason } from './test-postgres.js';
 
+// Always the built file: node loads it before vitest, without vitest's TypeScript transform.
+const TEST_TELEMETRY = fileURLToPath(
+  new URL(
+    import.meta.url.endsWith('.ts') ? '../dist/test-telemetry.js' : './test-telemetry.js',
+    import.meta.url,
+  ),
+);
+
+/**
+ * The arguments that start telemetry in each test worker before any test loads, as
+ * `node --import` does for a service, with spans kept for `recordedSpans`.
+ */
+export const testTelemetryExecArgv = ['--import', TEST_TELEMETRY];
+
 /** The database engines a suite runs on; tests read theirs from `TEST_DATABASE`. */
 export type TestDatabaseEngine = 'pglite' | 'postgres';
 
@@ -64,6 +78,7 @@ export function databaseSuite(packageName: string): NonNullable<ViteUserConfig['
     // every file cost more than most files' tests. Every file starts its own servers and
     // databases, so none depends on another's state.
     isolate: false,
+    execArgv: testTelemetryExecArgv,
     reporters: ['default', new EngineSummaryReporter()],
     projects: databaseProjects(packageName),
   };

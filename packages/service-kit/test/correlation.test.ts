@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream';
 import { defineEndpoint } from '@cheesecake/contracts';
+import { SpanKind, trace } from '@opentelemetry/api';
 import express, { Router } from 'express';
 import { pino } from 'pino';
 import request from 'supertest';
@@ -11,11 +12,15 @@ import {
   createServiceApp,
   Downstream,
   DownstreamPolicy,
+  inSpan,
   type Logger,
   runWithCorrelation,
 } from '../src/index.js';
+import { traceLogFields } from '../src/logger.js';
 import {
+  forgetSpans,
   type RunningServer,
+  recordedSpans,
   silentLogger,
   startServer,
   TEST_INTERNAL_SECRET,
@@ -33,7 +38,7 @@ function recordingLogger(): { log: Logger; lines: Record<string, unknown>[] } {
       done();
     },
   });
-  return { log: pino({ base: { service: 'test' } }, sink), lines };
+  return { log: pino({ base: { service: 'test' }, mixin: traceLogFields }, sink), lines };
 }
 
 function echoApp(log: Logger = silentLogger()) {
@@ -42,28 +47,23 @@ function echoApp(log: Logger = silentLogger()) {
   router.post('/echo', async (req, res) => {
     await new Promise((resolve) => setTimeout(resolve, 1));
     req.log.info({ size: JSON.stringify(req.body).length }, 'echoing');
-    res.json({ correlation: currentCorrelation(), body: req.body });
+    const span = trace.getActiveSpan()?.spanContext();
+    res.json({ correlation: currentCorrelation(), trace: span, body: req.body });
   });
   return createServiceApp({ log, bodyLimit: '1mb', readiness: async () => ({}), routes: [router] });
 }
 
 const Echoed = z.object({
-  correlation: z.object({
-    requestId: z.string(),
-    trace: z.object({
-      traceId: z.string(),
-      spanId: z.string(),
-      parentSpanId: z.string().optional(),
-      flags: z.string(),
-      tracestate: z.string().optional(),
-    }),
-  }),
+  correlation: z.object({ requestId: z.string() }),
+  /** The span current in the handler. */
+  trace: z.object({ traceId: z.string(), spanId: z.string() }),
   body: z.unknown(),
 });
 
 describe('createServiceApp correlation', () => {
   it("makes the request's id and trace current for its handler, after the body is read", async () => {
     const big = { text: 'x'.repeat(200_000) };
+    forgetSpans();
 
     const res = await request(echoApp())
       .post('/echo')
@@ -72,12 +72,14 @@ describe('createServiceApp correlation', () => {
       .send(big);
 
     expect(res.status).toBe(200);
-    const { correlation, body } = Echoed.parse(res.body);
+    const { correlation, trace: current, body } = Echoed.parse(res.body);
     expect(body).toEqual(big);
-    expect(correlation).toMatchObject({
-      requestId: 'req-42',
-      trace: { traceId: TRACE_ID, parentSpanId: CLIENT_SPAN, flags: '01' },
-    });
+    expect(correlation).toEqual({ requestId: 'req-42' });
+    expect(current.traceId).toBe(TRACE_ID);
+    const served = recordedSpans().find(
+      (span) => span.kind === SpanKind.SERVER && span.spanContext().traceId === TRACE_ID,
+    );
+    expect(served?.parentSpanContext?.spanId).toBe(CLIENT_SPAN);
     expect(res.headers['x-request-id']).toBe('req-42');
   });
 
@@ -103,9 +105,10 @@ describe('createServiceApp correlation', () => {
       .set('x-request-id', 'a request id with spaces')
       .send({});
 
-    const { correlation } = Echoed.parse(res.body);
+    const { correlation, trace: current } = Echoed.parse(res.body);
     expect(correlation.requestId).toMatch(/^[0-9a-f-]{36}$/);
-    expect(correlation.trace.parentSpanId).toBeUndefined();
+    expect(current.traceId).toMatch(/^[0-9a-f]{32}$/);
+    expect(current.traceId).not.toBe(TRACE_ID);
     expect(res.headers['x-request-id']).toBe(correlation.requestId);
   });
 
@@ -118,10 +121,10 @@ describe('createServiceApp correlation', () => {
       .set('traceparent', `00-${TRACE_ID}-${CLIENT_SPAN}-01`)
       .send({ hello: 'world' });
 
-    const { spanId } = Echoed.parse(res.body).correlation.trace;
+    const { spanId } = Echoed.parse(res.body).trace;
     expect(lines.map((line) => line.msg)).toEqual(['echoing', 'request completed']);
     for (const line of lines) {
-      expect(line).toMatchObject({ reqId: 'req-logged', traceId: TRACE_ID, spanId });
+      expect(line).toMatchObject({ reqId: 'req-logged', trace_id: TRACE_ID, span_id: spanId });
     }
   });
 });
@@ -154,31 +157,28 @@ describe('Downstream', () => {
   };
   afterEach(() => server.close());
 
-  it('sends the current request id and a traceparent with this hop as the parent', async () => {
+  it('sends the current request id and a traceparent in the current trace', async () => {
     const client = await startPeer();
-    const correlation: Correlation = {
-      requestId: 'req-7',
-      trace: { traceId: TRACE_ID, spanId: 'b7ad6b7169203331', flags: '01', tracestate: 'k=v' },
-    };
+    const correlation: Correlation = { requestId: 'req-7' };
 
-    const answer = await runWithCorrelation(correlation, () => client.ping({}));
+    const { answer, traceId } = await inSpan('work', {}, async (span) => ({
+      answer: await runWithCorrelation(correlation, () => client.ping({})),
+      traceId: span.spanContext().traceId,
+    }));
 
     expect(answer).toEqual({ status: 200, body: { ok: true } });
-    expect(received[0]).toMatchObject({
-      'x-request-id': 'req-7',
-      traceparent: `00-${TRACE_ID}-b7ad6b7169203331-01`,
-      tracestate: 'k=v',
-    });
+    expect(received[0]?.['x-request-id']).toBe('req-7');
+    expect(String(received[0]?.traceparent)).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
     expect(received[0]?.authorization).toMatch(/^Bearer /);
   });
 
-  it('sends no correlation for a call made outside any request', async () => {
+  it('sends no request id for a call made outside any request, and starts a trace for it', async () => {
     const client = await startPeer();
 
     await client.ping({});
 
     expect(received).toHaveLength(1);
-    expect(received[0]?.traceparent).toBeUndefined();
     expect(received[0]?.['x-request-id']).toBeUndefined();
+    expect(String(received[0]?.traceparent)).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
   });
 });

@@ -1,9 +1,11 @@
+import { trace } from '@opentelemetry/api';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { currentCorrelation } from '../src/correlation.js';
 import {
   type Correlation,
   type Database,
   enqueue,
+  inSpan,
   OUTBOX_MIGRATIONS,
   type OutboxMessage,
   OutboxRelay,
@@ -15,8 +17,10 @@ import {
 } from '../src/index.js';
 import { deliveryHeaders } from '../src/outbox.js';
 import {
+  forgetSpans,
   newTestDatabaseUrl,
   openTestDatabase,
+  recordedSpans,
   signal,
   silentLogger,
   testDatabaseEngine,
@@ -275,44 +279,67 @@ describe('OutboxRelay correlation', () => {
   });
   afterAll(() => db.close());
 
-  it('delivers a message as the next hop of the trace of the request that enqueued it', async () => {
-    const seen: (Correlation | undefined)[] = [];
+  it('delivers a message in the trace and under the request id of the request that enqueued it', async () => {
+    const seen: { correlation?: Correlation; traceId?: string }[] = [];
     const relay = new OutboxRelay({
       db,
       log,
-      deliverers: { kitchen: async () => void seen.push(currentCorrelation()) },
-    });
-    const request: Correlation = {
-      requestId: 'req-9',
-      trace: {
-        traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
-        spanId: 'b7ad6b7169203331',
-        flags: '01',
-        tracestate: 'k=v',
+      deliverers: {
+        kitchen: async () =>
+          void seen.push({
+            correlation: currentCorrelation(),
+            traceId: trace.getActiveSpan()?.spanContext().traceId,
+          }),
       },
-    };
-    await runWithCorrelation(request, () =>
-      db.transaction((tx) => enqueue(tx, { destination: 'kitchen', payload: {} })),
-    );
+    });
+    const traceId = await inSpan('request', {}, async (span) => {
+      await runWithCorrelation({ requestId: 'req-9' }, () =>
+        db.transaction((tx) => enqueue(tx, { destination: 'kitchen', payload: {} })),
+      );
+      return span.spanContext().traceId;
+    });
+    forgetSpans();
 
     await relay.deliverDueMessages();
 
-    expect(seen).toHaveLength(1);
-    expect(seen[0]).toMatchObject({
-      requestId: 'req-9',
-      trace: {
-        traceId: request.trace.traceId,
-        parentSpanId: request.trace.spanId,
-        flags: '01',
-        tracestate: 'k=v',
+    expect(seen).toEqual([{ correlation: { requestId: 'req-9' }, traceId }]);
+    const delivery = recordedSpans().find((span) => span.name === 'outbox deliver kitchen');
+    expect(delivery?.spanContext().traceId).toBe(traceId);
+    expect(delivery?.attributes).toMatchObject({
+      'messaging.destination.name': 'kitchen',
+      'cheesecake.outbox.attempt': 1,
+    });
+  });
+
+  it('continues the trace from the row, so a relay started after the message was enqueued continues it too', async () => {
+    const traceId = await inSpan('request', {}, async (span) => {
+      await db.transaction((tx) => enqueue(tx, { destination: 'kitchen', payload: {} }));
+      return span.spanContext().traceId;
+    });
+    const seen: (string | undefined)[] = [];
+    const laterRelay = new OutboxRelay({
+      db,
+      log,
+      deliverers: {
+        kitchen: async () => void seen.push(trace.getActiveSpan()?.spanContext().traceId),
       },
     });
-    expect(seen[0]?.trace.spanId).not.toBe(request.trace.spanId);
+
+    await laterRelay.deliverDueMessages();
+
+    expect(seen).toEqual([traceId]);
   });
 
   it('gives a message enqueued outside any request a trace and request id that every attempt shares', async () => {
-    const seen: (Correlation | undefined)[] = [];
-    const relay = relayFailingFirstAttempt(db, () => void seen.push(currentCorrelation()));
+    const seen: { requestId?: string; traceId?: string; spanId?: string }[] = [];
+    const relay = relayFailingFirstAttempt(db, () => {
+      const span = trace.getActiveSpan()?.spanContext();
+      seen.push({
+        requestId: currentCorrelation()?.requestId,
+        traceId: span?.traceId,
+        spanId: span?.spanId,
+      });
+    });
     await db.transaction((tx) =>
       enqueue(tx, { destination: 'kitchen', payload: {}, requestId: 'req-background' }),
     );
@@ -320,13 +347,10 @@ describe('OutboxRelay correlation', () => {
     await relay.deliverDueMessages();
     await relay.deliverDueMessages();
 
-    expect(seen.map((correlation) => correlation?.requestId)).toEqual([
-      'req-background',
-      'req-background',
-    ]);
-    expect(seen[0]?.trace.traceId).toMatch(/^[0-9a-f]{32}$/);
-    expect(seen[1]?.trace.traceId).toBe(seen[0]?.trace.traceId);
-    expect(seen[1]?.trace.spanId).not.toBe(seen[0]?.trace.spanId);
+    expect(seen.map((attempt) => attempt.requestId)).toEqual(['req-background', 'req-background']);
+    expect(seen[0]?.traceId).toMatch(/^[0-9a-f]{32}$/);
+    expect(seen[1]?.traceId).toBe(seen[0]?.traceId);
+    expect(seen[1]?.spanId).not.toBe(seen[0]?.spanId);
   });
 });
 

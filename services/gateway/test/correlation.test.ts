@@ -1,5 +1,4 @@
 import { OrderDetails } from '@cheesecake/contracts';
-import { parseTraceparent } from '@cheesecake/service-kit';
 import request from 'supertest';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { anOrder, aPayment, aTicket, signIn, startSystem, type TestSystem } from './support.js';
@@ -23,6 +22,12 @@ beforeEach(() => {
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 const CLIENT_SPAN = '00f067aa0ba902b7';
 
+/** The parts of a `traceparent` header, or undefined when it is not one. */
+function parseTraceparent(header: string) {
+  const match = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/.exec(header);
+  return match && { traceId: match[1], parentId: match[2], flags: match[3] };
+}
+
 const callsToEveryService = () => [
   ...system.order.calls,
   ...system.payment.calls,
@@ -30,7 +35,7 @@ const callsToEveryService = () => [
 ];
 
 describe('GET /api/orders/:orderId, correlated', () => {
-  it('continues the client trace: every service gets the same trace id and the gateway span as parent', async () => {
+  it("continues the client trace: every service gets its trace id under a span of the gateway's", async () => {
     const res = await request(system.gateway)
       .get('/api/orders/ord_1')
       .set('authorization', alice)
@@ -48,7 +53,6 @@ describe('GET /api/orders/:orderId, correlated', () => {
       expect(parent).toMatchObject({ traceId: TRACE_ID, flags: '01' });
       expect(parent?.parentId).not.toBe(CLIENT_SPAN);
     }
-    expect(new Set(parents.map((parent) => parent?.parentId)).size).toBe(1);
     expect(received.map((headers) => headers['x-request-id'])).toEqual([
       'req-trace-1',
       'req-trace-1',
@@ -93,7 +97,7 @@ describe('GET /api/orders/:orderId, correlated', () => {
     expect(received).toHaveLength(12);
     for (const headers of received) {
       const parent = parseTraceparent(String(headers.traceparent));
-      expect(parent).toBeDefined();
+      expect(parent).toBeTruthy();
       expect(parent?.traceId).not.toBe(TRACE_ID);
       expect(headers.tracestate).toBeUndefined();
     }

@@ -1,8 +1,20 @@
 import type { Ticket } from '@cheesecake/contracts';
-import { type Database, type Logger, newRequestId } from '@cheesecake/service-kit';
+import {
+  contextFrom,
+  type Database,
+  inSpan,
+  type Logger,
+  newRequestId,
+  type Queryable,
+} from '@cheesecake/service-kit';
 import type { ReportSender } from '../reports/reported-changes.js';
 import { statusAfter } from './ticket-lifecycle.js';
-import { countTickets, lockTicketsDueToFinish, lockTicketsDueToStart } from './ticket-store.js';
+import {
+  countTickets,
+  type DueTicket,
+  lockTicketsDueToFinish,
+  lockTicketsDueToStart,
+} from './ticket-store.js';
 import { moveTicket } from './tickets.js';
 
 /** How the kitchen prepares tickets by itself. */
@@ -66,11 +78,8 @@ export class Preparation {
     return db.transaction(async (tx) => {
       const prepared = await lockTicketsDueToFinish(tx, preparationMs);
       const finished: Ticket[] = [];
-      for (const ticket of prepared) {
-        const status = statusAfter(ticket, 'markReady');
-        // An automatic change answers no request; a fresh id still ties the delivery of its
-        // report to the order service's handling of it in the logs.
-        finished.push(await moveTicket(tx, ticket.id, status, newRequestId()));
+      for (const due of prepared) {
+        finished.push(await this.#move(tx, due, 'markReady'));
       }
       return finished;
     });
@@ -87,11 +96,26 @@ export class Preparation {
       const due = await lockTicketsDueToStart(tx, startDelayMs, freeStations);
       const started: Ticket[] = [];
       for (const ticket of due) {
-        const status = statusAfter(ticket, 'start');
-        started.push(await moveTicket(tx, ticket.id, status, newRequestId()));
+        started.push(await this.#move(tx, ticket, 'start'));
       }
       return started;
     });
+  }
+
+  // In the trace the ticket was created in, so its report continues the payment's trace.
+  #move(tx: Queryable, due: DueTicket, name: 'start' | 'markReady'): Promise<Ticket> {
+    const { ticket, createdIn } = due;
+    const status = statusAfter(ticket, name);
+    return inSpan(
+      `kitchen ${name}`,
+      {
+        parent: contextFrom(createdIn),
+        attributes: { 'cheesecake.ticket.id': ticket.id, 'cheesecake.order.id': ticket.orderId },
+      },
+      // An automatic change answers no request; a fresh id still ties the delivery of its
+      // report to the order service's handling of it in the logs.
+      () => moveTicket(tx, ticket.id, status, newRequestId()),
+    );
   }
 
   #schedule(): void {

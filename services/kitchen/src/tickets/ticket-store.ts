@@ -1,5 +1,11 @@
 import type { ListTicketsQuery, Ticket, TicketLine, TicketStatus } from '@cheesecake/contracts';
-import { lockClause, type Queryable, type ReadOptions } from '@cheesecake/service-kit';
+import {
+  lockClause,
+  type Queryable,
+  type ReadOptions,
+  type TraceCarrier,
+  traceCarrierForLater,
+} from '@cheesecake/service-kit';
 import { type InitialTicketStatus, ticketTransitions } from './ticket-lifecycle.js';
 
 interface TicketRow {
@@ -13,6 +19,27 @@ interface TicketRow {
   rejection_reason: string | null;
   created_at: Date;
   updated_at: Date;
+}
+
+/** A ticket preparation may move now, with the trace it was created in, to continue. */
+export interface DueTicket {
+  ticket: Ticket;
+  createdIn: TraceCarrier;
+}
+
+interface DueTicketRow extends TicketRow {
+  traceparent: string | null;
+  tracestate: string | null;
+}
+
+function toDueTicket(row: DueTicketRow): DueTicket {
+  return {
+    ticket: toTicket(row),
+    createdIn: {
+      ...(row.traceparent && { traceparent: row.traceparent }),
+      ...(row.tracestate && { tracestate: row.tracestate }),
+    },
+  };
 }
 
 const COLUMNS =
@@ -37,11 +64,16 @@ export type NewTicket = Omit<Ticket, 'createdAt' | 'updatedAt' | 'status'> & {
   status: InitialTicketStatus;
 };
 
-/** Stores a ticket unless its order already has one; resolves to undefined when it does. */
+/**
+ * Stores a ticket, with the trace it is created in, unless its order already has one;
+ * resolves to undefined when it does.
+ */
 export async function insertTicket(db: Queryable, ticket: NewTicket): Promise<Ticket | undefined> {
+  const trace = traceCarrierForLater('kitchen ticket');
   const rows = await db.query<TicketRow>(
-    `insert into tickets (id, order_id, order_number, status, items, notes, rejection_reason)
-     values ($1, $2, $3, $4, $5::jsonb, $6, $7)
+    `insert into tickets (id, order_id, order_number, status, items, notes, rejection_reason,
+       traceparent, tracestate)
+     values ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9)
      on conflict (order_id) do nothing
      returning ${COLUMNS}`,
     [
@@ -52,6 +84,8 @@ export async function insertTicket(db: Queryable, ticket: NewTicket): Promise<Ti
       JSON.stringify(ticket.items),
       ticket.notes,
       ticket.rejectionReason,
+      trace.traceparent ?? null,
+      trace.tracestate ?? null,
     ],
   );
   return rows[0] && toTicket(rows[0]);
@@ -119,16 +153,16 @@ export async function lockTicketsDueToStart(
   db: Queryable,
   delayMs: number,
   limit: number,
-): Promise<Ticket[]> {
-  const rows = await db.query<TicketRow>(
-    `select ${COLUMNS} from tickets
+): Promise<DueTicket[]> {
+  const rows = await db.query<DueTicketRow>(
+    `select ${COLUMNS}, traceparent, tracestate from tickets
      where status = any($3::text[]) and created_at <= now() - $1 * interval '1 millisecond'
      order by created_at, id
      limit $2
      for update skip locked`,
     [delayMs, limit, ticketTransitions.start.from],
   );
-  return rows.map(toTicket);
+  return rows.map(toDueTicket);
 }
 
 /**
@@ -138,13 +172,13 @@ export async function lockTicketsDueToStart(
 export async function lockTicketsDueToFinish(
   db: Queryable,
   preparationMs: number,
-): Promise<Ticket[]> {
-  const rows = await db.query<TicketRow>(
-    `select ${COLUMNS} from tickets
+): Promise<DueTicket[]> {
+  const rows = await db.query<DueTicketRow>(
+    `select ${COLUMNS}, traceparent, tracestate from tickets
      where status = any($2::text[]) and started_at <= now() - $1 * interval '1 millisecond'
      order by started_at, id
      for update skip locked`,
     [preparationMs, ticketTransitions.markReady.from],
   );
-  return rows.map(toTicket);
+  return rows.map(toDueTicket);
 }

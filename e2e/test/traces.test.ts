@@ -1,0 +1,162 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Order } from '@cheesecake/contracts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually, expectBody, GatewayClient } from './support/client.js';
+import { startProcessStack } from './support/process-stack.js';
+import type { Stack } from './support/stack.js';
+
+/** A span as an OTLP/HTTP receiver gets it in the JSON encoding, with its service's name. */
+interface ReceivedSpan {
+  service: string;
+  traceId: string;
+  spanId: string;
+  parentSpanId: string;
+  name: string;
+  attributes: Record<string, unknown>;
+}
+
+interface OtlpAnyValue {
+  stringValue?: string;
+  intValue?: string | number;
+  boolValue?: boolean;
+}
+interface OtlpKeyValue {
+  key: string;
+  value: OtlpAnyValue;
+}
+interface OtlpTraces {
+  resourceSpans?: {
+    resource?: { attributes?: OtlpKeyValue[] };
+    scopeSpans?: {
+      spans?: {
+        traceId: string;
+        spanId: string;
+        parentSpanId?: string;
+        name: string;
+        attributes?: OtlpKeyValue[];
+      }[];
+    }[];
+  }[];
+}
+
+const anyValueOf = (value: OtlpAnyValue) => value.stringValue ?? value.intValue ?? value.boolValue;
+const attributesOf = (list: OtlpKeyValue[] = []) =>
+  Object.fromEntries(list.map(({ key, value }) => [key, anyValueOf(value)]));
+
+/** A trace backend's receiving end: `POST /v1/traces` in OTLP's JSON encoding, kept in memory. */
+async function startOtlpReceiver(): Promise<{ url: string; spans: ReceivedSpan[]; close(): void }> {
+  const spans: ReceivedSpan[] = [];
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      if (req.method !== 'POST' || req.url !== '/v1/traces') {
+        res.writeHead(404).end();
+        return;
+      }
+      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as OtlpTraces;
+      for (const resourceSpans of body.resourceSpans ?? []) {
+        const service = String(attributesOf(resourceSpans.resource?.attributes)['service.name']);
+        for (const scope of resourceSpans.scopeSpans ?? []) {
+          for (const span of scope.spans ?? []) {
+            spans.push({
+              service,
+              traceId: span.traceId,
+              spanId: span.spanId,
+              parentSpanId: span.parentSpanId ?? '',
+              name: span.name,
+              attributes: attributesOf(span.attributes),
+            });
+          }
+        }
+      }
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, spans, close: () => server.close() };
+}
+
+const SERVICE_NAMES = [
+  'cheesecake-gateway',
+  'cheesecake-order',
+  'cheesecake-payment',
+  'cheesecake-kitchen',
+];
+
+const cheesecake = { items: [{ menuItemId: 'new-york-cheesecake', quantity: 1 }] };
+
+// Real processes exporting to a receiver on this machine's loopback: not the compose stack.
+describe.skipIf(process.env.E2E_STACK === 'compose')('traces of a checkout', () => {
+  let receiver: Awaited<ReturnType<typeof startOtlpReceiver>>;
+  let stack: Stack;
+  let alice: GatewayClient;
+
+  beforeAll(async () => {
+    receiver = await startOtlpReceiver();
+    stack = await startProcessStack({
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      // Sent in small batches soon after they end, so the test waits less.
+      OTEL_BSP_SCHEDULE_DELAY: '100',
+      KITCHEN_START_DELAY_MS: '100',
+      KITCHEN_PREPARATION_MS: '100',
+      RATE_LIMIT_PER_MINUTE: '100000',
+    });
+    alice = await new GatewayClient(stack.gatewayUrl).as('alice');
+  });
+  afterAll(async () => {
+    await stack?.stop();
+    receiver?.close();
+  });
+
+  it('makes one trace of a payment, from the gateway to the kitchen and its READY report back', async () => {
+    const order = expectBody(await alice.post('/api/orders', cheesecake), 201, Order);
+
+    const paid = await alice.post(`/api/orders/${order.id}/payment`, { paymentMethod: 'tok_visa' });
+    await eventually(
+      async () => expectBody(await alice.get(`/api/orders/${order.id}`), 200, Order),
+      (current) => current.status === 'READY',
+    );
+
+    expect(expectBody(paid, 200, Order).status).toBe('PAID');
+    const payment = await eventually(
+      async () =>
+        receiver.spans.find(
+          (span) =>
+            span.service === 'cheesecake-gateway' &&
+            span.attributes['url.path'] === `/api/orders/${order.id}/payment`,
+        ),
+      (span) => span !== undefined,
+    );
+    const traceId = payment?.traceId ?? '';
+    // The kitchen's READY report comes back to the order service through its outbox.
+    const trace = await eventually(
+      async () => receiver.spans.filter((span) => span.traceId === traceId),
+      (spans) =>
+        spans.some(
+          (span) =>
+            span.service === 'cheesecake-kitchen' &&
+            span.name === 'outbox deliver order.ticket-status' &&
+            span.attributes['cheesecake.outbox.attempt'] !== undefined,
+        ) &&
+        spans.some(
+          (span) =>
+            span.service === 'cheesecake-order' &&
+            span.attributes['url.path'] === '/ticket-status-reports',
+        ),
+    );
+    expect(new Set(trace.map((span) => span.service))).toEqual(new Set(SERVICE_NAMES));
+    expect(
+      trace.some((span) => span.service === 'cheesecake-kitchen' && span.name.startsWith('POST')),
+    ).toBe(true);
+    const ids = new Set(trace.map((span) => span.spanId));
+    const roots = trace.filter((span) => span.parentSpanId === '');
+    expect(roots).toHaveLength(1);
+    for (const span of trace) {
+      if (span.parentSpanId !== '') expect(ids.has(span.parentSpanId)).toBe(true);
+    }
+  });
+});
