@@ -150,6 +150,21 @@ describe.skipIf(process.env.E2E_STACK === 'compose')('traces of a checkout', () 
     );
     expect(new Set(trace.map((span) => span.service))).toEqual(new Set(SERVICE_NAMES));
     expect(
+      trace.some(
+        (span) =>
+          span.service === 'cheesecake-order' &&
+          span.attributes['cheesecake.order.id'] === order.id &&
+          Number(span.attributes['cheesecake.order.number']) === order.number,
+      ),
+    ).toBe(true);
+    expect(
+      trace.some(
+        (span) =>
+          span.service === 'cheesecake-payment' &&
+          span.attributes['cheesecake.payment.status'] === 'CAPTURED',
+      ),
+    ).toBe(true);
+    expect(
       trace.some((span) => span.service === 'cheesecake-kitchen' && span.name.startsWith('POST')),
     ).toBe(true);
     const ids = new Set(trace.map((span) => span.spanId));

@@ -6,7 +6,7 @@ import type {
   Payment,
   PaymentMethod,
 } from '@cheesecake/contracts';
-import { type CallContext, enqueue } from '@cheesecake/service-kit';
+import { annotateSpan, type CallContext, enqueue } from '@cheesecake/service-kit';
 import {
   InvalidOrderStateError,
   OrderAlreadyPaidError,
@@ -44,6 +44,7 @@ export async function payOrder(
   idempotency?: CustomerKey,
 ): Promise<Order> {
   const order = await getOrder(deps, customer, orderId);
+  annotateSpan({ 'cheesecake.order.id': order.id, 'cheesecake.order.number': order.number });
   if (statusAfter('paymentCaptured', order.status) === undefined) {
     // The request that held this key stopped before its answer was kept, perhaps after
     // paying: its retry gets the answer that request would have given (decision 0014).

@@ -1,5 +1,5 @@
 import type { CreateOrderRequest, EndUser, Order } from '@cheesecake/contracts';
-import { newId } from '@cheesecake/service-kit';
+import { annotateSpan, newId } from '@cheesecake/service-kit';
 import type { OrderDeps } from './order-deps.js';
 import { recordOrderEvent } from './order-event-store.js';
 import { orderEvents } from './order-events.js';
@@ -26,6 +26,7 @@ export async function placeOrder(
       notes: request.notes ?? null,
     });
     await recordOrderEvent(tx, orderEvents.placed(order, requestId));
+    annotateSpan({ 'cheesecake.order.id': order.id, 'cheesecake.order.number': order.number });
     return order;
   });
 }

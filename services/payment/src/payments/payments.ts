@@ -1,5 +1,6 @@
 import type { ChargeRequest, DeclineCode, Payment, PaymentMethod } from '@cheesecake/contracts';
 import {
+  annotateSpan,
   type Counter,
   type Database,
   fingerprintOf,
@@ -85,6 +86,11 @@ export class Payments {
    */
   async charge(request: ChargeRequest, idempotencyKey: string): Promise<ChargeOutcome> {
     const outcome = await this.#settle(request, idempotencyKey);
+    annotateSpan({
+      'cheesecake.order.id': request.orderId,
+      'cheesecake.payment.id': outcome.payment.id,
+      'cheesecake.payment.status': outcome.payment.status,
+    });
     // Counted once committed, and only by the request that made the payment.
     if (outcome.created)
       this.#count(outcome.payment.status === 'CAPTURED' ? 'captured' : 'declined');
