@@ -1,7 +1,6 @@
 // What tests use of the kit, the services', the kit's own and the e2e suite's: credentials,
 // servers and stubs, databases, failing downstreams and expectations, module by module.
 
-export { freePort } from './test-postgres.js';
 export {
   internalCredential,
   refusedInternalCredentials,
@@ -22,6 +21,7 @@ export {
   NETWORK_FAILURES,
   type NetworkFailure,
 } from './testing/network-failures.js';
+export { freePort } from './testing/ports.js';
 export { type RunningServer, startServer, startStubService } from './testing/servers.js';
 export { silentLogger } from './testing/silent-logger.js';
 export { forgetSpans, recordedSpans } from './testing/spans.js';
