@@ -70,7 +70,7 @@ export class ServiceCalls {
         service,
         timeoutMs: this.#config.DOWNSTREAM_TIMEOUT_MS,
         log,
-        onStateChange: metrics.recordBreakerState,
+        observer: metrics,
       }),
     });
   }

@@ -55,7 +55,7 @@ export {
 export { type BackgroundWorker, runService } from './lifecycle.js';
 export { createLogger, type Logger } from './logger.js';
 export { endLongLivedConnections, endOnShutdown } from './long-lived.js';
-export { type Counter, ServiceMetrics } from './metrics.js';
+export { type Counter, type Gauge, type Histogram, ServiceMetrics } from './metrics.js';
 export { OUTBOX_MIGRATIONS, runMigrations } from './migrations.js';
 export { enqueue, type OutboxMessage } from './outbox.js';
 export {
@@ -69,7 +69,12 @@ export { OutboxRelay } from './outbox-relay.js';
 export { ProblemError } from './problem-error.js';
 export { hasRequestBody, sendProblem, ValidationError } from './problems.js';
 export { DownstreamPolicy } from './resilience.js';
-export { type BreakerState, DEFAULT_RESILIENCE } from './resilience-settings.js';
+export {
+  type BreakerState,
+  type CallOutcome,
+  DEFAULT_RESILIENCE,
+  type DownstreamObserver,
+} from './resilience-settings.js';
 export {
   annotateSpan,
   contextFrom,

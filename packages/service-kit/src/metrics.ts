@@ -10,28 +10,32 @@ import {
 import type { Database } from './database.js';
 import type { Logger } from './logger.js';
 import { countOutboxMessages } from './outbox.js';
+import type { BreakerState, CallOutcome, DownstreamObserver } from './resilience-settings.js';
 
-/** A counter a service adds with {@link ServiceMetrics.counter}: prom-client's. */
-export type { Counter } from 'prom-client';
+/** The metrics a service adds with {@link ServiceMetrics}' methods: prom-client's. */
+export type { Counter, Gauge, Histogram } from 'prom-client';
 
 /** The `route` label of a request no route matched, so unknown paths cannot add label values. */
 const UNMATCHED_ROUTE = '(unmatched)';
 
 /** The states a circuit breaker can be in, as the `state` label names them. */
-const BREAKER_STATES = ['closed', 'open', 'half-open', 'isolated'] as const;
+const BREAKER_STATES: readonly BreakerState[] = ['closed', 'open', 'half-open'];
 
 /**
  * The Prometheus metrics of one app, in a registry of its own (never prom-client's global
  * one, so tests can build many apps): the process's default metrics, request durations by
- * method, route pattern and status, injected faults, circuit breaker states and, once
+ * method, route pattern and status, calls to each downstream by outcome, injected faults,
+ * circuit breaker states and, once
  * {@link ServiceMetrics.observeOutbox} is called, the outbox backlog. Services add their own
  * with {@link ServiceMetrics.counter}.
  */
-export class ServiceMetrics {
+export class ServiceMetrics implements DownstreamObserver {
   /** Where every metric of the app is registered; `/metrics` answers its exposition. */
   readonly registry: Registry;
   /** `http_request_duration_seconds{method, route, status}`. */
   readonly requestDuration: Histogram<'method' | 'route' | 'status'>;
+  /** `downstream_request_duration_seconds{downstream, outcome}`: calls made, retries included. */
+  readonly downstreamDuration: Histogram<'downstream' | 'outcome'>;
   /** `injected_faults_total{kind}`: requests delayed (`latency`) or failed (`failure`) on purpose. */
   readonly injectedFaults: Counter<'kind'>;
   /** `injected_fault_failure_ratio`: the share of requests currently failed on purpose. */
@@ -48,6 +52,12 @@ export class ServiceMetrics {
       name: 'http_request_duration_seconds',
       help: 'Time to answer a request, by method, route pattern and status',
       labelNames: ['method', 'route', 'status'],
+      registers: [registry],
+    });
+    this.downstreamDuration = new Histogram({
+      name: 'downstream_request_duration_seconds',
+      help: 'Time to get an answer from a downstream, retries included, by downstream and outcome (status class, unreachable, timeout, rejected, cancelled)',
+      labelNames: ['downstream', 'outcome'],
       registers: [registry],
     });
     this.injectedFaults = this.counter({
@@ -82,39 +92,78 @@ export class ServiceMetrics {
     return new PromCounter({ ...config, registers: [this.registry] });
   }
 
-  /**
-   * Records a circuit breaker's new state. Its signature is that of a breaker's state change
-   * callback, so it can be passed as one: `onStateChange: metrics.recordBreakerState`.
-   */
-  readonly recordBreakerState = (
-    downstream: string,
-    state: (typeof BREAKER_STATES)[number],
-  ): void => {
+  /** Records a circuit breaker's new state: 1 for it, 0 for the others. */
+  breakerChanged(downstream: string, state: BreakerState): void {
     for (const each of BREAKER_STATES) {
       this.breakerState.set({ downstream, state: each }, each === state ? 1 : 0);
     }
-  };
+  }
+
+  /** Records a call to a downstream: how it ended and how long it took. */
+  callEnded(downstream: string, outcome: CallOutcome, seconds: number): void {
+    this.downstreamDuration.observe({ downstream, outcome }, seconds);
+  }
+
+  /** A histogram registered with this app's metrics, such as how long a saga takes. */
+  histogram<L extends string>(config: {
+    name: string;
+    help: string;
+    labelNames?: readonly L[];
+    buckets?: number[];
+  }): Histogram<L> {
+    return new Histogram({ ...config, registers: [this.registry] });
+  }
 
   /**
-   * Adds `outbox_messages{status}`, the messages waiting (`pending`) and set aside (`dead`)
-   * in `db`'s outbox, counted when scraped. A failed count is logged and leaves the last values.
+   * A gauge registered with this app's metrics whose values `collect` sets when `/metrics`
+   * is scraped, such as counts from the database. A failed collection is logged and leaves
+   * the last values.
    */
-  observeOutbox(db: Database, log: Logger): void {
-    new Gauge({
-      name: 'outbox_messages',
-      help: 'Outbox messages waiting to be delivered (pending) and set aside (dead)',
-      labelNames: ['status'],
+  gaugeOnScrape<L extends string>(
+    config: { name: string; help: string; labelNames?: readonly L[] },
+    log: Logger,
+    collect: (gauge: Gauge<L>) => Promise<void>,
+  ): Gauge<L> {
+    return new Gauge({
+      ...config,
       registers: [this.registry],
       async collect() {
         try {
-          const counts = await countOutboxMessages(db);
-          this.set({ status: 'pending' }, counts.pending);
-          this.set({ status: 'dead' }, counts.dead);
+          await collect(this);
         } catch (error) {
-          log.warn({ err: error }, 'could not count the outbox messages for /metrics');
+          log.warn({ err: error, metric: config.name }, 'could not collect a metric for /metrics');
         }
       },
     });
+  }
+
+  /**
+   * Adds `outbox_messages{status}`, the messages waiting (`pending`) and set aside (`dead`)
+   * in `db`'s outbox, and `outbox_oldest_pending_age_seconds`, counted when scraped.
+   */
+  observeOutbox(db: Database, log: Logger): void {
+    this.gaugeOnScrape(
+      {
+        name: 'outbox_messages',
+        help: 'Outbox messages waiting to be delivered (pending) and set aside (dead)',
+        labelNames: ['status'],
+      },
+      log,
+      async (gauge) => {
+        const counts = await countOutboxMessages(db);
+        gauge.set({ status: 'pending' }, counts.pending);
+        gauge.set({ status: 'dead' }, counts.dead);
+      },
+    );
+    // prom-client collects gauges side by side, so this one counts for itself.
+    this.gaugeOnScrape(
+      {
+        name: 'outbox_oldest_pending_age_seconds',
+        help: 'How long the oldest message waiting in the outbox has waited; 0 when none waits',
+      },
+      log,
+      async (gauge) => gauge.set((await countOutboxMessages(db)).oldestPendingSeconds),
+    );
   }
 
   /**

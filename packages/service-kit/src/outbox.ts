@@ -62,14 +62,23 @@ export function deliveryHeaders(
   return message ? { 'x-message-id': message.id } : {};
 }
 
-/** How many outbox messages wait to be delivered and how many were set aside as dead. */
+/**
+ * How many outbox messages wait to be delivered and how many were set aside as dead, and how
+ * long the oldest waiting one has waited (0 when none waits).
+ */
 export async function countOutboxMessages(
   db: Queryable,
-): Promise<{ pending: number; dead: number }> {
-  const rows = await db.query<{ status: 'pending' | 'dead'; count: number }>(
-    `select status, count(*)::int as count from outbox where status in ('pending', 'dead')
-     group by status`,
+): Promise<{ pending: number; dead: number; oldestPendingSeconds: number }> {
+  const [row] = await db.query<{ pending: number; dead: number; oldest: number | null }>(
+    `select count(*) filter (where status = 'pending')::int as pending,
+            count(*) filter (where status = 'dead')::int as dead,
+            extract(epoch from now() - min(created_at) filter (where status = 'pending'))::float8
+              as oldest
+     from outbox where status in ('pending', 'dead')`,
   );
-  const countOf = (status: string) => rows.find((row) => row.status === status)?.count ?? 0;
-  return { pending: countOf('pending'), dead: countOf('dead') };
+  return {
+    pending: row?.pending ?? 0,
+    dead: row?.dead ?? 0,
+    oldestPendingSeconds: Math.max(0, row?.oldest ?? 0),
+  };
 }

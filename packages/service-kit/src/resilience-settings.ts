@@ -3,6 +3,30 @@ import type { Logger } from './logger.js';
 /** The state of a downstream's circuit breaker. */
 export type BreakerState = 'closed' | 'open' | 'half-open';
 
+/**
+ * How a call to a downstream ended: the class of its answer's status, or why there was none
+ * (`unreachable`; `timeout` past the budget; `rejected` by an open circuit or a full
+ * bulkhead; `cancelled` by the caller going away).
+ */
+export type CallOutcome =
+  | '1xx'
+  | '2xx'
+  | '3xx'
+  | '4xx'
+  | '5xx'
+  | 'unreachable'
+  | 'timeout'
+  | 'rejected'
+  | 'cancelled';
+
+/** What a downstream's policies tell as they work, such as to the metrics. */
+export interface DownstreamObserver {
+  /** The downstream's circuit breaker changed state. */
+  breakerChanged(service: string, state: BreakerState): void;
+  /** A call ended, after `seconds` in all, retries and waiting for a place included. */
+  callEnded(service: string, outcome: CallOutcome, seconds: number): void;
+}
+
 /** The settings of a {@link DownstreamPolicy} that have defaults. */
 export interface ResilienceSettings {
   /** Attempts after the first, for a call that may be repeated; default 2. */
@@ -29,8 +53,8 @@ export interface ResilienceOptions extends Partial<ResilienceSettings> {
   timeoutMs: number;
   /** Where breaker state changes are logged: warn when it opens, info when it closes. */
   log?: Logger;
-  /** Told of every breaker state change, such as for metrics. */
-  onStateChange?: (service: string, state: BreakerState) => void;
+  /** Told of every call's end and breaker state change, such as the service's metrics. */
+  observer?: DownstreamObserver;
 }
 
 /** The defaults of {@link ResilienceSettings}. */

@@ -23,7 +23,9 @@ import {
 import type { Logger } from './logger.js';
 import {
   type BreakerState,
+  type CallOutcome,
   DEFAULT_RESILIENCE,
+  type DownstreamObserver,
   isRetriable,
   type ResilienceOptions,
   type ResilienceSettings,
@@ -87,17 +89,19 @@ export class DownstreamPolicy {
   readonly #withRetries: IPolicy;
   readonly #once: IPolicy;
   readonly #places: BulkheadPolicy;
+  readonly #observer: DownstreamObserver | undefined;
   #state: BreakerState = 'closed';
   #trialAt = 0;
 
   constructor(options: ResilienceOptions) {
-    const { service, timeoutMs, log, onStateChange, ...settings } = options;
+    const { service, timeoutMs, log, observer, ...settings } = options;
     this.#service = service;
+    this.#observer = observer;
     this.#timeoutMs = timeoutMs;
     this.#settings = { ...DEFAULT_RESILIENCE, ...withoutUndefined(settings) };
     const { maxConcurrent, maxQueued } = this.#settings;
 
-    const breaker = this.#breaker(log, onStateChange);
+    const breaker = this.#breaker(log);
     const retries = this.#retries();
     // Over the whole call, so a caller's budget holds however long it queues or retries. The
     // signal stays open once an answer is returned, as a streamed answer is still being read.
@@ -141,13 +145,18 @@ export class DownstreamPolicy {
     traits: CallTraits<T>,
   ): Promise<T> {
     const policy = traits.retriable ? this.#withRetries : this.#once;
+    const startedAt = performance.now();
+    const ended = (outcome: CallOutcome) =>
+      this.#observer?.callEnded(this.#service, outcome, (performance.now() - startedAt) / 1_000);
     try {
       const outcome = await policy.execute(
         ({ signal }) => this.#attempt(attempt, traits, signal),
         traits.signal,
       );
+      ended(`${Math.floor(outcome.status / 100)}xx` as CallOutcome);
       return outcome.answer;
     } catch (error) {
+      ended(outcomeOfFailure(error));
       throw this.#asProblem(error);
     }
   }
@@ -216,7 +225,7 @@ export class DownstreamPolicy {
    * Opens after `breakerThreshold` failures in a row: unreachable, timed out, or a 5xx that
    * blames no other service (one blaming this one's own downstream says this one is up).
    */
-  #breaker(log: Logger | undefined, onStateChange: ResilienceOptions['onStateChange']) {
+  #breaker(log: Logger | undefined) {
     const service = this.#service;
     const { breakerThreshold, halfOpenAfterMs } = this.#settings;
     const breaker = circuitBreaker(
@@ -245,7 +254,7 @@ export class DownstreamPolicy {
       } else if (state === 'closed') {
         log?.info({ downstream: service }, `circuit to ${service} closed: calls go through again`);
       }
-      onStateChange?.(service, state);
+      this.#observer?.breakerChanged(service, state);
     });
     return breaker;
   }
@@ -282,6 +291,15 @@ export class DownstreamPolicy {
       return { delay: asked?.retryAfterMs ?? jitter.duration, state: jitter };
     });
   }
+}
+
+function outcomeOfFailure(error: unknown): CallOutcome {
+  if (error instanceof BrokenCircuitError || error instanceof BulkheadRejectedError)
+    return 'rejected';
+  if (error instanceof TaskCancelledError || error instanceof UpstreamTimeoutError)
+    return 'timeout';
+  if (error instanceof UpstreamUnavailableError) return 'unreachable';
+  return 'cancelled';
 }
 
 function withoutUndefined<T extends object>(settings: T): Partial<T> {

@@ -71,13 +71,30 @@ describe('GET /metrics', () => {
       expect(after.count('outbox_messages', { status: 'pending' })).toBe(2);
       expect(after.count('outbox_messages', { status: 'dead' })).toBe(1);
     });
+
+    it('returns how long the oldest pending message has waited, and 0 once none waits', async () => {
+      const app = notesApp({ metrics: new ServiceMetrics(), db });
+      const empty = scrape((await request(app).get('/metrics')).text);
+      const id = await db.transaction((tx) => enqueue(tx, { destination: 'kitchen', payload: {} }));
+      await db.query(`update outbox set created_at = now() - interval '90 seconds' where id = $1`, [
+        id,
+      ]);
+
+      const waiting = scrape((await request(app).get('/metrics')).text);
+      await db.query(`update outbox set status = 'delivered' where id = $1`, [id]);
+      const delivered = scrape((await request(app).get('/metrics')).text);
+
+      expect(empty.count('outbox_oldest_pending_age_seconds')).toBe(0);
+      expect(waiting.count('outbox_oldest_pending_age_seconds')).toBeGreaterThanOrEqual(90);
+      expect(delivered.count('outbox_oldest_pending_age_seconds')).toBe(0);
+    });
   });
 
   it('returns each circuit breaker in its current state', async () => {
     const metrics = new ServiceMetrics();
     const app = notesApp({ metrics });
-    metrics.recordBreakerState('payment', 'open');
-    metrics.recordBreakerState('payment', 'half-open');
+    metrics.breakerChanged('payment', 'open');
+    metrics.breakerChanged('payment', 'half-open');
 
     const res = scrape((await request(app).get('/metrics')).text);
 

@@ -13,6 +13,7 @@ import { problemErrorHandler } from '../src/problems.js';
 import type { ResilienceOptions } from '../src/resilience-settings.js';
 import {
   expectProblem,
+  freePort,
   type RunningServer,
   silentLogger,
   startServer,
@@ -263,7 +264,10 @@ describe('circuit breaker', () => {
     const states: BreakerState[] = [];
     const client = widgetsClient(widgets.url, {
       ...breakerSettings,
-      onStateChange: (_service: string, state: BreakerState) => states.push(state),
+      observer: {
+        breakerChanged: (_service: string, state: BreakerState) => states.push(state),
+        callEnded: () => {},
+      },
     });
     await getWidget(client).catch(() => undefined);
     await getWidget(client).catch(() => undefined);
@@ -315,5 +319,32 @@ describe('bulkhead', () => {
       200, 200, 200,
     ]);
     expect(widgets.calls()).toBe(3);
+  });
+});
+
+describe('observer', () => {
+  it('hears how each call ended: by its status class, or unreachable, or rejected by the open circuit', async () => {
+    const widgets = await startWidgets(ok(200), failing(404), failing(500));
+    const ended: string[] = [];
+    const client = widgetsClient(widgets.url, {
+      breakerThreshold: 1,
+      retries: 0,
+      observer: {
+        breakerChanged: () => {},
+        callEnded: (service, outcome, seconds) => {
+          expect(service).toBe('widgets');
+          expect(seconds).toBeGreaterThanOrEqual(0);
+          ended.push(outcome);
+        },
+      },
+    });
+    for (let call = 0; call < 4; call += 1) await getWidget(client).catch(() => undefined);
+    const unreachable = widgetsClient(`http://127.0.0.1:${await freePort()}`, {
+      retries: 0,
+      observer: { breakerChanged: () => {}, callEnded: (_service, outcome) => ended.push(outcome) },
+    });
+    await getWidget(unreachable).catch(() => undefined);
+
+    expect(ended).toEqual(['2xx', '4xx', '5xx', 'rejected', 'unreachable']);
   });
 });

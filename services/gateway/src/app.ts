@@ -32,7 +32,7 @@ export interface AppDeps {
   downstreams: Downstreams;
   /**
    * The gateway's Prometheus metrics, served at `/metrics`, which the downstreams' policies
-   * tell their breaker states (`metrics.recordBreakerState`).
+   * tell of their calls and breaker states (`observer: metrics`).
    */
   metrics: ServiceMetrics;
   /** Who may sign in, their passwords already hashed (`DemoUsers.create`, once at startup). */

@@ -9,7 +9,7 @@ const config = loadGatewayConfig();
 const log = createLogger('gateway', config.LOG_LEVEL);
 const metrics = new ServiceMetrics();
 // One breaker, bulkhead and retry policy per service, shared by every way the gateway calls it.
-const downstreams = createDownstreams(config, { log, onStateChange: metrics.recordBreakerState });
+const downstreams = createDownstreams(config, { log, observer: metrics });
 // Hashing the passwords is slow on purpose, so it is done once, before the gateway listens.
 const users = await DemoUsers.create(config.DEMO_PASSWORD);
 // One count per user for HTTP and the WebSocket alike.

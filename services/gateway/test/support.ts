@@ -194,7 +194,7 @@ export async function gatewayDeps(config: GatewayConfig, log: Logger = silentLog
   return {
     config,
     log,
-    downstreams: createDownstreams(config, { log, onStateChange: metrics.recordBreakerState }),
+    downstreams: createDownstreams(config, { log, observer: metrics }),
     metrics,
     users: await demoUsers(config.DEMO_PASSWORD),
     limits: createUserLimits(config),

@@ -17,6 +17,7 @@ import { StatusStreams } from './live/status-streams.js';
 import { MenuCatalog } from './menu/menu.js';
 import { IdempotencyKeys } from './orders/idempotency-keys.js';
 import type { OrderDeps } from './orders/order-deps.js';
+import { SagaMetrics } from './orders/saga-metrics.js';
 import { orderRoutes } from './routes.js';
 
 /** The order service's own migrations, to run after the outbox's and the idempotency keys'. */
@@ -53,19 +54,20 @@ export interface AppDeps {
 export function createApp(deps: AppDeps): Express {
   const { db } = deps;
   const menu = new MenuCatalog(db);
+  const metrics = deps.metrics ?? new ServiceMetrics();
   const orders: OrderDeps = {
     db,
     menu,
     payments: deps.payments,
     kitchen: deps.kitchen,
     outbox: deps.outbox,
+    sagaMetrics: new SagaMetrics(metrics, db, deps.log),
   };
   const statusStreams = new StatusStreams({
     db,
     notifications: deps.statusNotifications,
     log: deps.log,
   });
-  const metrics = deps.metrics ?? new ServiceMetrics();
   return createServiceApp({
     log: deps.log,
     bodyLimit: deps.bodyLimit,

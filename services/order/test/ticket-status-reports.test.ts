@@ -69,6 +69,31 @@ describe('POST /ticket-status-reports', () => {
     expect((await storedOrder(service.db, paid.id)).status).toBe('READY');
   });
 
+  it('counts the order READY at /metrics, once, with the time it took from its payment', async () => {
+    const sample = (text: string, name: string) =>
+      Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+    const metrics = async () => (await request(service.app).get('/metrics')).text;
+    const paid = await paidOrder();
+    const before = await metrics();
+
+    await reportTicket(service.app, { orderId: paid.id, status: 'READY' });
+    await reportTicket(service.app, { orderId: paid.id, status: 'READY' });
+
+    const after = await metrics();
+    expect(sample(after, 'order_paid_to_ready_seconds_count')).toBe(
+      sample(before, 'order_paid_to_ready_seconds_count') + 1,
+    );
+    expect(sample(after, 'order_paid_to_ready_seconds_sum')).toBeGreaterThan(
+      sample(before, 'order_paid_to_ready_seconds_sum'),
+    );
+    expect(sample(after, 'orders{status="READY"}')).toBe(
+      sample(before, 'orders{status="READY"}') + 1,
+    );
+    expect(sample(after, 'orders{status="PAID"}')).toBe(
+      sample(before, 'orders{status="PAID"}') - 1,
+    );
+  });
+
   it('answers 200 and changes nothing for a repeated or late report', async () => {
     const paid = await paidOrder();
     await reportTicket(service.app, { orderId: paid.id, status: 'PREPARING' });

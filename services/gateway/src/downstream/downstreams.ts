@@ -1,8 +1,8 @@
 import { kitchenApi, orderApi, PROBLEM_CONTENT_TYPE, paymentApi } from '@cheesecake/contracts';
 import {
-  type BreakerState,
   type Client,
   Downstream,
+  type DownstreamObserver,
   DownstreamPolicy,
   type Logger,
   UnexpectedResponseError,
@@ -35,10 +35,11 @@ export function downstreamUrls(config: GatewayConfig): Record<DownstreamName, st
   };
 }
 
-/** Where the gateway tells of its circuit breakers' state changes. */
+/** Where the gateway's policies tell of breaker state changes and of each call's end. */
 export interface PolicyHooks {
   log: Logger;
-  onStateChange: (service: string, state: BreakerState) => void;
+  /** The metrics, for the calls of the public API; none for the ops console's own calls. */
+  observer?: DownstreamObserver;
 }
 
 /**

@@ -30,7 +30,7 @@ export type OpsClients = Record<FaultyService, Client<typeof opsApi>>;
  * the API's calls.
  */
 export function createOpsClients(config: GatewayConfig, log: Logger): OpsClients {
-  const downstreams = createDownstreams(config, { log, onStateChange: () => {} });
+  const downstreams = createDownstreams(config, { log });
   return {
     order: downstreams.order.client(opsApi),
     payment: downstreams.payment.client(opsApi),

@@ -1,7 +1,7 @@
 import type { TicketStatusReport } from '@cheesecake/contracts';
 import { OrderNotFoundError } from '../errors.js';
 import type { OrderDeps } from './order-deps.js';
-import { hasKitchenStatus, recordOrderEvent } from './order-event-store.js';
+import { hasKitchenStatus, paidAt, recordOrderEvent } from './order-event-store.js';
 import { orderEvents } from './order-events.js';
 import { REFUNDING_TRANSITIONS, statusAfter, transitionOfTicketStatus } from './order-lifecycle.js';
 import * as store from './order-store.js';
@@ -12,7 +12,7 @@ import { requestRefund } from './refunds.js';
  * changes nothing. A rejected ticket refunds the payment. Resolves to whether the order changed.
  */
 export async function applyTicketReport(
-  { db, outbox }: Pick<OrderDeps, 'db' | 'outbox'>,
+  { db, outbox, sagaMetrics }: Pick<OrderDeps, 'db' | 'outbox' | 'sagaMetrics'>,
   report: TicketStatusReport,
   requestId?: string,
 ): Promise<boolean> {
@@ -37,15 +37,17 @@ export async function applyTicketReport(
         orderEvents.kitchenStatus(report, nextStatus !== undefined, requestId),
       );
     }
-    if (!applied) return { applied: false, refunding: false };
+    if (!applied) return { applied: false, refunding: false, paidAt: undefined };
 
     const refunding =
       nextStatus !== undefined &&
       transition !== undefined &&
       REFUNDING_TRANSITIONS.includes(transition);
     if (refunding) await requestRefund(tx, saved, requestId);
-    return { applied: true, refunding };
+    const ready = nextStatus === 'READY' ? await paidAt(tx, order.id) : undefined;
+    return { applied: true, refunding, paidAt: ready };
   });
   if (outcome.refunding) outbox.wake();
+  if (outcome.paidAt) sagaMetrics.orderReady(outcome.paidAt);
   return outcome.applied;
 }

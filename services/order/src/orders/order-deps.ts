@@ -1,6 +1,7 @@
 import type { kitchenApi, Problem, paymentApi } from '@cheesecake/contracts';
 import { type Client, type Database, UnexpectedResponseError } from '@cheesecake/service-kit';
 import type { MenuCatalog } from '../menu/menu.js';
+import type { SagaMetrics } from './saga-metrics.js';
 
 /** What the order use cases work with. */
 export interface OrderDeps {
@@ -10,6 +11,8 @@ export interface OrderDeps {
   kitchen: Client<typeof kitchenApi>;
   /** The outbox relay, woken after a commit that enqueued a message so it goes out at once. */
   outbox: { wake(): void };
+  /** Where the saga's durations are recorded. */
+  sagaMetrics: SagaMetrics;
 }
 
 /** A service refused a request of ours: nothing the customer can change, answered as 502. */

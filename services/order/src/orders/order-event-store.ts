@@ -181,3 +181,13 @@ function toOrderEvent(row: OrderEventRow): OrderEvent {
     ...(row.attempt !== null && { attempt: row.attempt }),
   };
 }
+
+/** When the order's payment was captured, or undefined when it was not (yet). */
+export async function paidAt(db: Queryable, orderId: string): Promise<Date | undefined> {
+  const [row] = await db.query<{ at: Date | string }>(
+    `select at from order_events where order_id = $1 and step = 'payment.captured'
+     order by id desc limit 1`,
+    [orderId],
+  );
+  return row && new Date(row.at);
+}

@@ -65,6 +65,15 @@ export async function findOrder(
   return row && toOrder(row);
 }
 
+/** How many orders are in each status; a status no order is in is left out. */
+export async function countOrdersByStatus(
+  db: Queryable,
+): Promise<{ status: OrderStatus; count: number }[]> {
+  return db.query<{ status: OrderStatus; count: number }>(
+    `select status, count(*)::int as count from orders group by status`,
+  );
+}
+
 /** How many charges of this order were declined; the next attempt is one more. */
 export async function countDeclinedPayments(db: Queryable, id: string): Promise<number> {
   const [row] = await db.query<{ declined_payments: number }>(
