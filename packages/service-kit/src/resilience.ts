@@ -113,6 +113,8 @@ export class DownstreamPolicy {
     this.#places = places;
     this.#withRetries = wrap(budget, places, retries, breaker);
     this.#once = wrap(budget, places, breaker);
+    // Told from the start, so a dashboard shows every breaker before one first opens.
+    observer?.breakerChanged(service, 'closed');
   }
 
   /** The downstream this policy protects. */

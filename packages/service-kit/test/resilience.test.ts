@@ -279,7 +279,7 @@ describe('circuit breaker', () => {
 
     expect(trial.status).toBe(200);
     expect(after.status).toBe(200);
-    expect(states).toEqual(['open', 'half-open', 'closed']);
+    expect(states).toEqual(['closed', 'open', 'half-open', 'closed']);
     expect(widgets.calls()).toBe(4);
   });
 });
