@@ -24,4 +24,4 @@ export {
 export { freePort } from './testing/ports.js';
 export { type RunningServer, startServer, startStubService } from './testing/servers.js';
 export { silentLogger } from './testing/silent-logger.js';
-export { forgetSpans, recordedSpans } from './testing/spans.js';
+export { forgetSpans, recordedSpans, servedSpan } from './testing/spans.js';

@@ -1,4 +1,5 @@
 import { OrderDetails } from '@cheesecake/contracts';
+import { forgetSpans, recordedSpans, servedSpan } from '@cheesecake/service-kit/testing';
 import request from 'supertest';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { anOrder, aPayment, aTicket, signIn, startSystem, type TestSystem } from './support.js';
@@ -35,6 +36,31 @@ const callsToEveryService = () => [
 ];
 
 describe('GET /api/orders/:orderId, correlated', () => {
+  it("records its span under the client's, and under it one span per call to a service", async () => {
+    forgetSpans();
+
+    const res = await request(system.gateway)
+      .get('/api/orders/ord_1')
+      .set('authorization', alice)
+      .set('traceparent', `00-${TRACE_ID}-${CLIENT_SPAN}-01`);
+
+    expect(res.status).toBe(200);
+    const served = servedSpan('/api/orders/ord_1');
+    expect(served?.spanContext().traceId).toBe(TRACE_ID);
+    expect(served?.parentSpanContext?.spanId).toBe(CLIENT_SPAN);
+    expect(served?.attributes).toMatchObject({ 'http.response.status_code': 200 });
+    const calls = recordedSpans().filter(
+      (span) =>
+        span.parentSpanContext?.spanId === served?.spanContext().spanId &&
+        span.attributes['server.port'] !== undefined,
+    );
+    const sentParents = callsToEveryService().map(
+      (call) => parseTraceparent(String(call.headers.traceparent))?.parentId,
+    );
+    expect(calls).toHaveLength(3);
+    expect(new Set(sentParents)).toEqual(new Set(calls.map((span) => span.spanContext().spanId)));
+  });
+
   it("continues the client trace: every service gets its trace id under a span of the gateway's", async () => {
     const res = await request(system.gateway)
       .get('/api/orders/ord_1')

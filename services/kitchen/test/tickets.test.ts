@@ -4,7 +4,7 @@ import {
   TicketList,
   type TicketStatus,
 } from '@cheesecake/contracts';
-import { expectProblem } from '@cheesecake/service-kit/testing';
+import { expectProblem, forgetSpans, servedSpan } from '@cheesecake/service-kit/testing';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import {
@@ -54,6 +54,23 @@ async function ticketIn(status: TicketStatus) {
 }
 
 describe('POST /tickets', () => {
+  it("records the new ticket and its order on the request's span", async () => {
+    const body = ticketRequest(await stockedDish(service, 5), 1, { orderNumber: 43 });
+    forgetSpans();
+
+    const res = await createTicket(body);
+
+    const ticket = Ticket.parse(res.body);
+    expect(servedSpan('/tickets')?.attributes).toMatchObject({
+      'http.request.method': 'POST',
+      'http.response.status_code': 201,
+      'cheesecake.order.id': body.orderId,
+      'cheesecake.order.number': 43,
+      'cheesecake.ticket.id': ticket.id,
+      'cheesecake.ticket.status': 'QUEUED',
+    });
+  });
+
   it('returns 201 with a QUEUED ticket, takes its portions and reports QUEUED once', async () => {
     const menuItemId = await stockedDish(service, 5);
     const body = ticketRequest(menuItemId, 2, { orderNumber: 42, notes: 'No candles' });

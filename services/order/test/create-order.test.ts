@@ -1,5 +1,5 @@
 import { Order } from '@cheesecake/contracts';
-import { expectProblem } from '@cheesecake/service-kit/testing';
+import { expectProblem, forgetSpans, servedSpan } from '@cheesecake/service-kit/testing';
 import request from 'supertest';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import {
@@ -23,6 +23,19 @@ describe('POST /orders', () => {
         [customerId],
       )
     )[0]?.count;
+
+  it("records the new order's id and number on the request's span", async () => {
+    forgetSpans();
+
+    const order = await placeOrder(service.app, newCustomerId());
+
+    expect(servedSpan('/orders')?.attributes).toMatchObject({
+      'http.request.method': 'POST',
+      'http.response.status_code': 201,
+      'cheesecake.order.id': order.id,
+      'cheesecake.order.number': order.number,
+    });
+  });
 
   it('returns 201 with its Location and the order priced from the menu, awaiting payment', async () => {
     const customerId = newCustomerId();

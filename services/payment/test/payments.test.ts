@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { type ChargeRequest, type EndUser, Payment, PaymentList } from '@cheesecake/contracts';
 import { type Database, newId, type Queryable } from '@cheesecake/service-kit';
-import { expectProblem } from '@cheesecake/service-kit/testing';
+import { expectProblem, forgetSpans, servedSpan } from '@cheesecake/service-kit/testing';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { insertPaymentUnlessConflicting } from '../src/payments/payment-store.js';
@@ -112,6 +112,22 @@ describe('POST /payments', () => {
     expect(await storedPayments(body.orderId)).toMatchObject([
       { id: payment.id, status: 'CAPTURED' },
     ]);
+  });
+
+  it("records the charge on the request's span: its order, payment and outcome", async () => {
+    const body = chargeFor({ paymentMethod: 'tok_chargeDeclined' });
+    forgetSpans();
+
+    const res = await charge(body);
+
+    const payment = Payment.parse(res.body);
+    expect(servedSpan('/payments')?.attributes).toMatchObject({
+      'http.request.method': 'POST',
+      'http.response.status_code': 201,
+      'cheesecake.order.id': body.orderId,
+      'cheesecake.payment.id': payment.id,
+      'cheesecake.payment.status': 'DECLINED',
+    });
   });
 
   it.each([

@@ -1,3 +1,4 @@
+import { SpanKind } from '@opentelemetry/api';
 import type { InMemorySpanExporter, ReadableSpan } from '@opentelemetry/sdk-trace';
 
 /** Where the test workers' telemetry keeps its exporter, shared by every copy of this module. */
@@ -18,4 +19,11 @@ export function recordedSpans(): ReadableSpan[] {
 /** Forgets the spans recorded so far, so a test reads only its own. */
 export function forgetSpans(): void {
   exporter().reset();
+}
+
+/** The span of the latest request served at `path` (its `url.path`) since {@link forgetSpans}. */
+export function servedSpan(path: string): ReadableSpan | undefined {
+  return recordedSpans()
+    .filter((span) => span.kind === SpanKind.SERVER && span.attributes['url.path'] === path)
+    .at(-1);
 }

@@ -4,7 +4,7 @@ import type {
   Ticket,
   TicketStatus,
 } from '@cheesecake/contracts';
-import { newId, type Queryable, type ReadOptions } from '@cheesecake/service-kit';
+import { annotateSpan, newId, type Queryable, type ReadOptions } from '@cheesecake/service-kit';
 import { TicketNotFoundError } from '../errors.js';
 import type { ReportedChanges } from '../reports/reported-changes.js';
 import { reportTicketStatus } from '../reports/status-reports.js';
@@ -70,6 +70,12 @@ export class Tickets {
 
       if (accepted) await takePortions(tx, portions, requestId);
       await reportTicketStatus(tx, ticket, requestId);
+      annotateSpan({
+        'cheesecake.order.id': ticket.orderId,
+        'cheesecake.order.number': ticket.orderNumber,
+        'cheesecake.ticket.id': ticket.id,
+        'cheesecake.ticket.status': ticket.status,
+      });
       return { ticket, created: true };
     });
   }
