@@ -1,6 +1,11 @@
 import { LiveServerMessage, problemTypes } from '@cheesecake/contracts';
 import { type Caller, ProblemError } from '@cheesecake/service-kit';
-import type { RunningServer } from '@cheesecake/service-kit/testing';
+import {
+  forgetSpans,
+  type RunningServer,
+  recordedSpans,
+  until,
+} from '@cheesecake/service-kit/testing';
 import type { Response } from 'express';
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -138,6 +143,33 @@ describe('GET /api/ws', () => {
     ]);
     expect(opened).toEqual([undefined, '1']);
     client.close();
+  });
+
+  it('records one span per subscription, however many events, with its call to the order service under it', async () => {
+    const kitchen = await connect(await accessTokenOf(system.gateway, 'kai'));
+    forgetSpans();
+
+    kitchen.send({ type: 'subscribe', orderId: '*' });
+    await kitchen.received(3);
+    kitchen.send({ type: 'unsubscribe', orderId: '*' });
+    await kitchen.received(4);
+
+    const subscriptionSpans = () =>
+      recordedSpans().filter((span) => span.name === 'live subscription');
+    await until(() => subscriptionSpans().length > 0);
+    const [subscription, ...others] = subscriptionSpans();
+    expect(others).toEqual([]);
+    expect(subscription?.attributes).toMatchObject({
+      'cheesecake.order.id': '*',
+      'user.id': 'usr_kai',
+    });
+    const streamCalls = recordedSpans().filter(
+      (span) => span.parentSpanContext?.spanId === subscription?.spanContext().spanId,
+    );
+    expect(streamCalls.map((span) => span.attributes['url.full'])).toEqual([
+      expect.stringMatching(/\/order-events$/),
+    ]);
+    kitchen.close();
   });
 
   it("answers a subscription to someone else's order with a 404 error, like the order routes", async () => {

@@ -12,6 +12,7 @@ import {
 import {
   type Correlation,
   correlationFromHeaders,
+  inSpan,
   type Logger,
   ProblemError,
   runWithCorrelation,
@@ -170,22 +171,38 @@ export class LiveUpdates {
         release();
         return;
       }
-      const stopFollowing = follower.follow(orderId, user, {
-        opened: () => send({ type: 'subscribed', orderId }),
-        event: send,
-        refused: (problem) => {
-          subscriptions.delete(orderId);
-          release();
-          send({ type: 'error', orderId, problem });
-        },
-        finished: () => {
-          subscriptions.delete(orderId);
-          release();
-        },
+      // A span per subscription, open while it lasts; the calls it makes are its children.
+      let endSpan = () => {};
+      let stopFollowing = () => {};
+      const ended = new Promise<void>((resolve) => {
+        endSpan = resolve;
       });
+      void inSpan(
+        'live subscription',
+        { attributes: { 'cheesecake.order.id': orderId, 'user.id': user.id } },
+        async () => {
+          stopFollowing = follower.follow(orderId, user, {
+            opened: () => send({ type: 'subscribed', orderId }),
+            event: send,
+            refused: (problem) => {
+              subscriptions.delete(orderId);
+              release();
+              endSpan();
+              send({ type: 'error', orderId, problem });
+            },
+            finished: () => {
+              subscriptions.delete(orderId);
+              release();
+              endSpan();
+            },
+          });
+          await ended;
+        },
+      );
       subscriptions.set(orderId, () => {
         stopFollowing();
         release();
+        endSpan();
       });
     };
 
