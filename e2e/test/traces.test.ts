@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Order } from '@cheesecake/contracts';
+import { testDatabaseEngine } from '@cheesecake/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, expectBody, GatewayClient } from './support/client.js';
 import { startProcessStack } from './support/process-stack.js';
@@ -44,15 +45,26 @@ const anyValueOf = (value: OtlpAnyValue) => value.stringValue ?? value.intValue 
 const attributesOf = (list: OtlpKeyValue[] = []) =>
   Object.fromEntries(list.map(({ key, value }) => [key, anyValueOf(value)]));
 
-/** A trace backend's receiving end: `POST /v1/traces` in OTLP's JSON encoding, kept in memory. */
-async function startOtlpReceiver(): Promise<{ url: string; spans: ReceivedSpan[]; close(): void }> {
+/**
+ * A trace backend's receiving end: `POST /v1/traces`, each counted, and the spans of those in
+ * OTLP's JSON encoding kept in memory.
+ */
+async function startOtlpReceiver(
+  port = 0,
+): Promise<{ url: string; spans: ReceivedSpan[]; exports: () => number; close(): void }> {
   const spans: ReceivedSpan[] = [];
+  let exports = 0;
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       if (req.method !== 'POST' || req.url !== '/v1/traces') {
         res.writeHead(404).end();
+        return;
+      }
+      exports += 1;
+      if (req.headers['content-type'] !== 'application/json') {
+        res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
         return;
       }
       const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as OtlpTraces;
@@ -74,9 +86,19 @@ async function startOtlpReceiver(): Promise<{ url: string; spans: ReceivedSpan[]
       res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}`, spans, close: () => server.close() };
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    // Both loopbacks when a port is asked for: `localhost` may resolve to either.
+    if (port === 0) server.listen(0, '127.0.0.1', resolve);
+    else server.listen({ port, host: '::', ipv6Only: false }, resolve);
+  });
+  const address = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    spans,
+    exports: () => exports,
+    close: () => server.close(),
+  };
 }
 
 const SERVICE_NAMES = [
@@ -175,3 +197,28 @@ describe.skipIf(process.env.E2E_STACK === 'compose')('traces of a checkout', () 
     }
   });
 });
+
+// The SDK's own default would export to localhost:4318; the services must not. Once, on the
+// pglite project: two receivers cannot share the port.
+describe.skipIf(process.env.E2E_STACK === 'compose' || testDatabaseEngine() !== 'pglite')(
+  'traces without an endpoint',
+  () => {
+    it('exports nothing to the default endpoint, up to the services stopping', async () => {
+      const receiver = await startOtlpReceiver(4318);
+      let exports: number;
+      try {
+        const stack = await startProcessStack();
+        const alice = await new GatewayClient(stack.gatewayUrl).as('alice');
+        const order = expectBody(await alice.post('/api/orders', cheesecake), 201, Order);
+        await alice.post(`/api/orders/${order.id}/payment`, { paymentMethod: 'tok_visa' });
+
+        await stack.stop();
+
+        exports = receiver.exports();
+      } finally {
+        receiver.close();
+      }
+      expect(exports).toBe(0);
+    });
+  },
+);
