@@ -14,9 +14,7 @@ export interface Queryable {
 }
 
 /** How a store reads a row: with `lock`, the row stays locked (`for update`) until the transaction ends. */
-export interface ReadOptions {
-  lock?: boolean;
-}
+export type ReadOptions = { lock?: boolean };
 
 /** The clause that ends a read made with `options`: ` for update` when it locks, else nothing. */
 export const lockClause = (options: ReadOptions): string => (options.lock ? ' for update' : '');

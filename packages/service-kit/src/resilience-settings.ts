@@ -1,4 +1,6 @@
+import { BrokenCircuitError, BulkheadRejectedError, TaskCancelledError } from 'cockatiel';
 import type { Logger } from './logger.js';
+import { UpstreamTimeoutError, UpstreamUnavailableError } from './upstream.js';
 
 /** The state of a downstream's circuit breaker. */
 export type BreakerState = 'closed' | 'open' | 'half-open';
@@ -89,4 +91,20 @@ export function retryAfterMs(value: string | undefined, now = Date.now()): numbe
   if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1_000;
   const at = Date.parse(trimmed);
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+/** The settings of `options`, with the defaults where it has none. */
+export function withDefaults(options: Partial<ResilienceSettings>): ResilienceSettings {
+  const given = Object.entries(options).filter(([, value]) => value !== undefined);
+  return { ...DEFAULT_RESILIENCE, ...Object.fromEntries(given) };
+}
+
+/** How a call that got no answer to use ended, from what the policies threw. */
+export function failureOutcome(error: unknown): CallOutcome {
+  if (error instanceof BrokenCircuitError || error instanceof BulkheadRejectedError)
+    return 'rejected';
+  if (error instanceof TaskCancelledError || error instanceof UpstreamTimeoutError)
+    return 'timeout';
+  if (error instanceof UpstreamUnavailableError) return 'unreachable';
+  return 'cancelled';
 }

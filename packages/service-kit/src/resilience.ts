@@ -24,12 +24,13 @@ import type { Logger } from './logger.js';
 import {
   type BreakerState,
   type CallOutcome,
-  DEFAULT_RESILIENCE,
   type DownstreamObserver,
+  failureOutcome,
   isRetriable,
   type ResilienceOptions,
   type ResilienceSettings,
   retryAfterMs,
+  withDefaults,
 } from './resilience-settings.js';
 import type { CallPolicy } from './typed-client.js';
 import { UpstreamTimeoutError, UpstreamUnavailableError } from './upstream.js';
@@ -98,7 +99,7 @@ export class DownstreamPolicy {
     this.#service = service;
     this.#observer = observer;
     this.#timeoutMs = timeoutMs;
-    this.#settings = { ...DEFAULT_RESILIENCE, ...withoutUndefined(settings) };
+    this.#settings = withDefaults(settings);
     const { maxConcurrent, maxQueued } = this.#settings;
 
     const breaker = this.#breaker(log);
@@ -158,7 +159,7 @@ export class DownstreamPolicy {
       ended(`${Math.floor(outcome.status / 100)}xx` as CallOutcome);
       return outcome.answer;
     } catch (error) {
-      ended(outcomeOfFailure(error));
+      ended(failureOutcome(error));
       throw this.#asProblem(error);
     }
   }
@@ -293,19 +294,4 @@ export class DownstreamPolicy {
       return { delay: asked?.retryAfterMs ?? jitter.duration, state: jitter };
     });
   }
-}
-
-function outcomeOfFailure(error: unknown): CallOutcome {
-  if (error instanceof BrokenCircuitError || error instanceof BulkheadRejectedError)
-    return 'rejected';
-  if (error instanceof TaskCancelledError || error instanceof UpstreamTimeoutError)
-    return 'timeout';
-  if (error instanceof UpstreamUnavailableError) return 'unreachable';
-  return 'cancelled';
-}
-
-function withoutUndefined<T extends object>(settings: T): Partial<T> {
-  return Object.fromEntries(
-    Object.entries(settings).filter(([, value]) => value !== undefined),
-  ) as Partial<T>;
 }

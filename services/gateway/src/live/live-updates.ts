@@ -181,20 +181,19 @@ export class LiveUpdates {
         'live subscription',
         { attributes: { 'cheesecake.order.id': orderId, 'user.id': user.id } },
         async () => {
+          const finished = () => {
+            subscriptions.delete(orderId);
+            release();
+            endSpan();
+          };
           stopFollowing = follower.follow(orderId, user, {
             opened: () => send({ type: 'subscribed', orderId }),
             event: send,
             refused: (problem) => {
-              subscriptions.delete(orderId);
-              release();
-              endSpan();
+              finished();
               send({ type: 'error', orderId, problem });
             },
-            finished: () => {
-              subscriptions.delete(orderId);
-              release();
-              endSpan();
-            },
+            finished,
           });
           await ended;
         },
