@@ -6,12 +6,13 @@ import {
   INTERNAL_TOKEN_SECRET,
   type Stack,
   type StartedProcess,
+  startOtlpReceiver,
   startReferenceGateway,
 } from './processes.js';
 import { median } from './stats.js';
 
-/** The three ways the same list of orders is fetched. */
-export const TARGETS = ['direct', 'gateway', 'peer'] as const;
+/** The ways the same list of orders is fetched. */
+export const TARGETS = ['direct', 'gateway', 'traced', 'untraced', 'peer'] as const;
 export type TargetName = (typeof TARGETS)[number];
 
 /** What each target is, in the report's words. */
@@ -19,6 +20,10 @@ export const TARGET_DESCRIPTIONS: Record<TargetName, string> = {
   direct: 'GET /orders?limit=10 straight to the order service, with an internal credential',
   gateway:
     "GET /api/orders?limit=10 through the gateway, with alice's access token, every edge feature on",
+  traced:
+    'the same through a second gateway with tracing on: every request sampled, its spans exported over OTLP/HTTP (protobuf) to a receiver on loopback',
+  untraced:
+    'the same through a third gateway with the OpenTelemetry SDK off (`OTEL_SDK_DISABLED=true`): no spans, no trace context',
   peer: 'GET /api/orders?limit=10 through the reference gateway (express + http-proxy-middleware, keep-alive agent)',
 };
 
@@ -119,6 +124,20 @@ export async function measureGatewayEfficiency(
 
   const orderService = stack.process('order');
   const gatewayService = stack.process('gateway');
+  const receiver = await startOtlpReceiver();
+  const tracedGateway = await stack.startGateway({
+    OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+    OTEL_TRACES_SAMPLER: 'always_on',
+  });
+  const untracedGateway = await stack.startGateway({ OTEL_SDK_DISABLED: 'true' });
+  for (const warming of [tracedGateway, untracedGateway]) {
+    await autocannon({
+      url: `${warming.url}/api/orders?limit=${ORDERS_TO_LIST}`,
+      headers: { authorization: `Bearer ${alice}` },
+      connections: options.connections,
+      duration: INITIAL_WARMUP_SECONDS,
+    });
+  }
   const rounds: Round[] = [];
   for (let round = 1; round <= options.rounds; round++) {
     const direct = await measureTarget(
@@ -135,6 +154,23 @@ export async function measureGatewayEfficiency(
       { proxy: gatewayService, order: orderService },
     );
     printRun(round, 'gateway', gateway);
+    const exportsBefore = receiver.exports();
+    const traced = await measureTarget(
+      `${tracedGateway.url}/api/orders?limit=${ORDERS_TO_LIST}`,
+      `Bearer ${alice}`,
+      options,
+      { proxy: tracedGateway, order: orderService },
+    );
+    // Spans that never left the gateway would make tracing look free.
+    if (receiver.exports() === exportsBefore) traced.valid = false;
+    printRun(round, 'traced', traced);
+    const untraced = await measureTarget(
+      `${untracedGateway.url}/api/orders?limit=${ORDERS_TO_LIST}`,
+      `Bearer ${alice}`,
+      options,
+      { proxy: untracedGateway, order: orderService },
+    );
+    printRun(round, 'untraced', untraced);
     const reference = await startReferenceGateway({
       orderUrl: stack.urls.order,
       authorization: await internalAuthorization(),
@@ -153,8 +189,10 @@ export async function measureGatewayEfficiency(
       await reference.stop();
     }
     printRun(round, 'peer', peer);
-    rounds.push({ direct, gateway, peer });
+    rounds.push({ direct, gateway, traced, untraced, peer });
   }
+  await Promise.all([tracedGateway.stop(), untracedGateway.stop()]);
+  await receiver.close();
 
   const summary = Object.fromEntries(
     TARGETS.map((target) => {

@@ -22,7 +22,7 @@ console.log(
 
 const stack = await startStack();
 try {
-  console.log('gateway efficiency: direct, gateway and peer in each round');
+  console.log('gateway efficiency: direct, gateway, traced, untraced and peer in each round');
   const efficiency = await measureGatewayEfficiency(stack, {
     rounds: settings.BENCH_ROUNDS,
     durationSeconds: settings.BENCH_DURATION_SECONDS,

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
+import { type AddressInfo, createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -31,6 +32,8 @@ export interface Stack {
   processes: StartedProcess[];
   /** The running process of one service. */
   process(service: ServiceName): StartedProcess;
+  /** Starts one more gateway in front of the same services, with `env` added to its own. */
+  startGateway(env: Record<string, string>): Promise<StartedProcess>;
   stop(): Promise<void>;
 }
 
@@ -173,20 +176,23 @@ export async function startStack(): Promise<Stack> {
   const stop = async () => {
     await Promise.all(processes.map((started) => started.stop()));
   };
+  const launch = async (service: ServiceName, port: number, env: Record<string, string> = {}) => {
+    const started = await startProcess({
+      name: service,
+      args: [
+        '--import',
+        `${REPO_ROOT}services/${service}/dist/instrument.js`,
+        `${REPO_ROOT}services/${service}/dist/main.js`,
+      ],
+      env: { ...common, ...extra[service], ...env },
+      port,
+      isReady: (url) => answersOk(`${url}/readyz`),
+    });
+    processes.push(started);
+    return started;
+  };
   const start = async (service: ServiceName) => {
-    processes.push(
-      await startProcess({
-        name: service,
-        args: [
-          '--import',
-          `${REPO_ROOT}services/${service}/dist/instrument.js`,
-          `${REPO_ROOT}services/${service}/dist/main.js`,
-        ],
-        env: { ...common, ...extra[service] },
-        port: ports[service],
-        isReady: (url) => answersOk(`${url}/readyz`),
-      }),
-    );
+    await launch(service, ports[service]);
   };
   try {
     await Promise.all(SERVICES.filter((service) => service !== 'gateway').map(start));
@@ -200,7 +206,37 @@ export async function startStack(): Promise<Stack> {
     if (!started) throw new Error(`${service} is not running`);
     return started;
   };
-  return { urls, processes, process: processOf, stop };
+  return {
+    urls,
+    processes,
+    process: processOf,
+    startGateway: async (env) => launch('gateway', await freePort(), env),
+    stop,
+  };
+}
+
+/** A trace backend's receiving end on loopback: accepts OTLP/HTTP exports and counts them. */
+export async function startOtlpReceiver(): Promise<{
+  url: string;
+  exports: () => number;
+  close: () => Promise<void>;
+}> {
+  let exports = 0;
+  const server = createHttpServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      if (req.method === 'POST' && req.url === '/v1/traces') exports += 1;
+      // An empty ExportTraceServiceResponse: the export was accepted whole.
+      res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    exports: () => exports,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
 }
 
 /**

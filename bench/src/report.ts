@@ -49,9 +49,12 @@ export function efficiencyVerdict(efficiency: EfficiencyResult): string {
 
 /** What a request cost the gateway, the peer and the order service in CPU time, when known. */
 function cpuComparison(efficiency: EfficiencyResult): string {
-  const { direct, gateway, peer } = efficiency.summary;
+  const { direct, gateway, traced, untraced, peer } = efficiency.summary;
   if (!Number.isFinite(gateway.proxyCpuMs) || !Number.isFinite(peer.proxyCpuMs)) return '';
-  return `Per request, the gateway spent ${cpu(gateway.proxyCpuMs)} of CPU time and the peer ${cpu(peer.proxyCpuMs)} (the gateway ${ratio(gateway.proxyCpuMs / peer.proxyCpuMs)} times as much); the order service behind them spent ${cpu(direct.orderCpuMs)}.`;
+  return [
+    `Per request, the gateway spent ${cpu(gateway.proxyCpuMs)} of CPU time and the peer ${cpu(peer.proxyCpuMs)} (the gateway ${ratio(gateway.proxyCpuMs / peer.proxyCpuMs)} times as much); the order service behind them spent ${cpu(direct.orderCpuMs)}.`,
+    `Tracing on (every request sampled and exported) cost the gateway ${cpu(traced.proxyCpuMs)} per request, tracing off ${cpu(untraced.proxyCpuMs)} (the SDK disabled): ${cpu(traced.proxyCpuMs - untraced.proxyCpuMs)} added by tracing. The default, the SDK on without an endpoint (spans made for their context, none exported), is the gateway row.`,
+  ].join(' ');
 }
 
 /** The verdict on the checkout check, in one sentence. */
@@ -133,10 +136,10 @@ export function renderReport(run: BenchRun): string {
     ),
     '## Gateway efficiency',
     paragraph(efficiencyVerdict(efficiency), cpuComparison(efficiency)),
-    "The same page of alice's ten latest orders, three ways:",
+    "The same page of alice's ten latest orders, each of these ways:",
     TARGETS.map((target) => `- **${target}**: ${TARGET_DESCRIPTIONS[target]}`).join('\n'),
     paragraph(
-      `Each round measures direct, gateway and peer in turn, each with ${settings.BENCH_CONNECTIONS}`,
+      `Each round measures direct, gateway, traced, untraced and peer in turn, each with ${settings.BENCH_CONNECTIONS}`,
       `keep-alive connections (autocannon) for ${settings.BENCH_DURATION_SECONDS} s after an`,
       `unmeasured warm-up of ${settings.BENCH_WARMUP_SECONDS} s; before the first round, the`,
       `gateway is loaded for ${INITIAL_WARMUP_SECONDS} s, so that no measurement pays for the processes`,
@@ -163,7 +166,7 @@ export function renderReport(run: BenchRun): string {
           ? 'invalid'
           : target === 'direct'
             ? '1.00'
-            : ratio(target === 'gateway' ? efficiency.gatewayRatio : efficiency.peerRatio),
+            : ratio(summary[target].requestsPerSecond / summary.direct.requestsPerSecond),
         cpu(summary[target].proxyCpuMs),
         cpu(summary[target].orderCpuMs),
         `${summary[target].validRuns} of ${efficiency.rounds.length}`,
