@@ -25,9 +25,8 @@ const BREAKER_STATES: readonly BreakerState[] = ['closed', 'open', 'half-open'];
  * The Prometheus metrics of one app, in a registry of its own (never prom-client's global
  * one, so tests can build many apps): the process's default metrics, request durations by
  * method, route pattern and status, calls to each downstream by outcome, injected faults,
- * circuit breaker states and, once
- * {@link ServiceMetrics.observeOutbox} is called, the outbox backlog. Services add their own
- * with {@link ServiceMetrics.counter}.
+ * circuit breaker states and, once {@link ServiceMetrics.observeOutbox} is called, the outbox
+ * backlog. Services add their own with its `counter`, `histogram` and `gaugeOnScrape`.
  */
 export class ServiceMetrics implements DownstreamObserver {
   /** Where every metric of the app is registered; `/metrics` answers its exposition. */
