@@ -65,8 +65,11 @@ let activeSdk: NodeSDK | undefined;
 
 /** Exports what is left and stops telemetry; runService calls it once the service has stopped. */
 export async function stopTelemetry(): Promise<void> {
-  await activeSdk?.shutdown();
+  // A trace backend that is down must not hold the shutdown past its grace: what is not
+  // exported within a moment is dropped.
+  const flushed = activeSdk?.shutdown().catch(() => undefined);
   activeSdk = undefined;
+  await Promise.race([flushed, new Promise((resolve) => setTimeout(resolve, 2_000).unref())]);
 }
 
 // Without an endpoint the SDK would export to localhost:4318; here that means "no exporter".
