@@ -141,6 +141,14 @@ export class ServiceMetrics implements DownstreamObserver {
    * in `db`'s outbox, and `outbox_oldest_pending_age_seconds`, counted when scraped.
    */
   observeOutbox(db: Database, log: Logger): void {
+    // prom-client collects gauges side by side: both share the one count of a scrape.
+    let counting: ReturnType<typeof countOutboxMessages> | undefined;
+    const count = () => {
+      counting ??= countOutboxMessages(db).finally(() => {
+        counting = undefined;
+      });
+      return counting;
+    };
     this.gaugeOnScrape(
       {
         name: 'outbox_messages',
@@ -149,19 +157,18 @@ export class ServiceMetrics implements DownstreamObserver {
       },
       log,
       async (gauge) => {
-        const counts = await countOutboxMessages(db);
+        const counts = await count();
         gauge.set({ status: 'pending' }, counts.pending);
         gauge.set({ status: 'dead' }, counts.dead);
       },
     );
-    // prom-client collects gauges side by side, so this one counts for itself.
     this.gaugeOnScrape(
       {
         name: 'outbox_oldest_pending_age_seconds',
         help: 'How long the oldest message waiting in the outbox has waited; 0 when none waits',
       },
       log,
-      async (gauge) => gauge.set((await countOutboxMessages(db)).oldestPendingSeconds),
+      async (gauge) => gauge.set((await count()).oldestPendingSeconds),
     );
   }
 
