@@ -12,6 +12,7 @@ import { anOrder, signIn, startSystem, type TestSystem } from './support.js';
 
 let system: TestSystem;
 let releaseFinalEvent: () => void;
+let upstreamStreamClosed: Promise<void>;
 
 const EVENT = (id: number, status: string) =>
   `id: ${id}\nevent: order.status\ndata: ${JSON.stringify({
@@ -36,7 +37,14 @@ async function startWith(env: Record<string, string> = {}): Promise<TestSystem> 
       },
       // Writes one event at once and the last only when the test says so.
       orderStreams: (router) => {
+        // Promises more of an order than it sends, then hangs up.
+        router.get('/orders/ord_broken/timeline', (_req, res) => {
+          res.status(200).set({ 'content-type': 'application/json', 'content-length': '1000' });
+          res.write('{"id":"ord_broken",');
+          setTimeout(() => res.socket?.destroy(), 50);
+        });
         router.get('/orders/:orderId/events', (req, res) => {
+          upstreamStreamClosed = new Promise((resolve) => res.once('close', resolve));
           res.status(200).set({ 'content-type': 'text/event-stream', 'cache-control': 'no-store' });
           res.flushHeaders();
           const after = Number(req.headers['last-event-id'] ?? 0);
@@ -72,6 +80,25 @@ describe('proxied routes', () => {
     expect(res.headers.location).toBe('/api/orders/ord_1');
     const [call] = system.order.calls;
     expect(call?.headers['content-length']).toBe(String(Buffer.byteLength(body)));
+  });
+
+  it('answers without a process warning, such as a listener leak on the response', async () => {
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(`${warning.name}: ${warning.message}`);
+    process.on('warning', onWarning);
+    onTestFinished(() => {
+      process.off('warning', onWarning);
+    });
+    const alice = await signIn(system.gateway, 'alice');
+
+    const res = await request(system.gateway)
+      .post('/api/orders')
+      .set('authorization', alice)
+      .send({ items: [{ menuItemId: 'new-york-cheesecake', quantity: 1 }] });
+    await new Promise((resolve) => setImmediate(resolve));
+
+    expect(res.status).toBe(201);
+    expect(warnings).toEqual([]);
   });
 
   it("never passes on the client's own identity headers, only the gateway's credential", async () => {
@@ -151,6 +178,37 @@ describe('proxied routes', () => {
 });
 
 describe('proxied routes when a service fails', () => {
+  it('breaks the answer off when the service hangs up halfway, so it never looks complete', async () => {
+    system = await startWith();
+    const gateway = await startServer(system.gateway);
+    onTestFinished(() => gateway.close());
+    const alice = await signIn(system.gateway, 'alice');
+
+    const outcome = await new Promise<{ status?: number; received: string; error?: string }>(
+      (resolve) => {
+        http.get(
+          `${gateway.url}/api/orders/ord_broken/timeline`,
+          { headers: { authorization: alice } },
+          (res) => {
+            let received = '';
+            res.setEncoding('utf8');
+            res.on('data', (chunk: string) => {
+              received += chunk;
+            });
+            res.on('error', (error) =>
+              resolve({ status: res.statusCode, received, error: error.message }),
+            );
+            res.on('end', () => resolve({ status: res.statusCode, received }));
+          },
+        );
+      },
+    );
+
+    expect(outcome.status).toBe(200);
+    expect(outcome.received).toBe('{"id":"ord_broken",');
+    expect(outcome.error).toBe('aborted');
+  });
+
   it("returns 502 when the service refuses the gateway's credential", async () => {
     system = await startWith({ INTERNAL_TOKEN_SECRET: 'another-secret-the-services-do-not-share' });
     const alice = await signIn(system.gateway, 'alice');
@@ -216,6 +274,18 @@ describe('GET /api/orders/{id}/events', () => {
     expect(first).toMatchObject({ id: '8', event: { status: 'PAID' } });
     expect(last).toMatchObject({ id: '9', event: { status: 'READY' } });
   });
+
+  it("ends the service's stream when the client goes away", async () => {
+    const alice = await signIn(system.gateway, 'alice');
+    const stream = await openStream(`${gateway.url}/api/orders/ord_1/events`, {
+      authorization: alice,
+    });
+    await stream.nextEvent();
+
+    stream.close();
+
+    await expect(upstreamStreamClosed).resolves.toBeUndefined();
+  });
 });
 
 /** Posts a body in chunks without a Content-Length, as a streaming client does. */
@@ -250,6 +320,7 @@ async function openStream(url: string, headers: Record<string, string>) {
   let buffered = '';
   const chunks = response[Symbol.asyncIterator]();
   return {
+    close: () => response.destroy(),
     status: response.statusCode,
     headers: response.headers,
     async nextEvent(): Promise<{ id: string | undefined; event: OrderStatusEvent }> {
