@@ -4,10 +4,10 @@ import {
   INITIAL_WARMUP_SECONDS,
   TARGET_DESCRIPTIONS,
   TARGETS,
-  type TargetRun,
 } from './gateway-efficiency.js';
 import type { Machine } from './machine.js';
 import { SETTING_VARIABLES, type Settings } from './settings.js';
+import type { TargetRun } from './target-run.js';
 
 /** The gateway/direct ratio the gateway should reach (issue 4, point 9). */
 export const TARGET_RATIO = 0.6;
@@ -66,30 +66,21 @@ export function checkoutVerdict(checkout: CheckoutResult): string {
 
 /** docs/benchmarks.md for one run. */
 export function renderReport(run: BenchRun): string {
-  const { machine, settings, efficiency, checkout } = run;
-  const { summary } = efficiency;
-  const roundRow = (round: number, target: string, r: TargetRun) => [
-    String(round),
-    target,
-    r.valid ? whole(r.requestsPerSecond) : `invalid (${whole(r.requestsPerSecond)})`,
-    ms(r.p50),
-    ms(r.p99),
-    cpu(r.proxyCpuMs),
-    cpu(r.orderCpuMs),
-    String(r.responses),
-    String(r.non2xx),
-    String(r.errors),
-    r.valid ? 'yes' : `NO (${JSON.stringify(r.statusCodes)})`,
-  ];
-  const failures = Object.entries(checkout.failures);
-  const latency = (p: { p50: number; p99: number }) => `${ms(p.p50)} / ${ms(p.p99)}`;
-
   return `${[
     '# Benchmarks',
     paragraph(
       `Written by \`pnpm bench\` on ${run.date.toISOString()}; run it again to replace this page.`,
       'A benchmark is not a test: nothing here is asserted by `pnpm test`.',
     ),
+    ...machineSection(run.machine),
+    ...commandSection(run.settings),
+    ...efficiencySection(run.efficiency, run.settings),
+    ...checkoutSection(run.checkout, run.settings),
+  ].join('\n\n')}\n`;
+}
+
+function machineSection(machine: Machine): string[] {
+  return [
     '## Machine',
     table(
       ['', 'this machine'],
@@ -108,6 +99,11 @@ export function renderReport(run: BenchRun): string {
       'A load average at the start near or above the number of cores means other work was sharing',
       'them too, and the numbers are lower and noisier than on a quiet machine.',
     ),
+  ];
+}
+
+function commandSection(settings: Settings): string[] {
+  return [
     '## Command',
     [
       '```sh',
@@ -134,6 +130,12 @@ export function renderReport(run: BenchRun): string {
       'starts tickets at once and prepares each in 100 ms on 10000 stations, so it never holds back',
       'the checkout.',
     ),
+  ];
+}
+
+function efficiencySection(efficiency: EfficiencyResult, settings: Settings): string[] {
+  const { summary } = efficiency;
+  return [
     '## Gateway efficiency',
     paragraph(efficiencyVerdict(efficiency), cpuComparison(efficiency)),
     "The same page of alice's ten latest orders, each of these ways:",
@@ -173,24 +175,48 @@ export function renderReport(run: BenchRun): string {
       ]),
     ),
     'Each round:',
-    table(
-      [
-        'round',
-        'target',
-        'req/s',
-        'p50',
-        'p99',
-        'proxy CPU',
-        'order CPU',
-        'responses',
-        'non-2xx',
-        'errors',
-        'valid',
-      ],
-      efficiency.rounds.flatMap((round, i) =>
-        TARGETS.map((target) => roundRow(i + 1, target, round[target])),
-      ),
+    roundsTable(efficiency),
+  ];
+}
+
+function roundsTable(efficiency: EfficiencyResult): string {
+  const roundRow = (round: number, target: string, r: TargetRun) => [
+    String(round),
+    target,
+    r.valid ? whole(r.requestsPerSecond) : `invalid (${whole(r.requestsPerSecond)})`,
+    ms(r.p50),
+    ms(r.p99),
+    cpu(r.proxyCpuMs),
+    cpu(r.orderCpuMs),
+    String(r.responses),
+    String(r.non2xx),
+    String(r.errors),
+    r.valid ? 'yes' : `NO (${JSON.stringify(r.statusCodes)})`,
+  ];
+  return table(
+    [
+      'round',
+      'target',
+      'req/s',
+      'p50',
+      'p99',
+      'proxy CPU',
+      'order CPU',
+      'responses',
+      'non-2xx',
+      'errors',
+      'valid',
+    ],
+    efficiency.rounds.flatMap((round, i) =>
+      TARGETS.map((target) => roundRow(i + 1, target, round[target])),
     ),
+  );
+}
+
+function checkoutSection(checkout: CheckoutResult, settings: Settings): string[] {
+  const failures = Object.entries(checkout.failures);
+  const latency = (p: { p50: number; p99: number }) => `${ms(p.p50)} / ${ms(p.p99)}`;
+  return [
     '## Checkout throughput',
     paragraph(checkoutVerdict(checkout)),
     paragraph(
@@ -229,7 +255,7 @@ export function renderReport(run: BenchRun): string {
         ],
       ],
     ),
-  ].join('\n\n')}\n`;
+  ];
 }
 
 const LINE_WIDTH = 95;

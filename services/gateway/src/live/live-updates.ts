@@ -1,28 +1,19 @@
 import { type IncomingMessage, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
-import {
-  type EndUser,
-  gatewayApi,
-  LiveClientMessage,
-  type LiveServerMessage,
-  PROBLEM_CONTENT_TYPE,
-  problemTypes,
-  type SubscriptionTarget,
-} from '@cheesecake/contracts';
+import { gatewayApi, PROBLEM_CONTENT_TYPE, problemTypes } from '@cheesecake/contracts';
 import {
   type Correlation,
   correlationFromHeaders,
-  inSpan,
   type Logger,
   ProblemError,
   runWithCorrelation,
-  ValidationError,
 } from '@cheesecake/service-kit';
-import { type RawData, WebSocket, WebSocketServer } from 'ws';
+import { WebSocketServer } from 'ws';
 import type { AccessTokens } from '../auth/access-tokens.js';
 import { expiryOf, userOfAccessToken } from '../auth/authentication.js';
 import { RequestBudgets, type UserLimits } from '../edge/user-limits.js';
 import { InvalidAccessTokenError, MissingAccessTokenError } from '../errors.js';
+import { LiveConnection, type LiveConnectionDeps } from './live-connection.js';
 import type { OrderStatusFollower } from './order-status-follower.js';
 
 /** What the WebSocket endpoint is built from. */
@@ -41,9 +32,8 @@ export interface LiveUpdatesDeps {
 /** The largest message a client may send; subscribe and unsubscribe are far smaller. */
 const MAX_MESSAGE_BYTES = 4 * 1024;
 
-/** Close codes: 1001 the gateway is going away, 1008 the access token has expired. */
+/** Close code 1001: the gateway is going away. */
 const GOING_AWAY = 1001;
-const POLICY_VIOLATION = 1008;
 
 /**
  * `GET /api/ws`: the WebSocket side of live order status. The handshake carries the access
@@ -57,8 +47,17 @@ export class LiveUpdates {
   readonly #deps: LiveUpdatesDeps;
   readonly #server = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
 
+  readonly #connectionDeps: LiveConnectionDeps;
+
   constructor(deps: LiveUpdatesDeps) {
     this.#deps = deps;
+    this.#connectionDeps = {
+      follower: deps.follower,
+      limits: deps.limits,
+      log: deps.log,
+      maxSubscriptions: deps.maxSubscriptions ?? 50,
+      heartbeatMs: deps.heartbeatMs ?? 30_000,
+    };
   }
 
   /** The `upgrade` listener of the gateway's HTTP server. */
@@ -108,172 +107,10 @@ export class LiveUpdates {
     });
     await budgets.spend(RequestBudgets.keyOf(user, address));
     const expiresAt = expiryOf(token ?? '');
-    this.#server.handleUpgrade(req, socket, head, (ws) =>
-      this.#serve(ws, { user, expiresAt, correlation }),
-    );
-  }
-
-  #serve(
-    ws: WebSocket,
-    connection: { user: EndUser; expiresAt: number; correlation: Correlation },
-  ): void {
-    const { user, expiresAt, correlation } = connection;
-    const { follower, log, limits } = this.#deps;
-    const maxSubscriptions = this.#deps.maxSubscriptions ?? 50;
-    const subscriptions = new Map<SubscriptionTarget, () => void>();
-    const connectionLog = log.child({ userId: user.id, reqId: correlation.requestId });
-    const send = (message: LiveServerMessage) => {
-      if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(message));
-    };
-    const sendError = (error: ProblemError, orderId?: SubscriptionTarget) =>
-      send({
-        type: 'error',
-        ...(orderId && { orderId }),
-        problem: error.toProblem(correlation.requestId),
-      });
-
-    const subscribe = async (orderId: SubscriptionTarget) => {
-      if (subscriptions.has(orderId)) {
-        send({ type: 'subscribed', orderId });
-        return;
-      }
-      if (orderId === '*' && user.role === 'customer') {
-        sendError(
-          new ProblemError(
-            problemTypes.forbidden,
-            'Only the kitchen and admins follow every order',
-          ),
-          orderId,
-        );
-        return;
-      }
-      if (subscriptions.size >= maxSubscriptions) {
-        sendError(
-          new ProblemError(
-            problemTypes.badRequest,
-            `A connection may follow at most ${maxSubscriptions} subscriptions`,
-          ),
-          orderId,
-        );
-        return;
-      }
-      // Each subscription is a request to the order service, refused or not, and holds a
-      // stream from it while it lasts: it spends from the user's budget and stream quota.
-      let release: () => void;
-      try {
-        await limits.budgets.spend(RequestBudgets.keyOf(user, undefined));
-        release = limits.streams.take(user);
-      } catch (error) {
-        if (error instanceof ProblemError) sendError(error, orderId);
-        return;
-      }
-      if (ws.readyState !== WebSocket.OPEN || subscriptions.has(orderId)) {
-        release();
-        return;
-      }
-      // A span per subscription, open while it lasts; the calls it makes are its children.
-      let endSpan = () => {};
-      let stopFollowing = () => {};
-      const ended = new Promise<void>((resolve) => {
-        endSpan = resolve;
-      });
-      void inSpan(
-        'live subscription',
-        { attributes: { 'cheesecake.order.id': orderId, 'user.id': user.id } },
-        async () => {
-          const finished = () => {
-            subscriptions.delete(orderId);
-            release();
-            endSpan();
-          };
-          stopFollowing = follower.follow(orderId, user, {
-            opened: () => send({ type: 'subscribed', orderId }),
-            event: send,
-            refused: (problem) => {
-              finished();
-              send({ type: 'error', orderId, problem });
-            },
-            finished,
-          });
-          await ended;
-        },
-      );
-      subscriptions.set(orderId, () => {
-        stopFollowing();
-        release();
-        endSpan();
-      });
-    };
-
-    const unsubscribe = (orderId: SubscriptionTarget) => {
-      subscriptions.get(orderId)?.();
-      subscriptions.delete(orderId);
-      send({ type: 'unsubscribed', orderId });
-    };
-
-    let handled: Promise<void> = Promise.resolve();
-    ws.on('message', (data: RawData, isBinary: boolean) => {
-      const message = isBinary ? undefined : parseMessage(data);
-      if (message instanceof ValidationError || message === undefined) {
-        sendError(message ?? new ProblemError(problemTypes.badRequest, 'Send JSON text messages'));
-        return;
-      }
-      // In the order they came, though a subscription waits for its budget; every call a
-      // subscription makes carries the handshake's request id and trace.
-      handled = handled
-        .then(() =>
-          runWithCorrelation(correlation, () =>
-            message.type === 'subscribe'
-              ? subscribe(message.orderId)
-              : unsubscribe(message.orderId),
-          ),
-        )
-        .catch((error: unknown) => connectionLog.error({ err: error }, 'a message failed'));
-    });
-
-    // A connection that stops answering pings is gone; so is one whose token has expired.
-    let alive = true;
-    ws.on('pong', () => {
-      alive = true;
-    });
-    const heartbeat = setInterval(() => {
-      if (!alive) {
-        ws.terminate();
-        return;
-      }
-      alive = false;
-      ws.ping();
-    }, this.#deps.heartbeatMs ?? 30_000);
-    const expiry = setTimeout(
-      () => ws.close(POLICY_VIOLATION, 'the access token has expired'),
-      Math.max(0, expiresAt - Date.now()),
-    );
-    ws.on('error', (error) => connectionLog.warn({ err: error }, 'WebSocket error'));
-    ws.on('close', () => {
-      clearInterval(heartbeat);
-      clearTimeout(expiry);
-      for (const stop of subscriptions.values()) stop();
-      subscriptions.clear();
+    this.#server.handleUpgrade(req, socket, head, (ws) => {
+      new LiveConnection(ws, { user, expiresAt, correlation }, this.#connectionDeps);
     });
   }
-}
-
-function parseMessage(data: RawData): LiveClientMessage | ValidationError | undefined {
-  let json: unknown;
-  try {
-    json = JSON.parse(data.toString());
-  } catch {
-    return undefined;
-  }
-  const parsed = LiveClientMessage.safeParse(json);
-  return parsed.success
-    ? parsed.data
-    : new ValidationError(
-        parsed.error.issues.map((issue) => ({
-          path: issue.path.map(String).join('.'),
-          message: issue.message,
-        })),
-      );
 }
 
 /** Answers a handshake that will not become a WebSocket with a problem document, then hangs up. */
