@@ -61,13 +61,13 @@ export function expectBody<T>(
   status: number,
   schema: { parse(value: unknown): T },
 ): T {
-  expect({ status: answer.status, body: answer.body }).toMatchObject({ status });
+  expect(answer.status, `the answer was ${JSON.stringify(answer.body)}`).toBe(status);
   return schema.parse(answer.body);
 }
 
 /** Asserts an answer is a problem document of the given status and type code, with a request id. */
 export function expectProblem(answer: Answer, status: number, code: string): Problem {
-  expect(answer.status).toBe(status);
+  expect(answer.status, `the answer was ${JSON.stringify(answer.body)}`).toBe(status);
   expect(answer.headers.get('content-type')).toMatch(/^application\/problem\+json/);
   const problem = Problem.parse(answer.body);
   expect(problem.type).toBe(`urn:cheesecake:problem:${code}`);

@@ -326,28 +326,24 @@ describe('POST /payments', () => {
     expect(await storedPayments(body.orderId)).toMatchObject([{ id: winnerId }]);
   });
 
-  it('returns 403 and stores nothing when the gateway charges', async () => {
+  it.each([
+    [
+      403,
+      'when the gateway charges',
+      'forbidden',
+      fromGateway({ id: 'usr_alice', role: 'customer' }),
+    ],
+    [401, 'without an internal credential', 'unauthenticated', (req: request.Test) => req],
+  ])('returns %i and stores nothing %s', async (status, _when, code, credential) => {
     const body = chargeFor();
 
     const res = await request(service.app)
       .post('/payments')
-      .use(fromGateway({ id: 'usr_alice', role: 'customer' }))
+      .use(credential)
       .set('idempotency-key', newId('key'))
       .send(body);
 
-    expectProblem(res, 403, 'forbidden');
-    expect(await storedPayments(body.orderId)).toEqual([]);
-  });
-
-  it('returns 401 and stores nothing without an internal credential', async () => {
-    const body = chargeFor();
-
-    const res = await request(service.app)
-      .post('/payments')
-      .set('idempotency-key', newId('key'))
-      .send(body);
-
-    expectProblem(res, 401, 'unauthenticated');
+    expectProblem(res, status, code);
     expect(await storedPayments(body.orderId)).toEqual([]);
   });
 

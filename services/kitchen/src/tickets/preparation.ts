@@ -9,12 +9,7 @@ import {
 } from '@cheesecake/service-kit';
 import type { ReportSender } from '../reports/reported-changes.js';
 import { statusAfter } from './ticket-lifecycle.js';
-import {
-  countTickets,
-  type DueTicket,
-  lockTicketsDueToFinish,
-  lockTicketsDueToStart,
-} from './ticket-store.js';
+import { countTickets, type DueTicket, lockTicketsDue } from './ticket-store.js';
 import { moveTicket } from './tickets.js';
 
 /** How the kitchen prepares tickets by itself. */
@@ -76,7 +71,7 @@ export class Preparation {
   #finishPreparedTickets(): Promise<Ticket[]> {
     const { db, preparationMs } = this.#options;
     return db.transaction(async (tx) => {
-      const prepared = await lockTicketsDueToFinish(tx, preparationMs);
+      const prepared = await lockTicketsDue(tx, 'markReady', preparationMs);
       const finished: Ticket[] = [];
       for (const due of prepared) {
         finished.push(await this.#move(tx, due, 'markReady'));
@@ -93,7 +88,7 @@ export class Preparation {
       const freeStations = stations - (await countTickets(tx, 'PREPARING'));
       if (freeStations <= 0) return [];
 
-      const due = await lockTicketsDueToStart(tx, startDelayMs, freeStations);
+      const due = await lockTicketsDue(tx, 'start', startDelayMs, freeStations);
       const started: Ticket[] = [];
       for (const ticket of due) {
         started.push(await this.#move(tx, ticket, 'start'));

@@ -145,40 +145,28 @@ export async function countTickets(db: Queryable, status: TicketStatus): Promise
   return rows[0]?.count ?? 0;
 }
 
-/**
- * Locks up to `limit` tickets that may start, created at least `delayMs` ago, oldest first.
- * Tickets another transaction holds (another replica, or staff) are skipped, not waited for.
- */
-export async function lockTicketsDueToStart(
-  db: Queryable,
-  delayMs: number,
-  limit: number,
-): Promise<DueTicket[]> {
-  const rows = await db.query<DueTicketRow>(
-    `select ${COLUMNS}, traceparent, tracestate from tickets
-     where status = any($3::text[]) and created_at <= now() - $1 * interval '1 millisecond'
-     order by created_at, id
-     limit $2
-     for update skip locked`,
-    [delayMs, limit, ticketTransitions.start.from],
-  );
-  return rows.map(toDueTicket);
-}
+/** What a ticket has waited since, before each automatic step: since it came, or since it started. */
+const waitingSince = { start: 'created_at', markReady: 'started_at' } as const;
 
 /**
- * Locks the tickets that may be marked ready, started at least `preparationMs` ago. Tickets
- * others hold are skipped.
+ * Locks up to `limit` tickets (all, without one) that `step` may move and that have waited at
+ * least `waitedMs` since they came (start) or started (markReady), oldest first. Tickets
+ * another transaction holds (another replica, or staff) are skipped, not waited for.
  */
-export async function lockTicketsDueToFinish(
+export async function lockTicketsDue(
   db: Queryable,
-  preparationMs: number,
+  step: keyof typeof waitingSince,
+  waitedMs: number,
+  limit: number | null = null,
 ): Promise<DueTicket[]> {
+  const since = waitingSince[step];
   const rows = await db.query<DueTicketRow>(
     `select ${COLUMNS}, traceparent, tracestate from tickets
-     where status = any($2::text[]) and started_at <= now() - $1 * interval '1 millisecond'
-     order by started_at, id
+     where status = any($2::text[]) and ${since} <= now() - $1 * interval '1 millisecond'
+     order by ${since}, id
+     limit $3
      for update skip locked`,
-    [preparationMs, ticketTransitions.markReady.from],
+    [waitedMs, ticketTransitions[step].from, limit],
   );
   return rows.map(toDueTicket);
 }
