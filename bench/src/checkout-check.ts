@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { OrderDetails, TicketList } from '@cheesecake/contracts';
 import { call, expectCall } from './api.js';
 
@@ -31,9 +32,6 @@ export interface CheckoutLoad {
 }
 
 const SWEEP_CONCURRENCY = 10;
-
-/** Resolves after `ms` milliseconds. */
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Waits (bounded) until every paid order is READY with a CAPTURED payment and a READY ticket,

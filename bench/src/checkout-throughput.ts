@@ -1,11 +1,7 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Order } from '@cheesecake/contracts';
 import { type Answer, call, expectCall, signIn } from './api.js';
-import {
-  type CheckoutCheck,
-  type CheckoutLoad,
-  checkEveryPaidOrder,
-  sleep,
-} from './checkout-check.js';
+import { type CheckoutCheck, type CheckoutLoad, checkEveryPaidOrder } from './checkout-check.js';
 import { percentile } from './stats.js';
 
 /** How many clients check out, for how long, and how long to wait for the kitchen after. */

@@ -135,11 +135,8 @@ async function measureRound(
   const order = stack.process('order');
   const page = `/api/orders?limit=${ORDERS_TO_LIST}`;
   const asAlice = `Bearer ${alice}`;
-  const through = (target: TargetName, proxy: StartedProcess) =>
-    measureTarget(`${proxy.url}${page}`, asAlice, load, { proxy, order }).then((run) => {
-      printRun(round, target, run);
-      return run;
-    });
+  const through = (proxy: StartedProcess) =>
+    measureTarget(`${proxy.url}${page}`, asAlice, load, { proxy, order });
 
   const direct = await measureTarget(
     `${stack.urls.order}/orders?limit=${ORDERS_TO_LIST}`,
@@ -148,19 +145,23 @@ async function measureRound(
     { order },
   );
   printRun(round, 'direct', direct);
-  const gateway = await through('gateway', stack.process('gateway'));
+  const gateway = await through(stack.process('gateway'));
+  printRun(round, 'gateway', gateway);
   const exportsBefore = receiver.exports();
-  const traced = await through('traced', tracedGateway);
+  const traced = await through(tracedGateway);
   // Spans that never left the gateway would make tracing look free.
   if (receiver.exports() === exportsBefore) traced.valid = false;
-  const untraced = await through('untraced', untracedGateway);
+  printRun(round, 'traced', traced);
+  const untraced = await through(untracedGateway);
+  printRun(round, 'untraced', untraced);
   // The peer replaces the client's Authorization; alice's token is sent all the same, so that
   // it receives the very request the gateway does.
   const reference = await startReferenceGateway({
     orderUrl: stack.urls.order,
     authorization: await internalAuthorization(),
   });
-  const peer = await through('peer', reference).finally(() => reference.stop());
+  const peer = await through(reference).finally(() => reference.stop());
+  printRun(round, 'peer', peer);
   return { direct, gateway, traced, untraced, peer };
 }
 
