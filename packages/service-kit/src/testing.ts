@@ -14,6 +14,7 @@ export {
   type TestResponse,
   until,
 } from './testing/expectations.js';
+export { useFixture } from './testing/fixtures.js';
 export {
   type FailingUrl,
   failingUrl,

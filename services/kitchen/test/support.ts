@@ -11,10 +11,10 @@ import {
   openTestDatabase,
   silentLogger,
   TEST_INTERNAL_SECRET,
+  useFixture,
 } from '@cheesecake/service-kit/testing';
 import type { Express } from 'express';
 import request from 'supertest';
-import { afterAll, beforeAll } from 'vitest';
 import { createApp, KITCHEN_MIGRATIONS } from '../src/app.js';
 import { TICKET_STATUS_DESTINATION } from '../src/reports/status-reports.js';
 import { STOCK_LEVEL_DESTINATION } from '../src/reports/stock-reports.js';
@@ -29,20 +29,21 @@ export interface KitchenService {
 
 /** A kitchen for the tests of this file (or describe block): built before they run, closed after. */
 export function useKitchenService(): KitchenService {
-  const service = {} as KitchenService;
-  beforeAll(async () => {
-    service.db = await openTestDatabase([OUTBOX_MIGRATIONS, KITCHEN_MIGRATIONS]);
-    // Its reports stay in the outbox, where tests read them.
-    service.app = createApp({
-      db: service.db,
-      log,
-      reports: { wake: () => {} },
-      internalTokenSecret: TEST_INTERNAL_SECRET,
-      bodyLimit: '100kb',
-    });
-  });
-  afterAll(() => service.db.close());
-  return service;
+  return useFixture(
+    async () => {
+      const db = await openTestDatabase([OUTBOX_MIGRATIONS, KITCHEN_MIGRATIONS]);
+      // Its reports stay in the outbox, where tests read them.
+      const app = createApp({
+        db,
+        log,
+        reports: { wake: () => {} },
+        internalTokenSecret: TEST_INTERNAL_SECRET,
+        bodyLimit: '100kb',
+      });
+      return { db, app };
+    },
+    (service) => service.db.close(),
+  );
 }
 
 /** The credential of the order service calling the kitchen on its own behalf. */

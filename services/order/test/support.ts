@@ -34,10 +34,10 @@ import {
   startStubService,
   TEST_INTERNAL_SECRET,
   type TestResponse,
+  useFixture,
 } from '@cheesecake/service-kit/testing';
 import type { Express } from 'express';
 import request from 'supertest';
-import { afterAll, beforeAll } from 'vitest';
 import { createApp, IDEMPOTENCY_MIGRATIONS, ORDER_MIGRATIONS } from '../src/app.js';
 import { StatusNotifications } from '../src/live/status-notifications.js';
 import { createDeliverers } from '../src/orders/deliverers.js';
@@ -122,20 +122,20 @@ export interface OrderService<Stubs extends StubbedDownstreams = StubbedDownstre
 export function useOrderService<Stubs extends StubbedDownstreams = StubbedDownstreams>(
   stubs: Stubs = {} as Stubs,
 ): OrderService<Stubs> {
-  const service = {} as OrderService<Stubs>;
-  beforeAll(async () => {
-    const db = await openOrderDatabase();
-    const payment = stubs.payment && (await startPaymentStub(optionsOf(stubs.payment)));
-    const kitchen = stubs.kitchen && (await startKitchenStub(optionsOf(stubs.kitchen)));
-    const running = createTestApp(db, { paymentUrl: payment?.url, kitchenUrl: kitchen?.url });
-    Object.assign(service, { db, payment, kitchen, ...running });
-  });
-  afterAll(async () => {
-    await service.statusNotifications.stop();
-    await Promise.all([service.payment?.close(), service.kitchen?.close()]);
-    await service.db.close();
-  });
-  return service;
+  return useFixture(
+    async () => {
+      const db = await openOrderDatabase();
+      const payment = stubs.payment && (await startPaymentStub(optionsOf(stubs.payment)));
+      const kitchen = stubs.kitchen && (await startKitchenStub(optionsOf(stubs.kitchen)));
+      const running = createTestApp(db, { paymentUrl: payment?.url, kitchenUrl: kitchen?.url });
+      return { db, payment, kitchen, ...running } as OrderService<Stubs>;
+    },
+    async (service) => {
+      await service.statusNotifications.stop();
+      await Promise.all([service.payment?.close(), service.kitchen?.close()]);
+      await service.db.close();
+    },
+  );
 }
 
 const optionsOf = <Options extends object>(wanted: true | Options) =>

@@ -5,9 +5,9 @@ import {
   openTestDatabase,
   silentLogger,
   TEST_INTERNAL_SECRET,
+  useFixture,
 } from '@cheesecake/service-kit/testing';
 import type { Express } from 'express';
-import { afterAll, beforeAll } from 'vitest';
 import { createApp, PAYMENT_MIGRATIONS } from '../src/app.js';
 
 export const log: Logger = silentLogger();
@@ -23,13 +23,13 @@ export interface PaymentService {
 
 /** A payment service for the tests of this file: built before they run, closed after. */
 export function usePaymentService(): PaymentService {
-  const service = {} as PaymentService;
-  beforeAll(async () => {
-    service.db = await openPaymentDatabase();
-    service.app = paymentApp(service.db);
-  });
-  afterAll(() => service.db.close());
-  return service;
+  return useFixture(
+    async () => {
+      const db = await openPaymentDatabase();
+      return { db, app: paymentApp(db) };
+    },
+    (service) => service.db.close(),
+  );
 }
 
 /** The payment app on `db`, accepting credentials signed with the test secret. */
