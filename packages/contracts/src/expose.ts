@@ -1,4 +1,4 @@
-import type { Access, Endpoint, PublicEndpoint, Schema } from './endpoint.js';
+import type { Access, Endpoint, Schema } from './endpoint.js';
 import { type Problem, problemResponses } from './problem.js';
 
 /**
@@ -86,7 +86,7 @@ export type Exposed<E extends Endpoint, X extends Exposure> = Omit<
 export function expose<const E extends Endpoint, const X extends Exposure>(
   endpoint: E,
   exposure: X,
-): Exposed<E, X> & PublicEndpoint {
+): Exposed<E, X> {
   const { omits = [], responses } = exposure;
   const adds = [
     ...FORWARDED_STATUSES,
@@ -106,5 +106,5 @@ export function expose<const E extends Endpoint, const X extends Exposure>(
     summary: exposure.summary ?? endpoint.summary,
     access,
     responses: { ...Object.fromEntries(kept), ...problemResponses(...adds), ...responses },
-  } as unknown as Exposed<E, X> & PublicEndpoint;
+  } as unknown as Exposed<E, X>;
 }

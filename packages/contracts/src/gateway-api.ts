@@ -99,6 +99,7 @@ export const gatewayApi = {
   }),
   startTicket: expose(kitchenApi.startTicket, { prefix: '/api/kitchen' }),
   markTicketReady: expose(kitchenApi.markTicketReady, { prefix: '/api/kitchen' }),
+  listStock: expose(kitchenApi.listStock, { prefix: '/api/kitchen' }),
   setStock: expose(kitchenApi.setStock, { prefix: '/api/kitchen' }),
   // The three admin routes are the gateway's own: it asks every service with an outbox, or
   // the one service a path names.

@@ -81,7 +81,7 @@ export type StockParams = z.infer<typeof StockParams>;
 
 /** All stock levels. */
 export const StockList = z.object({
-  items: z.array(StockLevel),
+  items: z.array(StockLevel).max(1_000),
 });
 export type StockList = z.infer<typeof StockList>;
 

@@ -31,6 +31,7 @@ export function proxiedRoutes(proxies: {
     [gatewayApi.listTickets, kitchen, kitchenApi.listTickets],
     [gatewayApi.startTicket, kitchen, kitchenApi.startTicket],
     [gatewayApi.markTicketReady, kitchen, kitchenApi.markTicketReady],
+    [gatewayApi.listStock, kitchen, kitchenApi.listStock],
     [gatewayApi.setStock, kitchen, kitchenApi.setStock],
   ] as const;
   for (const [route, proxy, target] of forwarded) {
