@@ -1,4 +1,4 @@
-import { problemTypes, Ticket, TicketList } from '@cheesecake/contracts';
+import { problemTypes, StockList, Ticket, TicketList } from '@cheesecake/contracts';
 import { ProblemError } from '@cheesecake/service-kit';
 import { expectProblem } from '@cheesecake/service-kit/testing';
 import request from 'supertest';
@@ -29,6 +29,10 @@ beforeAll(async () => {
         }
         return { status: 200, body: { ...ticket, status: 'PREPARING' } };
       },
+      listStock: async () => ({
+        status: 200,
+        body: { items: [{ menuItemId: 'tiramisu', quantity: 12 }] },
+      }),
       markTicketReady: async ({ params }) => {
         const ticket = tickets.get(params.ticketId);
         if (!ticket) {
@@ -120,5 +124,29 @@ describe('POST /api/kitchen/tickets/:ticketId/ready', () => {
 
     expectProblem(res, 404, 'ticket-not-found');
     expect(res.headers['cache-control']).toBe('no-store');
+  });
+});
+
+describe('GET /api/kitchen/stock', () => {
+  it('returns the portions left of every dish, asking the kitchen as the user', async () => {
+    const kai = await signIn(system.gateway, 'kai');
+
+    const res = await request(system.gateway).get('/api/kitchen/stock').set('authorization', kai);
+
+    expect(res.status).toBe(200);
+    expect(StockList.parse(res.body).items).toEqual([{ menuItemId: 'tiramisu', quantity: 12 }]);
+    expect(system.kitchen.calls.at(-1)).toMatchObject({
+      caller: { service: 'gateway', user: { id: 'usr_kai', role: 'kitchen' } },
+    });
+  });
+
+  it('returns 403 to a customer without asking the kitchen', async () => {
+    const alice = await signIn(system.gateway, 'alice');
+    const callsBefore = system.kitchen.calls.length;
+
+    const res = await request(system.gateway).get('/api/kitchen/stock').set('authorization', alice);
+
+    expectProblem(res, 403, 'forbidden');
+    expect(system.kitchen.calls).toHaveLength(callsBefore);
   });
 });
