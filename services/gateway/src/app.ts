@@ -20,6 +20,7 @@ import { crossOriginAccess, securityHeaders } from './edge/hardening.js';
 import { serveMenuFromCache } from './edge/menu-cache.js';
 import { limitLogins, limitRequests } from './edge/rate-limits.js';
 import type { UserLimits } from './edge/user-limits.js';
+import { webClientRoutes } from './edge/web-client.js';
 import { LiveUpdates } from './live/live-updates.js';
 import { OrderStatusFollower } from './live/order-status-follower.js';
 import { gatewayRoutes, holdPlace, proxiedRoutes } from './routes.js';
@@ -39,6 +40,8 @@ export interface AppDeps {
   users: Users;
   /** The budgets and quotas per user, shared with `createLiveUpdates` (`createUserLimits`). */
   limits: UserLimits;
+  /** The folder the web client is built into (`dist` of `@cheesecake/web`), served at `/`. */
+  webClientDir: string;
 }
 
 /** The routes that act for a signed-in user; the token and menu routes stay anonymous. */
@@ -74,11 +77,13 @@ export function createApp(deps: AppDeps): Express {
   const login = new Login({ users: deps.users, tokens });
   const orderView = new OrderView(clients);
 
-  // Before any body is read: headers, CORS preflights, the docs, budgets, then the menu from memory.
+  // Before any body is read: headers, CORS preflights, the docs and the web client, budgets,
+  // then the menu from memory.
   const edge = Router();
   edge.use(securityHeaders(), crossOriginAccess(config.CORS_ALLOWED_ORIGINS));
-  // The API's description is static and anonymous: outside the budgets.
+  // The API's description and the web client are static and anonymous: outside the budgets.
   edge.use(docsRoutes());
+  edge.use(webClientRoutes(deps.webClientDir, log));
   edge.use(USER_ROUTES, noStore);
   edge.use(limitRequests({ budgets: deps.limits.budgets, tokens, log }));
   edge.get(

@@ -1,3 +1,5 @@
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { createLogger, endOnShutdown, runService, ServiceMetrics } from '@cheesecake/service-kit';
 import { createApp, createLiveUpdates } from './app.js';
 import { DemoUsers } from './auth/users.js';
@@ -14,7 +16,12 @@ const downstreams = createDownstreams(config, { log, observer: metrics });
 const users = await DemoUsers.create(config.DEMO_PASSWORD);
 // One count per user for HTTP and the WebSocket alike.
 const limits = createUserLimits(config);
-const deps = { config, log, downstreams, metrics, users, limits };
+// The web client is a dependency of the gateway, so its build is installed next to it.
+const webClientDir = join(
+  dirname(createRequire(import.meta.url).resolve('@cheesecake/web/package.json')),
+  'dist',
+);
+const deps = { config, log, downstreams, metrics, users, limits, webClientDir };
 const app = createApp(deps);
 const liveUpdates = createLiveUpdates(deps);
 // The gateway holds no database or workers: once in-flight requests finish there is nothing to stop.

@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import { fileURLToPath } from 'node:url';
 import {
   type Contract,
   type Endpoint,
@@ -188,8 +189,15 @@ async function startStub<C extends Contract>(
   return { ...server, calls };
 }
 
+/** A folder with no web client built into it, for the tests that are not about the page. */
+const NO_WEB_CLIENT = fileURLToPath(new URL('./no-web-client', import.meta.url));
+
 /** What `createApp` is built from, as main.ts makes it: one set of policies per service. */
-export async function gatewayDeps(config: GatewayConfig, log: Logger = silentLogger()) {
+export async function gatewayDeps(
+  config: GatewayConfig,
+  log: Logger = silentLogger(),
+  webClientDir: string = NO_WEB_CLIENT,
+) {
   const metrics = new ServiceMetrics();
   return {
     config,
@@ -198,6 +206,7 @@ export async function gatewayDeps(config: GatewayConfig, log: Logger = silentLog
     metrics,
     users: await demoUsers(config.DEMO_PASSWORD),
     limits: createUserLimits(config),
+    webClientDir,
   };
 }
 
@@ -245,6 +254,8 @@ export async function startSystem(
   env: Record<string, string> = {},
   /** Where the gateway logs; nowhere by default. */
   log: Logger = silentLogger(),
+  /** The folder of the web client the gateway serves; one without a client by default. */
+  webClientDir: string = NO_WEB_CLIENT,
 ): Promise<TestSystem> {
   const { ops } = handlers;
   const order = await startStub(
@@ -263,7 +274,7 @@ export async function startSystem(
     KITCHEN_SERVICE_URL: kitchen.url,
     ...env,
   });
-  const deps = await gatewayDeps(config, log);
+  const deps = await gatewayDeps(config, log, webClientDir);
   const gateway = createApp(deps);
   return {
     gateway,
