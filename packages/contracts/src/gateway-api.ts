@@ -6,7 +6,14 @@ import { expose } from './expose.js';
 import { ListTicketsQuery, Ticket } from './kitchen.js';
 import { kitchenApi } from './kitchen-api.js';
 import { LiveServerMessage, LiveUpdatesQuery } from './live-updates.js';
-import { DeadLetter, DeadLetterList, DeadLetterParams, FaultParams, opsApi } from './ops.js';
+import {
+  DeadLetter,
+  DeadLetterList,
+  DeadLetterParams,
+  FaultParams,
+  OutboxBacklogList,
+  opsApi,
+} from './ops.js';
 import { orderApi } from './order-api.js';
 import { Order } from './orders.js';
 import { Payment } from './payments.js';
@@ -101,8 +108,14 @@ export const gatewayApi = {
   markTicketReady: expose(kitchenApi.markTicketReady, { prefix: '/api/kitchen' }),
   listStock: expose(kitchenApi.listStock, { prefix: '/api/kitchen' }),
   setStock: expose(kitchenApi.setStock, { prefix: '/api/kitchen' }),
-  // The three admin routes are the gateway's own: it asks every service with an outbox, or
-  // the one service a path names.
+  // The admin routes are the gateway's own: it asks every service with an outbox, or the one
+  // service a path names.
+  listOutboxBacklogs: expose(opsApi.getOutboxBacklog, {
+    path: '/api/ops/outboxes',
+    summary:
+      'What waits in every outbox (order, kitchen): pending messages, dead letters, the oldest wait',
+    responses: { 200: OutboxBacklogList },
+  }),
   listDeadLetters: expose(opsApi.listDeadLetters, {
     prefix: '/api',
     summary: 'Messages that exhausted their retries in any outbox (order, kitchen), oldest first',

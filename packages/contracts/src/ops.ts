@@ -26,6 +26,21 @@ export const OutboxDeadLetter = z.object({
 });
 export type OutboxDeadLetter = z.infer<typeof OutboxDeadLetter>;
 
+/** What waits in a service's outbox: messages to deliver, dead letters, and the oldest wait. */
+export const OutboxBacklog = z.object({
+  pending: z.int32().min(0),
+  dead: z.int32().min(0),
+  /** How long the oldest pending message has waited; 0 when none waits. */
+  oldestPendingSeconds: z.number().min(0).max(1e9),
+});
+export type OutboxBacklog = z.infer<typeof OutboxBacklog>;
+
+/** The outbox backlog of every service that keeps an outbox. */
+export const OutboxBacklogList = z.object({
+  items: z.array(OutboxBacklog.extend({ service: ServiceWithOutbox })).max(10),
+});
+export type OutboxBacklogList = z.infer<typeof OutboxBacklogList>;
+
 /** One service's dead letters, oldest first. */
 export const OutboxDeadLetterList = z.object({ items: z.array(OutboxDeadLetter).max(100_000) });
 export type OutboxDeadLetterList = z.infer<typeof OutboxDeadLetterList>;
@@ -67,9 +82,16 @@ export type FaultParams = z.infer<typeof FaultParams>;
 
 /**
  * The operations API each service serves on its own port, for the gateway's admin routes:
- * its dead letters (services with an outbox) and its injected faults.
+ * its outbox's backlog and dead letters (services with an outbox) and its injected faults.
  */
 export const opsApi = {
+  getOutboxBacklog: defineEndpoint({
+    method: 'GET',
+    path: '/ops/outbox',
+    summary: "What waits in the service's outbox: pending messages, dead letters, the oldest wait",
+    access: ['admin'],
+    responses: { 200: OutboxBacklog, ...problemResponses(401, 403) },
+  }),
   listDeadLetters: defineEndpoint({
     method: 'GET',
     path: '/ops/dead-letters',

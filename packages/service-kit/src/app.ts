@@ -14,6 +14,7 @@ import type { FaultInjection } from './faults.js';
 import type { Logger } from './logger.js';
 import type { ServiceMetrics } from './metrics.js';
 import { opsRoutes } from './ops-routes.js';
+import { countOutboxMessages } from './outbox.js';
 import { problemErrorHandler, requireJsonBody, routeNotFound } from './problems.js';
 
 /** Names a readiness check and says whether it passes. */
@@ -53,8 +54,8 @@ export interface ServiceAppOptions {
   /** Deliberate faults: injected in front of `routes`, and set with `PUT /ops/faults`. */
   faults?: FaultInjection | undefined;
   /**
-   * The service's outbox: its dead letters listed and retried through `/ops/dead-letters`,
-   * and, with `metrics`, its backlog counted on every scrape.
+   * The service's outbox: its backlog at `/ops/outbox`, its dead letters listed and retried
+   * through `/ops/dead-letters`, and, with `metrics`, its backlog counted on every scrape.
    */
   outbox?: { db: Database; relay: { wake(): void } } | undefined;
 }
@@ -133,7 +134,13 @@ export function createServiceApp(options: ServiceAppOptions): Express {
   if (faults || options.outbox) {
     const { outbox } = options;
     if (outbox && metrics) metrics.observeOutbox(outbox.db, options.log);
-    app.use(opsRoutes({ faults, deadLetters: outbox && new DeadLetters(outbox) }));
+    app.use(
+      opsRoutes({
+        faults,
+        deadLetters: outbox && new DeadLetters(outbox),
+        outboxBacklog: outbox && (() => countOutboxMessages(outbox.db)),
+      }),
+    );
   }
   if (faults) app.use(faults.middleware());
   for (const router of options.routes) app.use(router);

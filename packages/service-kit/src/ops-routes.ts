@@ -1,4 +1,4 @@
-import { opsApi, type Role } from '@cheesecake/contracts';
+import { type OutboxBacklog, opsApi, type Role } from '@cheesecake/contracts';
 import { Router } from 'express';
 import type { DeadLetters } from './dead-letters.js';
 import type { FaultInjection } from './faults.js';
@@ -11,6 +11,8 @@ export interface OpsRoutesOptions {
   faults?: FaultInjection | undefined;
   /** `GET /ops/dead-letters` and `POST /ops/dead-letters/:messageId/retry`. */
   deadLetters?: DeadLetters | undefined;
+  /** `GET /ops/outbox`: what waits in the outbox now. */
+  outboxBacklog?: (() => Promise<OutboxBacklog>) | undefined;
 }
 
 // Operators reach these routes only through the gateway's admin routes, so the credential
@@ -20,10 +22,17 @@ function requireOperatorThroughGateway(caller: Caller, access: readonly Role[]):
   requireUser(caller, access);
 }
 
-/** A service's own operations API (`opsApi`): its dead letters and its injected faults. */
+/** A service's own operations API (`opsApi`): its outbox, dead letters and injected faults. */
 export function opsRoutes(options: OpsRoutesOptions): Router {
-  const { faults, deadLetters } = options;
+  const { faults, deadLetters, outboxBacklog } = options;
   const router = Router();
+
+  if (outboxBacklog) {
+    handle(router, opsApi.getOutboxBacklog, async (_request, { caller }) => {
+      requireOperatorThroughGateway(caller, opsApi.getOutboxBacklog.access);
+      return { status: 200, body: await outboxBacklog() };
+    });
+  }
 
   if (deadLetters) {
     handle(router, opsApi.listDeadLetters, async (_request, { caller }) => {

@@ -1,4 +1,9 @@
-import { OutboxDeadLetter, OutboxDeadLetterList, type Role } from '@cheesecake/contracts';
+import {
+  OutboxBacklog,
+  OutboxDeadLetter,
+  OutboxDeadLetterList,
+  type Role,
+} from '@cheesecake/contracts';
 import request from 'supertest';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createServiceApp, type Database, enqueue, OUTBOX_MIGRATIONS } from '../src/index.js';
@@ -52,6 +57,35 @@ const rowOf = async (id: string) =>
       [id],
     )
   )[0];
+
+describe('GET /ops/outbox', () => {
+  it('counts the pending and dead messages, and how long the oldest pending one has waited', async () => {
+    const before = OutboxBacklog.parse(
+      (await request(kitchenApp()).get('/ops/outbox').use(asGatewayFor('admin'))).body,
+    );
+    await givenDeadMessage({ ticketId: 'tkt_backlog' });
+    const pending = await db.transaction((tx) =>
+      enqueue(tx, { destination: 'order.ticket-status', payload: {} }),
+    );
+    await db.query("update outbox set created_at = now() - interval '90 seconds' where id = $1", [
+      pending,
+    ]);
+
+    const res = await request(kitchenApp()).get('/ops/outbox').use(asGatewayFor('admin'));
+
+    expect(res.status).toBe(200);
+    const backlog = OutboxBacklog.parse(res.body);
+    expect(backlog.pending).toBe(before.pending + 1);
+    expect(backlog.dead).toBe(before.dead + 1);
+    expect(backlog.oldestPendingSeconds).toBeGreaterThanOrEqual(90);
+  });
+
+  it('returns 403 to the gateway acting for the kitchen staff', async () => {
+    const res = await request(kitchenApp()).get('/ops/outbox').use(asGatewayFor('kitchen'));
+
+    expectProblem(res, 403, 'forbidden');
+  });
+});
 
 describe('GET /ops/dead-letters', () => {
   it('returns the dead messages oldest first, with public ids, and no other message', async () => {

@@ -3,6 +3,7 @@ import {
   DeadLetterList,
   FaultSettings,
   type FaultyService,
+  OutboxBacklogList,
   OutboxDeadLetter,
   opsApi,
   problemTypes,
@@ -56,6 +57,14 @@ let gateway: Express;
 /** A service's operations API: its dead letters as given, and faults it keeps. */
 function startOpsStub(service: FaultyService) {
   return startStubService(service, (router) => {
+    handle(router, opsApi.getOutboxBacklog, async (request, { caller }) => {
+      calls.push({ endpoint: `${service}.getOutboxBacklog`, caller, request });
+      const pending = service === 'order' ? 3 : 1;
+      return {
+        status: 200,
+        body: { pending, dead: deadLetters[service].length, oldestPendingSeconds: pending * 1.5 },
+      };
+    });
     handle(router, opsApi.listDeadLetters, async (request, { caller }) => {
       calls.push({ endpoint: `${service}.listDeadLetters`, caller, request });
       // As the service keeps them: under its own message ids, without the public id.
@@ -97,11 +106,46 @@ beforeEach(() => {
   calls = [];
 });
 
+// One sign-in per user for the file: the gateway throttles sign-ins per username.
+const tokens = new Map<string, Promise<string>>();
+const tokenOf = (username: string) => {
+  if (!tokens.has(username)) tokens.set(username, signIn(gateway, username));
+  return tokens.get(username) as Promise<string>;
+};
+
 const asAdmin = { caller: { service: 'gateway', user: { id: 'usr_ada', role: 'admin' } } };
+
+describe('GET /api/ops/outboxes', () => {
+  it('returns the backlog of the order and kitchen outboxes, asking each as the admin', async () => {
+    const ada = await tokenOf('ada');
+
+    const res = await request(gateway).get('/api/ops/outboxes').set('authorization', ada);
+
+    expect(res.status).toBe(200);
+    expect(OutboxBacklogList.parse(res.body).items).toEqual([
+      { service: 'order', pending: 3, dead: 2, oldestPendingSeconds: 4.5 },
+      { service: 'kitchen', pending: 1, dead: 1, oldestPendingSeconds: 1.5 },
+    ]);
+    expect(calls.map((call) => call.endpoint).sort()).toEqual([
+      'kitchen.getOutboxBacklog',
+      'order.getOutboxBacklog',
+    ]);
+    expect(calls).toEqual(expect.arrayContaining([expect.objectContaining(asAdmin)]));
+  });
+
+  it('returns 403 to kai and asks no service', async () => {
+    const kai = await tokenOf('kai');
+
+    const res = await request(gateway).get('/api/ops/outboxes').set('authorization', kai);
+
+    expectProblem(res, 403, 'forbidden');
+    expect(calls).toEqual([]);
+  });
+});
 
 describe('GET /api/ops/dead-letters', () => {
   it('returns the dead letters of the order and kitchen outboxes, oldest first, asking each as the admin', async () => {
-    const ada = await signIn(gateway, 'ada');
+    const ada = await tokenOf('ada');
 
     const res = await request(gateway).get('/api/ops/dead-letters').set('authorization', ada);
 
@@ -120,7 +164,7 @@ describe('GET /api/ops/dead-letters', () => {
   });
 
   it.each(['alice', 'kai'])('returns 403 to %s and asks no service', async (username) => {
-    const user = await signIn(gateway, username);
+    const user = await tokenOf(username);
 
     const res = await request(gateway).get('/api/ops/dead-letters').set('authorization', user);
 
@@ -131,7 +175,7 @@ describe('GET /api/ops/dead-letters', () => {
 
 describe('POST /api/ops/dead-letters/:deadLetterId/retry', () => {
   it('retries the message in the service its public id names', async () => {
-    const ada = await signIn(gateway, 'ada');
+    const ada = await tokenOf('ada');
 
     const res = await request(gateway)
       .post('/api/ops/dead-letters/kitchen-msg_k1/retry')
@@ -151,7 +195,7 @@ describe('POST /api/ops/dead-letters/:deadLetterId/retry', () => {
   it.each(['payment-msg_k1', 'nowhere-msg_k1', 'msg_k1', 'kitchen-'])(
     'returns 404 for %s, which names no service with an outbox, and asks none',
     async (deadLetterId) => {
-      const ada = await signIn(gateway, 'ada');
+      const ada = await tokenOf('ada');
 
       const res = await request(gateway)
         .post(`/api/ops/dead-letters/${deadLetterId}/retry`)
@@ -163,7 +207,7 @@ describe('POST /api/ops/dead-letters/:deadLetterId/retry', () => {
   );
 
   it('returns 404 naming the public id when the service has no such message', async () => {
-    const ada = await signIn(gateway, 'ada');
+    const ada = await tokenOf('ada');
 
     const res = await request(gateway)
       .post('/api/ops/dead-letters/order-msg_unknown/retry')
@@ -175,7 +219,7 @@ describe('POST /api/ops/dead-letters/:deadLetterId/retry', () => {
   });
 
   it('returns 403 to kitchen staff', async () => {
-    const kai = await signIn(gateway, 'kai');
+    const kai = await tokenOf('kai');
 
     const res = await request(gateway)
       .post('/api/ops/dead-letters/kitchen-msg_k1/retry')
@@ -188,7 +232,7 @@ describe('POST /api/ops/dead-letters/:deadLetterId/retry', () => {
 
 describe('PUT /api/ops/faults/:service', () => {
   it('sets the faults of the service it names', async () => {
-    const ada = await signIn(gateway, 'ada');
+    const ada = await tokenOf('ada');
 
     const res = await request(gateway)
       .put('/api/ops/faults/payment')
@@ -207,7 +251,7 @@ describe('PUT /api/ops/faults/:service', () => {
   });
 
   it('returns 400 for a service faults cannot be injected into', async () => {
-    const ada = await signIn(gateway, 'ada');
+    const ada = await tokenOf('ada');
 
     const res = await request(gateway)
       .put('/api/ops/faults/gateway')
@@ -219,7 +263,7 @@ describe('PUT /api/ops/faults/:service', () => {
   });
 
   it.each(['alice', 'kai'])('returns 403 to %s', async (username) => {
-    const user = await signIn(gateway, username);
+    const user = await tokenOf(username);
 
     const res = await request(gateway)
       .put('/api/ops/faults/kitchen')
@@ -233,7 +277,7 @@ describe('PUT /api/ops/faults/:service', () => {
 
 describe('GET /metrics', () => {
   it('returns the durations of the requests by route pattern, without a token', async () => {
-    const ada = await signIn(gateway, 'ada');
+    const ada = await tokenOf('ada');
     await request(gateway)
       .post('/api/ops/dead-letters/kitchen-msg_k1/retry')
       .set('authorization', ada);

@@ -23,6 +23,7 @@ type TicketAction = (typeof TICKET_ACTIONS)[number];
 // A new ticket changes no order status (the order is PAID before and after), so besides
 // following every order live the board asks for its tickets this often.
 const BOARD_REFRESH_MS = 2_000;
+const STOCK_REFRESH_MS = 5_000;
 
 /** The kitchen's live board of tickets, with Start and Ready, and the stock of each dish. */
 export function KitchenPage() {
@@ -111,7 +112,8 @@ function TicketCard({
 
 function StockPanel() {
   const { api } = useSession();
-  const stock = useResource(() => api.call('listStock', {}), [api]);
+  // Every new ticket takes portions, so the stock moves as the board does.
+  const stock = useResource(() => api.call('listStock', {}), [api], STOCK_REFRESH_MS);
   const menu = useResource(() => api.call('getMenu', {}), [api]);
   const names = new Map((menu.value?.items ?? []).map((item) => [item.id, item.name]));
   return (
@@ -121,7 +123,8 @@ function StockPanel() {
       <ul className="stock">
         {(stock.value?.items ?? []).map((level) => (
           <StockRow
-            key={level.menuItemId}
+            // A new level starts the row afresh; an unchanged one keeps what is being typed.
+            key={`${level.menuItemId}:${level.quantity}`}
             level={level}
             name={names.get(level.menuItemId) ?? level.menuItemId}
             onSaved={stock.reload}

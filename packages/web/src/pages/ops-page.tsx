@@ -22,7 +22,10 @@ export function OpsPage() {
       <DeadLettersPanel />
       <div className="columns">
         <FaultsPanel />
-        <BreakersPanel />
+        <div className="stack">
+          <BreakersPanel />
+          <OutboxesPanel />
+        </div>
       </div>
     </div>
   );
@@ -153,6 +156,40 @@ function BreakersPanel() {
           </div>
         ))}
       </dl>
+    </section>
+  );
+}
+
+function OutboxesPanel() {
+  const { api } = useSession();
+  const outboxes = useResource(() => api.call('listOutboxBacklogs', {}), [api], REFRESH_MS);
+  return (
+    <section className="panel">
+      <h2>Outboxes</h2>
+      <p className="hint">
+        Messages waiting to be delivered, in each service that keeps an outbox.
+      </p>
+      <ProblemAlert error={outboxes.error} />
+      <table className="outboxes">
+        <thead>
+          <tr>
+            <th scope="col">service</th>
+            <th scope="col">pending</th>
+            <th scope="col">oldest waits</th>
+            <th scope="col">dead</th>
+          </tr>
+        </thead>
+        <tbody>
+          {(outboxes.value?.items ?? []).map((outbox) => (
+            <tr key={outbox.service}>
+              <th scope="row">{outbox.service}</th>
+              <td>{outbox.pending}</td>
+              <td>{outbox.oldestPendingSeconds.toFixed(1)} s</td>
+              <td>{outbox.dead}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
     </section>
   );
 }

@@ -2,6 +2,7 @@ import {
   type DeadLetter,
   type FaultyService,
   gatewayApi,
+  type OutboxBacklogList,
   type OutboxDeadLetter,
   opsApi,
   problemTypes,
@@ -64,17 +65,38 @@ const oldestFirst = (a: DeadLetter, b: DeadLetter) =>
   a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id);
 
 /**
- * The admin routes: the dead letters of every outbox, merged oldest first, retried by their
- * public id; and the faults injected into a service. Each asks the services' own operations
+ * The admin routes: the backlog of every outbox; the dead letters of every outbox, merged
+ * oldest first, retried by their public id; and the faults injected into a service. Each asks the services' own operations
  * API as the admin, so the services check the role again.
  */
 export function opsRoutes(clients: OpsClients): Router {
   const router = Router();
-  // The three routes share their access (admins only): checked before any body is validated,
+  // The routes share their access (admins only): checked before any body is validated,
   // so another role learns nothing from a 400.
   router.use('/api/ops', (req, res, next) => {
     requireUser(handlerContext(req, res).caller, gatewayApi.setFaults.access);
     next();
+  });
+
+  handle(router, gatewayApi.listOutboxBacklogs, async (_request, { caller, requestId }) => {
+    const context: CallContext = {
+      user: requireUser(caller, gatewayApi.listOutboxBacklogs.access),
+      requestId,
+    };
+    const answers = await Promise.all(
+      ServiceWithOutbox.options.map(async (service) =>
+        passThrough(service, await clients[service].getOutboxBacklog({}, context)),
+      ),
+    );
+    const items: OutboxBacklogList['items'] = [];
+    for (const [index, answer] of answers.entries()) {
+      if (answer.status !== 200) return answer;
+      items.push({
+        service: ServiceWithOutbox.options[index] as ServiceWithOutbox,
+        ...answer.body,
+      });
+    }
+    return { status: 200, body: { items } };
   });
 
   handle(router, gatewayApi.listDeadLetters, async (_request, { caller, requestId }) => {
