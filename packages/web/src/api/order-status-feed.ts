@@ -17,7 +17,9 @@ export interface FeedHandlers {
 }
 
 /** Where a feed stands: connected over a WebSocket or an event stream, or waiting to reconnect. */
-export type ConnectionState = 'websocket' | 'event-stream' | 'reconnecting' | 'closed';
+export type ConnectionState = Transport | 'reconnecting' | 'closed';
+
+type Transport = 'websocket' | 'event-stream';
 
 const RECONNECT_DELAYS_MS = [500, 1_000, 2_000, 5_000];
 
@@ -38,7 +40,10 @@ export class OrderStatusFeed {
   #failures = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
-  #webSocketWorks = true;
+  #transport: Transport = 'websocket';
+  // A transport that has connected once is kept through outages (the gateway restarting);
+  // one that fails before it ever connects is given up for the other (a proxy without upgrades).
+  readonly #hasConnected = { websocket: false, 'event-stream': false };
 
   constructor(target: string, accessToken: () => string | null, handlers: FeedHandlers) {
     this.#target = target;
@@ -67,8 +72,7 @@ export class OrderStatusFeed {
       this.close();
       return;
     }
-    // The event stream follows one order only; "*" needs the WebSocket.
-    if (this.#webSocketWorks || this.#target === '*') this.#openWebSocket(token);
+    if (this.#transport === 'websocket') this.#openWebSocket(token);
     else void this.#readEventStream(token);
   }
 
@@ -78,18 +82,14 @@ export class OrderStatusFeed {
     url.searchParams.set('access_token', token);
     const socket = new WebSocket(url);
     this.#socket = socket;
-    let opened = false;
     socket.onopen = () => {
-      opened = true;
-      this.#failures = 0;
-      this.#handlers.onConnection('websocket');
+      this.#connected('websocket');
       socket.send(JSON.stringify({ type: 'subscribe', orderId: this.#target }));
     };
     socket.onmessage = (message) => this.#onSocketMessage(message.data);
     socket.onclose = () => {
       if (this.#socket !== socket) return;
       this.#socket = null;
-      if (!opened && this.#target !== '*') this.#webSocketWorks = false;
       this.#reconnect();
     };
   }
@@ -112,8 +112,7 @@ export class OrderStatusFeed {
       const response = await fetch(path, { headers, signal: controller.signal });
       if (!response.ok || !response.body)
         throw new Error(`The event stream answered ${response.status}`);
-      this.#failures = 0;
-      this.#handlers.onConnection('event-stream');
+      this.#connected('event-stream');
       const events = response.body
         .pipeThrough(new TextDecoderStream())
         .pipeThrough(new EventSourceParserStream());
@@ -139,8 +138,18 @@ export class OrderStatusFeed {
     if (final && this.#target === event.orderId) this.close();
   }
 
+  #connected(transport: Transport): void {
+    this.#failures = 0;
+    this.#hasConnected[transport] = true;
+    this.#handlers.onConnection(transport);
+  }
+
   #reconnect(): void {
     if (this.#closed) return;
+    // The event stream follows one order only; "*" needs the WebSocket.
+    if (!this.#hasConnected[this.#transport] && this.#target !== '*') {
+      this.#transport = this.#transport === 'websocket' ? 'event-stream' : 'websocket';
+    }
     this.#handlers.onConnection('reconnecting');
     const delay = RECONNECT_DELAYS_MS[Math.min(this.#failures, RECONNECT_DELAYS_MS.length - 1)];
     this.#failures += 1;
