@@ -46,7 +46,13 @@ export class GatewayClient {
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
     });
     const text = await res.text();
-    return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined };
+    // A path that normalizes outside /api (`/api/x/../..`) gets the web client's page, not JSON.
+    const json = /[/+]json\b/.test(res.headers.get('content-type') ?? '');
+    return {
+      status: res.status,
+      headers: res.headers,
+      body: text ? (json ? JSON.parse(text) : text) : undefined,
+    };
   }
 
   get = (path: string, headers?: Record<string, string>) =>
