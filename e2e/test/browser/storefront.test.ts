@@ -170,4 +170,21 @@ describe.runIf(chromiumAvailable())('the web client in Chromium', () => {
     await page.getByRole('alert').filter({ hasText: 'Please sign in again' }).waitFor();
     expect(new URL(page.url()).pathname).toBe('/sign-in');
   });
+
+  it('returns a user to sign in with a message when the token expires while the page is open', async () => {
+    const { page } = await openPage(browser, stack.gatewayUrl);
+    await signIn(page, 'bob');
+    // As if the token had been issued an hour ago: it ends in a moment.
+    await page.evaluate(() => {
+      const session = JSON.parse(sessionStorage.getItem('cheesecake.session') ?? '{}');
+      session.expiresAt = Date.now() + 1_500;
+      sessionStorage.setItem('cheesecake.session', JSON.stringify(session));
+    });
+
+    await page.goto('/orders');
+
+    await page.getByRole('alert').filter({ hasText: 'Your session has expired' }).waitFor();
+    expect(new URL(page.url()).pathname).toBe('/sign-in');
+    expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+  });
 });

@@ -8,7 +8,7 @@ import { OpsPage } from './pages/ops-page.js';
 import { OrderPage } from './pages/order-page.js';
 import { SignInPage } from './pages/sign-in.js';
 import { StorefrontPage } from './pages/storefront.js';
-import { useSession } from './session-context.js';
+import { SESSION_EXPIRED, useSession } from './session-context.js';
 
 /** The page: a header with the places the user's role may go, and the place they are at. */
 export function App() {
@@ -17,10 +17,10 @@ export function App() {
   // A token that expires while the page is open sends the user back to sign in.
   useEffect(() => {
     if (!session) return;
-    const timer = setTimeout(
-      () => signOut('Your session has expired. Please sign in again.'),
-      Math.max(0, session.expiresAt - Date.now()),
-    );
+    const remaining = Math.max(0, session.expiresAt - Date.now());
+    // setTimeout fires at once beyond 2^31 - 1 ms (about 24 days); so long a token ends by the 401.
+    if (remaining > 2 ** 31 - 1) return;
+    const timer = setTimeout(() => signOut(SESSION_EXPIRED), remaining);
     return () => clearTimeout(timer);
   }, [session, signOut]);
 

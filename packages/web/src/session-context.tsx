@@ -14,10 +14,16 @@ export interface SessionContextValue {
 
 const SessionContext = createContext<SessionContextValue | null>(null);
 
+/** What the page says when a token has expired. */
+export const SESSION_EXPIRED = 'Your session has expired. Please sign in again.';
+
 /** Holds the session for the pages below it, in memory and in this tab's sessionStorage. */
 export function SessionProvider({ children }: { children: ReactNode }) {
-  const [session, setSession] = useState(() => loadSession(window.sessionStorage));
-  const [signedOutBecause, setSignedOutBecause] = useState<string | null>(null);
+  const [stored] = useState(() => loadSession(window.sessionStorage));
+  const [session, setSession] = useState(stored.session);
+  const [signedOutBecause, setSignedOutBecause] = useState<string | null>(
+    stored.expired ? SESSION_EXPIRED : null,
+  );
 
   const value = useMemo<SessionContextValue>(() => {
     const signOut = (because?: string) => {

@@ -46,7 +46,7 @@ describe('sessionOf', () => {
 });
 
 describe('loadSession', () => {
-  it('returns the session kept for the tab until it expires, then forgets it', () => {
+  it('returns the session kept for the tab until it expires, then forgets it and says so', () => {
     const storage = new MemoryStorage();
     const session = sessionOf(tokenWith({ role: 'customer', exp: 1_000 }), 'alice');
     saveSession(storage, session);
@@ -54,8 +54,8 @@ describe('loadSession', () => {
     const before = loadSession(storage, 999_999);
     const after = loadSession(storage, 1_000_000);
 
-    expect(before).toEqual(session);
-    expect(after).toBeNull();
+    expect(before).toEqual({ session, expired: false });
+    expect(after).toEqual({ session: null, expired: true });
     expect(storage.length).toBe(0);
   });
 
@@ -63,7 +63,7 @@ describe('loadSession', () => {
     const storage = new MemoryStorage();
     storage.setItem('cheesecake.session', JSON.stringify({ accessToken: 'x', role: 'chef' }));
 
-    expect(loadSession(storage)).toBeNull();
+    expect(loadSession(storage)).toEqual({ session: null, expired: false });
     expect(storage.length).toBe(0);
   });
 });

@@ -32,14 +32,19 @@ export function sessionOf(accessToken: string, username: string): Session {
   return { accessToken, username, role: claims.role, expiresAt: claims.exp * 1_000 };
 }
 
-/** The session kept for this tab, unless there is none or it has expired. */
-export function loadSession(storage: Storage, now = Date.now()): Session | null {
+/**
+ * The session kept for this tab; null when there is none, or when it has expired (`expired`,
+ * so the page can say why the user must sign in again). An expired one is forgotten.
+ */
+export function loadSession(
+  storage: Storage,
+  now = Date.now(),
+): { session: Session | null; expired: boolean } {
   const stored = StoredSession.safeParse(JSON.parse(storage.getItem(STORAGE_KEY) ?? 'null'));
-  if (!stored.success || stored.data.expiresAt <= now) {
-    storage.removeItem(STORAGE_KEY);
-    return null;
-  }
-  return stored.data;
+  if (stored.success && stored.data.expiresAt > now)
+    return { session: stored.data, expired: false };
+  storage.removeItem(STORAGE_KEY);
+  return { session: null, expired: stored.success };
 }
 
 /** Keeps `session` for this tab, or forgets it when null. */
