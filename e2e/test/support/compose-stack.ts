@@ -117,6 +117,9 @@ export async function startComposeStack(env: Record<string, string> = {}): Promi
         body: bodyOf(answer.text),
       }));
     },
+    async startGateway() {
+      throw new Error('a second gateway runs on processes only; compose scales its own');
+    },
     async replicasThatLogged(service, ...texts) {
       const lines = (await compose(['logs', '--no-color', service])).split('\n');
       const replicas = lines

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { get as httpsGet } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +10,24 @@ import { bodyOf, fetchInit, SERVICES, type ServiceName, type Stack } from './sta
 
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
+// Over HTTPS the gateway shows a development certificate, which only this check accepts.
+function isReady(url: string): Promise<boolean> {
+  if (!url.startsWith('https:')) {
+    return fetch(`${url}/readyz`, { signal: AbortSignal.timeout(1_000) }).then(
+      (res) => res.ok,
+      () => false,
+    );
+  }
+  return new Promise((resolve) => {
+    const req = httpsGet(`${url}/readyz`, { rejectUnauthorized: false, timeout: 1_000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.on('error', () => resolve(false));
+    req.on('timeout', () => req.destroy());
+  });
+}
+
 async function waitUntilReady(
   url: string,
   isAlive: () => boolean,
@@ -17,10 +36,7 @@ async function waitUntilReady(
   const deadline = Date.now() + 120_000;
   while (Date.now() < deadline) {
     if (!isAlive()) throw new Error(`process exited before it was ready:\n${describe()}`);
-    const ready = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(1_000) }).then(
-      (res) => res.ok,
-      () => false,
-    );
+    const ready = await isReady(url);
     if (ready) return;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
@@ -60,7 +76,7 @@ export async function startProcessStack(env: Record<string, string> = {}): Promi
   const processes = new Map<ServiceName, ChildProcess>();
   const logFile = (service: ServiceName) => join(workDir, `${service}.log`);
 
-  const start = async (service: ServiceName) => {
+  const spawnService = (service: ServiceName, port: number, logPath: string, extra = {}) => {
     const child = spawn(
       process.execPath,
       // As `pnpm start` runs them: telemetry first, then the service.
@@ -73,7 +89,7 @@ export async function startProcessStack(env: Record<string, string> = {}): Promi
         env: {
           PATH: process.env.PATH,
           HOST: '127.0.0.1',
-          PORT: String(ports[service]),
+          PORT: String(port),
           DATA_DIR: join(workDir, service),
           ...(databaseUrls[service] && { DATABASE_URL: databaseUrls[service] }),
           LOG_LEVEL: 'info',
@@ -81,19 +97,42 @@ export async function startProcessStack(env: Record<string, string> = {}): Promi
           PAYMENT_SERVICE_URL: urls.payment,
           KITCHEN_SERVICE_URL: urls.kitchen,
           ...env,
+          ...extra,
         },
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );
-    const log = createWriteStream(logFile(service), { flags: 'a' });
+    const log = createWriteStream(logPath, { flags: 'a' });
     child.stdout?.pipe(log);
     child.stderr?.pipe(log);
+    return child;
+  };
+  const isRunning = (child: ChildProcess) => child.exitCode === null && child.signalCode === null;
+
+  const start = async (service: ServiceName) => {
+    const child = spawnService(service, ports[service], logFile(service));
     processes.set(service, child);
     await waitUntilReady(
       urls[service],
-      () => child.exitCode === null && child.signalCode === null,
+      () => isRunning(child),
       () => logs(service),
     );
+  };
+
+  const otherGateways: ChildProcess[] = [];
+  const startGateway: Stack['startGateway'] = async (extra = {}) => {
+    const port = await freePort();
+    const logPath = join(workDir, `gateway-${port}.log`);
+    const child = spawnService('gateway', port, logPath, extra);
+    otherGateways.push(child);
+    const scheme = extra.TLS_CERT_FILE ? 'https' : 'http';
+    const url = `${scheme}://127.0.0.1:${port}`;
+    await waitUntilReady(
+      url,
+      () => isRunning(child),
+      () => readFileSync(logPath, 'utf8'),
+    );
+    return url;
   };
 
   const stopProcess = async (
@@ -143,7 +182,9 @@ export async function startProcessStack(env: Record<string, string> = {}): Promi
     },
     terminate: (service) => stopProcess(service, 'SIGTERM'),
     start,
+    startGateway,
     async stop() {
+      for (const child of otherGateways) if (isRunning(child)) child.kill('SIGTERM');
       await Promise.all(SERVICES.map((service) => stopProcess(service, 'SIGTERM')));
       rmSync(workDir, { recursive: true, force: true });
     },

@@ -34,6 +34,12 @@ export interface Stack {
   terminate(service: ServiceName): Promise<number | null>;
   /** Starts a stopped service again with its data, and waits until it is ready. */
   start(service: ServiceName): Promise<void>;
+  /**
+   * Starts one more gateway in front of the same services, with `env` added to its
+   * variables, and resolves to its URL once it is ready (https when `env` gives it a
+   * certificate). On processes only: the compose stack runs the gateway it builds.
+   */
+  startGateway(env?: Record<string, string>): Promise<string>;
   /** The replicas of a service whose logs contain any of `texts` (a request id, say). */
   replicasThatLogged(service: ServiceName, ...texts: string[]): Promise<string[]>;
   /**

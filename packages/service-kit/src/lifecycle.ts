@@ -1,10 +1,14 @@
 import { createServer, type Server } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { Express } from 'express';
 import type { Logger } from './logger.js';
 import { endLongLivedConnections } from './long-lived.js';
 
-/** How long a client may take to send a request, so stalled clients cannot hold connections. */
-export interface ServerTimeouts {
+/**
+ * How the server listens: how long a client may take to send a request, so stalled clients
+ * cannot hold connections, and HTTPS when given a certificate.
+ */
+export interface ServerOptions {
   /**
    * Time to receive the request line and headers; default 10 s, and no more than the
    * request timeout. Answered 408 past it.
@@ -12,6 +16,8 @@ export interface ServerTimeouts {
   headersTimeoutMs?: number;
   /** Time to receive the whole request, body included; default 30 s. Answered 408 past it. */
   requestTimeoutMs?: number;
+  /** A certificate chain and its private key (PEM): then the server speaks HTTPS only. */
+  tls?: { cert: Buffer; key: Buffer } | undefined;
 }
 
 const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
@@ -27,25 +33,27 @@ export function listen(
   port: number,
   host: string,
   log: Logger,
-  timeouts: ServerTimeouts = {},
+  options: ServerOptions = {},
 ): Promise<Server> {
-  const headersTimeout = timeouts.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
-  const requestTimeout = timeouts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const headersTimeout = options.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
+  const requestTimeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const serverOptions = {
+    headersTimeout,
+    requestTimeout,
+    // Node checks the timeouts on this interval, 30 s by default, which would let a
+    // stalled client stay well past a 10 s limit.
+    connectionsCheckingInterval: Math.min(1_000, headersTimeout / 2),
+  };
+  const { tls } = options;
   return new Promise((resolve, reject) => {
-    const server = createServer(
-      {
-        headersTimeout,
-        requestTimeout,
-        // Node checks the timeouts on this interval, 30 s by default, which would let a
-        // stalled client stay well past a 10 s limit.
-        connectionsCheckingInterval: Math.min(1_000, headersTimeout / 2),
-      },
-      app,
-    );
+    const server: Server = tls
+      ? createTlsServer({ ...serverOptions, cert: tls.cert, key: tls.key }, app)
+      : createServer(serverOptions, app);
     server.once('error', reject);
     server.listen(port, host, () => {
       server.off('error', reject);
-      log.info({ port, host, headersTimeout, requestTimeout }, 'listening');
+      const protocol = tls ? 'https' : 'http';
+      log.info({ port, host, protocol, headersTimeout, requestTimeout }, 'listening');
       resolve(server);
     });
   });
@@ -111,7 +119,7 @@ export interface BackgroundWorker {
 }
 
 /** What {@link runService} runs. */
-export interface RunServiceOptions extends ServerTimeouts {
+export interface RunServiceOptions extends ServerOptions {
   app: Express;
   port: number;
   host: string;

@@ -15,6 +15,7 @@ import {
 import { createOpsClients, opsRoutes } from './downstream/ops.js';
 import { OrderView } from './downstream/order-view.js';
 import { ServiceProxy } from './downstream/proxy.js';
+import { clientAddressOf } from './edge/client-address.js';
 import { docsRoutes } from './edge/docs.js';
 import { crossOriginAccess, securityHeaders } from './edge/hardening.js';
 import { serveMenuFromCache } from './edge/menu-cache.js';
@@ -62,11 +63,37 @@ export function createLiveUpdates(deps: AppDeps): LiveUpdates {
     follower: new OrderStatusFollower(deps.downstreams.order, { log }),
     limits: deps.limits,
     log,
+    clientAddress: clientAddressOf(config.TRUST_PROXY),
   });
 }
 
 function accessTokensOf(config: GatewayConfig): AccessTokens {
   return new AccessTokens({ secret: config.JWT_SECRET, ttlSeconds: config.TOKEN_TTL_SECONDS });
+}
+
+// Before any body is read: headers, CORS preflights, the docs and the web client, budgets,
+// then the menu from memory.
+function edgeRoutes(
+  deps: AppDeps,
+  tokens: AccessTokens,
+  clients: ReturnType<typeof serviceClientsOf>,
+): Router {
+  const { config, log } = deps;
+  const edge = Router();
+  edge.use(
+    securityHeaders({ https: config.TLS_CERT_FILE !== undefined }),
+    crossOriginAccess(config.CORS_ALLOWED_ORIGINS),
+  );
+  // The API's description and the web client are static and anonymous: outside the budgets.
+  edge.use(docsRoutes());
+  edge.use(webClientRoutes(deps.webClientDir, log));
+  edge.use(USER_ROUTES, noStore);
+  edge.use(limitRequests({ budgets: deps.limits.budgets, tokens, log }));
+  edge.get(
+    gatewayApi.getMenu.path,
+    serveMenuFromCache({ ttlSeconds: config.MENU_CACHE_TTL_SECONDS, order: clients.order }),
+  );
+  return edge;
 }
 
 /** The gateway as an express app: no listening, no globals. */
@@ -77,19 +104,7 @@ export function createApp(deps: AppDeps): Express {
   const login = new Login({ users: deps.users, tokens });
   const orderView = new OrderView(clients);
 
-  // Before any body is read: headers, CORS preflights, the docs and the web client, budgets,
-  // then the menu from memory.
-  const edge = Router();
-  edge.use(securityHeaders(), crossOriginAccess(config.CORS_ALLOWED_ORIGINS));
-  // The API's description and the web client are static and anonymous: outside the budgets.
-  edge.use(docsRoutes());
-  edge.use(webClientRoutes(deps.webClientDir, log));
-  edge.use(USER_ROUTES, noStore);
-  edge.use(limitRequests({ budgets: deps.limits.budgets, tokens, log }));
-  edge.get(
-    gatewayApi.getMenu.path,
-    serveMenuFromCache({ ttlSeconds: config.MENU_CACHE_TTL_SECONDS, order: clients.order }),
-  );
+  const edge = edgeRoutes(deps, tokens, clients);
 
   const bodyLimitBytes = bodyLimitInBytes(config.BODY_LIMIT);
   // Routes that pass bodies through run before the JSON parser, so they authenticate first.
@@ -110,7 +125,11 @@ export function createApp(deps: AppDeps): Express {
   const authenticate = Router();
   authenticate.post(
     gatewayApi.issueToken.path,
-    limitLogins({ perMinute: config.RATE_LIMIT_LOGIN_PER_MINUTE, log }),
+    limitLogins({
+      perMinute: config.RATE_LIMIT_LOGIN_PER_MINUTE,
+      store: deps.limits.logins,
+      log,
+    }),
   );
   authenticate.use(
     USER_ROUTES,
@@ -118,7 +137,7 @@ export function createApp(deps: AppDeps): Express {
     holdPlace(deps.limits.requestsInProgress),
   );
 
-  return createServiceApp({
+  const app = createServiceApp({
     log,
     bodyLimit: config.BODY_LIMIT,
     edge,
@@ -130,4 +149,7 @@ export function createApp(deps: AppDeps): Express {
     // pattern, never an id or a user, and Prometheus scrapes it without a token.
     metrics: deps.metrics,
   });
+  // req.ip, which the budgets and the login limit count by, is then the client's, not the proxy's.
+  app.set('trust proxy', config.TRUST_PROXY);
+  return app;
 }

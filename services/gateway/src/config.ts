@@ -6,6 +6,7 @@ import {
   serviceEnvSchema,
   urlVar,
 } from '@cheesecake/service-kit';
+import express from 'express';
 import { z } from 'zod';
 
 /** Development default of the secret that signs access tokens; set JWT_SECRET in production. */
@@ -33,6 +34,31 @@ const originListVar = z
     ),
   );
 
+// As express's `trust proxy` takes it: how many proxies stand in front of the gateway, or
+// the addresses and subnets of those it trusts. Unset, X-Forwarded-For is ignored. `true`
+// is refused: trusting every hop lets any client name its own address.
+const trustProxyVar = z
+  .string()
+  .optional()
+  .transform((value, context) => {
+    if (value === undefined) return false;
+    if (/^\d+$/.test(value)) return Number(value);
+    const trusted = value
+      .split(',')
+      .map((entry) => entry.trim())
+      .filter(Boolean);
+    try {
+      express().set('trust proxy', trusted);
+      return trusted;
+    } catch (error) {
+      context.addIssue({
+        code: 'custom',
+        message: `must be a hop count, or addresses and subnets such as 10.0.0.0/8 or loopback (${(error as Error).message})`,
+      });
+      return z.NEVER;
+    }
+  });
+
 // The gateway keeps no data, so it reads no DATABASE_URL or DATA_DIR. positiveIntVar, unlike
 // intVar, refuses 0: a zero timeout would disable it, a zero lifetime issues dead tokens.
 const gatewayEnvSchema = serviceEnvSchema({ service: 'gateway', port: 8080 })
@@ -56,6 +82,20 @@ const gatewayEnvSchema = serviceEnvSchema({ service: 'gateway', port: 8080 })
     // 0 turns the gateway's menu cache off; clients then revalidate every time.
     MENU_CACHE_TTL_SECONDS: intVar(30),
     CORS_ALLOWED_ORIGINS: originListVar,
+    TRUST_PROXY: trustProxyVar,
+    // Unset, each gateway counts rate limits in its own memory: enough for one replica.
+    REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
+    // Both or neither: with both, the gateway serves HTTPS only.
+    TLS_CERT_FILE: z.string().optional(),
+    TLS_KEY_FILE: z.string().optional(),
+  })
+  .superRefine((env, context) => {
+    const [given, missing] = env.TLS_CERT_FILE
+      ? ['TLS_CERT_FILE', 'TLS_KEY_FILE']
+      : ['TLS_KEY_FILE', 'TLS_CERT_FILE'];
+    if (Boolean(env.TLS_CERT_FILE) !== Boolean(env.TLS_KEY_FILE)) {
+      context.addIssue({ code: 'custom', path: [missing], message: `must be set with ${given}` });
+    }
   });
 
 export type GatewayConfig = z.output<typeof gatewayEnvSchema>;

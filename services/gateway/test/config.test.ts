@@ -74,6 +74,43 @@ describe('loadGatewayConfig', () => {
   });
 });
 
+describe('loadGatewayConfig for a gateway behind proxies or beside other replicas', () => {
+  it('ignores X-Forwarded-For, counts in memory and speaks HTTP unless told otherwise', () => {
+    const config = loadGatewayConfig({});
+
+    expect(config.TRUST_PROXY).toBe(false);
+    expect(config.REDIS_URL).toBeUndefined();
+    expect(config.TLS_CERT_FILE).toBeUndefined();
+  });
+
+  it.each([
+    ['1', 1],
+    ['10.0.0.0/8, loopback', ['10.0.0.0/8', 'loopback']],
+  ])('reads TRUST_PROXY=%s as express takes it', (value, expected) => {
+    expect(loadGatewayConfig({ TRUST_PROXY: value }).TRUST_PROXY).toEqual(expected);
+  });
+
+  it.each(['true', 'not-an-address', '10.0.0.0/99'])(
+    'refuses TRUST_PROXY=%s, naming it',
+    (value) => {
+      expect(() => loadGatewayConfig({ TRUST_PROXY: value })).toThrow(
+        /TRUST_PROXY: must be a hop count/,
+      );
+    },
+  );
+
+  it('refuses a REDIS_URL that is not a Redis URL, naming it', () => {
+    expect(() => loadGatewayConfig({ REDIS_URL: 'http://redis:6379' })).toThrow(/REDIS_URL/);
+  });
+
+  it('refuses a certificate without its key, naming the one missing', () => {
+    const load = () => loadGatewayConfig({ TLS_CERT_FILE: '/run/tls/cert.pem' });
+
+    expect(load).toThrow(ConfigError);
+    expect(load).toThrow(/TLS_KEY_FILE: must be set with TLS_CERT_FILE/);
+  });
+});
+
 describe('loadGatewayConfig with NODE_ENV=production', () => {
   it('refuses the development secrets, naming each', () => {
     const load = () =>

@@ -95,6 +95,31 @@ describe('the per-client rate limit', () => {
   });
 });
 
+describe('the per-address rate limit behind a proxy', () => {
+  const fromClient = (address: string) =>
+    request(system.gateway).get('/api/menu').set('x-forwarded-for', address);
+
+  it("counts each client's address from X-Forwarded-For when TRUST_PROXY trusts the proxy", async () => {
+    await start({ RATE_LIMIT_PER_MINUTE: '1', TRUST_PROXY: '1' });
+    await fromClient('203.0.113.7');
+
+    const sameClient = await fromClient('203.0.113.7');
+    const otherClient = await fromClient('198.51.100.20');
+
+    expectProblem(sameClient, 429, 'rate-limited');
+    expect(otherClient.status).toBe(200);
+  });
+
+  it('ignores X-Forwarded-For without TRUST_PROXY, so a client cannot pick a fresh budget', async () => {
+    await start({ RATE_LIMIT_PER_MINUTE: '1' });
+    await fromClient('203.0.113.7');
+
+    const res = await fromClient('198.51.100.20');
+
+    expectProblem(res, 429, 'rate-limited');
+  });
+});
+
 describe('POST /api/auth/token throttling', () => {
   const requestToken = (username: string, password = 'cheesecake') =>
     request(system.gateway).post('/api/auth/token').send({ username, password });

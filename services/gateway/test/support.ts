@@ -32,6 +32,7 @@ import { createApp, createLiveUpdates } from '../src/app.js';
 import { DemoUsers } from '../src/auth/users.js';
 import { type GatewayConfig, loadGatewayConfig } from '../src/config.js';
 import { createDownstreams, type Downstreams } from '../src/downstream/downstreams.js';
+import { LocalCounts } from '../src/edge/rate-limit-counts.js';
 import { createUserLimits } from '../src/edge/user-limits.js';
 import type { LiveUpdates } from '../src/live/live-updates.js';
 
@@ -205,7 +206,7 @@ export async function gatewayDeps(
     downstreams: createDownstreams(config, { log, observer: metrics }),
     metrics,
     users: await demoUsers(config.DEMO_PASSWORD),
-    limits: createUserLimits(config),
+    limits: createUserLimits(config, new LocalCounts()),
     webClientDir,
   };
 }

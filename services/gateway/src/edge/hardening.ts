@@ -4,13 +4,14 @@ import helmet from 'helmet';
 
 /**
  * helmet's defaults: a Content-Security-Policy that lets pages load only their own
- * scripts and styles, `nosniff`, no framing, no referrer across origins. Except the two
- * that tell browsers to switch to HTTPS: the gateway speaks plain HTTP (TLS, where there is
- * any, ends in front of it), so they would break /docs for anyone not on localhost.
+ * scripts and styles, `nosniff`, no framing, no referrer across origins. Strict-Transport-Security
+ * only when the gateway serves HTTPS itself: over plain HTTP (TLS, where there is any, ending
+ * in front of it, which sets its own) it would break /docs for anyone not on localhost, and so
+ * would upgrading insecure requests.
  */
-export function securityHeaders(): RequestHandler {
+export function securityHeaders(options: { https: boolean }): RequestHandler {
   return helmet({
-    strictTransportSecurity: false,
+    strictTransportSecurity: options.https,
     contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } },
   });
 }

@@ -1,7 +1,7 @@
 import { problemTypes } from '@cheesecake/contracts';
 import { type Logger, sendProblem } from '@cheesecake/service-kit';
 import type { Request, RequestHandler, Response } from 'express';
-import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
+import { ipKeyGenerator, rateLimit, type Store } from 'express-rate-limit';
 import type { AccessTokens } from '../auth/access-tokens.js';
 import { bearerOf } from '../auth/authentication.js';
 import { RequestBudgets } from './user-limits.js';
@@ -44,11 +44,16 @@ export function limitRequests(options: {
  * of the address's own limit: guessing one user's password is slow, and trying many
  * usernames still runs into the address's budget. Needs the parsed body.
  */
-export function limitLogins(options: { perMinute: number; log: Logger }): RequestHandler {
+export function limitLogins(options: {
+  perMinute: number;
+  store: Store;
+  log: Logger;
+}): RequestHandler {
   return rateLimit({
     windowMs: ONE_MINUTE_MS,
     limit: options.perMinute,
     identifier: 'logins',
+    store: options.store,
     standardHeaders: 'draft-8',
     legacyHeaders: false,
     keyGenerator: (req) => {

@@ -1,6 +1,7 @@
 import { type EndUser, problemTypes } from '@cheesecake/contracts';
 import { ProblemError } from '@cheesecake/service-kit';
-import { ipKeyGenerator, MemoryStore, type Options } from 'express-rate-limit';
+import { ipKeyGenerator, type Options, type Store } from 'express-rate-limit';
+import type { RateLimitCounts } from './rate-limit-counts.js';
 
 const ONE_MINUTE_MS = 60_000;
 
@@ -21,12 +22,13 @@ export class TooManyError extends ProblemError {
  */
 export class RequestBudgets {
   /** The store the HTTP rate limiter counts in; {@link spend} counts in it too. */
-  readonly store = new MemoryStore();
+  readonly store: Store;
   readonly perMinute: number;
 
-  constructor(perMinute: number) {
+  constructor(perMinute: number, store: Store) {
     this.perMinute = perMinute;
-    this.store.init({ windowMs: ONE_MINUTE_MS } as Options);
+    this.store = store;
+    this.store.init?.({ windowMs: ONE_MINUTE_MS } as Options);
   }
 
   /** The budget a request spends from: its user's, or its address's without one. */
@@ -82,6 +84,8 @@ export class UserQuota {
 /** The limits per user that the HTTP routes and the WebSocket endpoint share. */
 export interface UserLimits {
   budgets: RequestBudgets;
+  /** The token requests of each username from each address (`limitLogins`). */
+  logins: Store;
   /**
    * The event streams each user follows: SSE streams and WebSocket subscriptions together.
    * Each holds a connection to the order service, so one user holding thousands would hold
@@ -96,15 +100,23 @@ export interface UserLimits {
   requestsInProgress: UserQuota;
 }
 
-/** The limits of a gateway: one instance, given to both `createApp` and `createLiveUpdates`. */
-export function createUserLimits(config: {
-  RATE_LIMIT_PER_MINUTE: number;
-  STREAMS_PER_USER: number;
-  REQUESTS_IN_PROGRESS_PER_USER: number;
-}): UserLimits {
+/**
+ * The limits of a gateway: one instance, given to both `createApp` and `createLiveUpdates`.
+ * The budgets count in `counts`; the quotas, which hold places for open connections, in
+ * this process, where the connections are.
+ */
+export function createUserLimits(
+  config: {
+    RATE_LIMIT_PER_MINUTE: number;
+    STREAMS_PER_USER: number;
+    REQUESTS_IN_PROGRESS_PER_USER: number;
+  },
+  counts: RateLimitCounts,
+): UserLimits {
   const { STREAMS_PER_USER: streams, REQUESTS_IN_PROGRESS_PER_USER: requests } = config;
   return {
-    budgets: new RequestBudgets(config.RATE_LIMIT_PER_MINUTE),
+    budgets: new RequestBudgets(config.RATE_LIMIT_PER_MINUTE, counts.store('requests')),
+    logins: counts.store('logins'),
     streams: new UserQuota(
       streams,
       `A user may follow at most ${streams} event streams at once; close one first`,

@@ -23,6 +23,8 @@ export interface LiveUpdatesDeps {
   /** The budgets handshakes and subscriptions spend from, and the streams each user may hold. */
   limits: UserLimits;
   log: Logger;
+  /** The address a handshake comes from, behind the proxies `TRUST_PROXY` names (`clientAddressOf`). */
+  clientAddress: (req: IncomingMessage) => string | undefined;
   /** Subscriptions one connection may hold at once; default 50. */
   maxSubscriptions?: number;
   /** How often a connection is pinged; one that missed the last ping is dropped. Default 30 s. */
@@ -98,7 +100,7 @@ export class LiveUpdates {
     }
     const token = url.searchParams.get('access_token') ?? undefined;
     const { budgets } = this.#deps.limits;
-    const address = req.socket.remoteAddress;
+    const address = this.#deps.clientAddress(req);
     // A handshake is a request like any other: it spends from the user's budget, or from the
     // address's when its token does not verify.
     const user = await userOfAccessToken(token, this.#deps.tokens).catch(async (error) => {
