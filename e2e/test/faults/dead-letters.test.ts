@@ -18,7 +18,12 @@ beforeAll(async () => {
   const anonymous = new GatewayClient(stack.gatewayUrl);
   [alice, ada] = await Promise.all([anonymous.as('alice'), anonymous.as('ada')]);
 });
-afterAll(() => stack?.stop());
+// Fault settings stay in the kitchen service's database, restarts included: a test that
+// stopped with them on must not hand them to the next one on the same stack (compose's).
+afterAll(async () => {
+  await ada?.put('/api/ops/faults/kitchen', { failureRate: 0, latencyMs: 0 });
+  await stack?.stop();
+});
 
 const deadLetters = async () =>
   expectBody(await ada.get('/api/ops/dead-letters'), 200, DeadLetterList).items;

@@ -19,7 +19,12 @@ beforeAll(async () => {
   const anonymous = new GatewayClient(stack.gatewayUrl);
   [alice, ada] = await Promise.all([anonymous.as('alice'), anonymous.as('ada')]);
 });
-afterAll(() => stack?.stop());
+// Fault settings stay in the payment service's database, restarts included: a test that
+// stopped with them on must not hand them to the next one on the same stack (compose's).
+afterAll(async () => {
+  await ada?.put('/api/ops/faults/payment', { failureRate: 0, latencyMs: 0 });
+  await stack?.stop();
+});
 
 // Longer than the order service's 5 s budget for a call to the payment service.
 const SLOWER_THAN_THE_BUDGET = { failureRate: 0, latencyMs: 6_000 };

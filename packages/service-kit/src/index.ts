@@ -56,7 +56,7 @@ export { type BackgroundWorker, runService } from './lifecycle.js';
 export { createLogger, type Logger } from './logger.js';
 export { endLongLivedConnections, endOnShutdown } from './long-lived.js';
 export { type Counter, type Gauge, type Histogram, ServiceMetrics } from './metrics.js';
-export { OUTBOX_MIGRATIONS, runMigrations } from './migrations.js';
+export { FAULT_MIGRATIONS, OUTBOX_MIGRATIONS, runMigrations } from './migrations.js';
 export { enqueue, type OutboxMessage } from './outbox.js';
 export {
   type Deliverer,

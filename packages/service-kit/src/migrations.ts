@@ -8,6 +8,9 @@ import type { Logger } from './logger.js';
 /** The outbox table's migrations, to run before a service's own when it uses the outbox. */
 export const OUTBOX_MIGRATIONS = fileURLToPath(new URL('../migrations/outbox', import.meta.url));
 
+/** The fault settings' table, which every service that injects faults needs (`FaultInjection`). */
+export const FAULT_MIGRATIONS = fileURLToPath(new URL('../migrations/faults', import.meta.url));
+
 /** The migrations of a directory: its `*.sql` files by name (a folder in it is another set). */
 export function migrationFiles(directory: string): string[] {
   return readdirSync(directory)

@@ -51,7 +51,7 @@ export function opsRoutes(options: OpsRoutesOptions): Router {
   if (faults) {
     handle(router, opsApi.setFaults, async ({ body }, { caller }) => {
       requireOperatorThroughGateway(caller, opsApi.setFaults.access);
-      return { status: 200, body: faults.set(body) };
+      return { status: 200, body: await faults.set(body) };
     });
   }
 

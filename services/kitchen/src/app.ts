@@ -51,7 +51,7 @@ export function createApp(deps: AppDeps): Express {
     readiness: databaseReadiness(db),
     routes: [kitchenRoutes({ tickets, stock })],
     metrics,
-    faults: new FaultInjection({ service: 'kitchen', log, metrics }),
+    faults: new FaultInjection({ service: 'kitchen', db, log, metrics }),
     outbox: { db, relay: reports },
   });
 }

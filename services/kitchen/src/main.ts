@@ -1,5 +1,6 @@
 import { orderApi } from '@cheesecake/contracts';
 import {
+  FAULT_MIGRATIONS,
   OUTBOX_MIGRATIONS,
   prepareService,
   runService,
@@ -14,6 +15,7 @@ import { Preparation } from './tickets/preparation.js';
 const config = loadKitchenConfig();
 const { log, db } = await prepareService('kitchen', config, [
   OUTBOX_MIGRATIONS,
+  FAULT_MIGRATIONS,
   KITCHEN_MIGRATIONS,
 ]);
 

@@ -5,7 +5,13 @@ import {
   StockList,
   type TicketStatusReport,
 } from '@cheesecake/contracts';
-import { type Database, type Logger, newId, OUTBOX_MIGRATIONS } from '@cheesecake/service-kit';
+import {
+  type Database,
+  FAULT_MIGRATIONS,
+  type Logger,
+  newId,
+  OUTBOX_MIGRATIONS,
+} from '@cheesecake/service-kit';
 import {
   internalCredential,
   openTestDatabase,
@@ -31,7 +37,7 @@ export interface KitchenService {
 export function useKitchenService(): KitchenService {
   return useFixture(
     async () => {
-      const db = await openTestDatabase([OUTBOX_MIGRATIONS, KITCHEN_MIGRATIONS]);
+      const db = await openTestDatabase([OUTBOX_MIGRATIONS, FAULT_MIGRATIONS, KITCHEN_MIGRATIONS]);
       // Its reports stay in the outbox, where tests read them.
       const app = createApp({
         db,

@@ -80,7 +80,7 @@ export function createApp(deps: AppDeps): Express {
     readiness: databaseReadiness(db),
     routes: [orderRoutes({ orders, statusStreams, idempotencyKeys: new IdempotencyKeys({ db }) })],
     metrics,
-    faults: new FaultInjection({ service: 'order', log: deps.log, metrics }),
+    faults: new FaultInjection({ service: 'order', db, log: deps.log, metrics }),
     outbox: { db, relay: deps.outbox },
   });
 }

@@ -1,5 +1,6 @@
 import { kitchenApi, paymentApi } from '@cheesecake/contracts';
 import {
+  FAULT_MIGRATIONS,
   OUTBOX_MIGRATIONS,
   prepareService,
   runService,
@@ -14,6 +15,7 @@ import { createDeliverers } from './orders/deliverers.js';
 const config = loadOrderConfig();
 const { log, db } = await prepareService('order', config, [
   OUTBOX_MIGRATIONS,
+  FAULT_MIGRATIONS,
   IDEMPOTENCY_MIGRATIONS,
   ORDER_MIGRATIONS,
 ]);

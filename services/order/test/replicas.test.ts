@@ -1,6 +1,7 @@
 import { Order } from '@cheesecake/contracts';
 import {
   type Database,
+  FAULT_MIGRATIONS,
   OUTBOX_MIGRATIONS,
   openDatabase,
   runMigrations,
@@ -45,7 +46,11 @@ describe.runIf(testDatabaseEngine() === 'postgres')('two order-service replicas'
     kitchen = await startKitchenStub();
     const replica = async (): Promise<Replica> => {
       const db = await openDatabase({ url, dataDir: '', log });
-      await runMigrations(db, [OUTBOX_MIGRATIONS, IDEMPOTENCY_MIGRATIONS, ORDER_MIGRATIONS], log);
+      await runMigrations(
+        db,
+        [OUTBOX_MIGRATIONS, FAULT_MIGRATIONS, IDEMPOTENCY_MIGRATIONS, ORDER_MIGRATIONS],
+        log,
+      );
       const running = createTestApp(db, { paymentUrl: payment.url, kitchenUrl: kitchen.url });
       return { ...running, db, server: await startServer(running.app) };
     };

@@ -17,6 +17,7 @@ import {
   type Database,
   Downstream,
   DownstreamPolicy,
+  FAULT_MIGRATIONS,
   handle,
   newId,
   OUTBOX_MIGRATIONS,
@@ -47,7 +48,7 @@ const log = silentLogger();
 
 /** A fresh in-memory database with the order service's schema and menu. */
 export const openOrderDatabase = () =>
-  openTestDatabase([OUTBOX_MIGRATIONS, IDEMPOTENCY_MIGRATIONS, ORDER_MIGRATIONS]);
+  openTestDatabase([OUTBOX_MIGRATIONS, FAULT_MIGRATIONS, IDEMPOTENCY_MIGRATIONS, ORDER_MIGRATIONS]);
 
 /** Nothing listens on port 1, so a call there fails at once; for tests that call no downstream. */
 const NO_SERVICE = 'http://127.0.0.1:1';

@@ -41,6 +41,6 @@ export function createApp(deps: AppDeps): Express {
     readiness: databaseReadiness(deps.db),
     routes: [paymentRoutes(payments)],
     metrics,
-    faults: new FaultInjection({ service: 'payment', log: deps.log, metrics }),
+    faults: new FaultInjection({ service: 'payment', db: deps.db, log: deps.log, metrics }),
   });
 }

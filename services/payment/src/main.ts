@@ -1,9 +1,9 @@
-import { prepareService, runService } from '@cheesecake/service-kit';
+import { FAULT_MIGRATIONS, prepareService, runService } from '@cheesecake/service-kit';
 import { createApp, PAYMENT_MIGRATIONS } from './app.js';
 import { loadPaymentConfig } from './config.js';
 
 const config = loadPaymentConfig();
-const { log, db } = await prepareService('payment', config, [PAYMENT_MIGRATIONS]);
+const { log, db } = await prepareService('payment', config, [FAULT_MIGRATIONS, PAYMENT_MIGRATIONS]);
 
 const app = createApp({
   db,

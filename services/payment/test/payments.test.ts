@@ -49,8 +49,8 @@ function expectNothingOf(payment: Payment, res: { text: string; body: object }) 
   expect(res.text).not.toContain(payment.status);
 }
 
-async function storedPayments(orderId: string) {
-  return service.db.query<{ id: string; status: string; idempotency_key: string }>(
+async function storedPayments(orderId: string, db = service.db) {
+  return db.query<{ id: string; status: string; idempotency_key: string }>(
     'select id, status, idempotency_key from payments where order_id = $1 order by created_at, id',
     [orderId],
   );
@@ -588,16 +588,18 @@ describe('GET /metrics', () => {
 });
 
 describe('PUT /ops/faults', () => {
+  // Fault settings live in the database, so this service gets one of its own.
+  const faulty = usePaymentService();
+
   it('makes every charge fail with 503 at a failure rate of 1, storing nothing, until switched off', async () => {
-    const faulty = paymentApp(service.db);
     const admin = fromGateway({ id: 'usr_ada', role: 'admin' });
     const body = chargeFor();
-    await request(faulty).put('/ops/faults').use(admin).send({ failureRate: 1, latencyMs: 0 });
+    await request(faulty.app).put('/ops/faults').use(admin).send({ failureRate: 1, latencyMs: 0 });
 
-    const failed = await charge(body, newId('key'), faulty);
-    const storedWhileFaulty = await storedPayments(body.orderId);
-    await request(faulty).put('/ops/faults').use(admin).send({ failureRate: 0, latencyMs: 0 });
-    const charged = await charge(body, newId('key'), faulty);
+    const failed = await charge(body, newId('key'), faulty.app);
+    const storedWhileFaulty = await storedPayments(body.orderId, faulty.db);
+    await request(faulty.app).put('/ops/faults').use(admin).send({ failureRate: 0, latencyMs: 0 });
+    const charged = await charge(body, newId('key'), faulty.app);
 
     expectProblem(failed, 503, 'service-unavailable');
     expect(storedWhileFaulty).toEqual([]);

@@ -1,5 +1,5 @@
 import type { EndUser } from '@cheesecake/contracts';
-import type { Database, Logger } from '@cheesecake/service-kit';
+import { type Database, FAULT_MIGRATIONS, type Logger } from '@cheesecake/service-kit';
 import {
   internalCredential,
   openTestDatabase,
@@ -13,7 +13,7 @@ import { createApp, PAYMENT_MIGRATIONS } from '../src/app.js';
 export const log: Logger = silentLogger();
 
 /** A migrated throwaway payment database. */
-export const openPaymentDatabase = () => openTestDatabase([PAYMENT_MIGRATIONS]);
+export const openPaymentDatabase = () => openTestDatabase([FAULT_MIGRATIONS, PAYMENT_MIGRATIONS]);
 
 /** The payment app under test and the migrated database it runs on. */
 export interface PaymentService {
