@@ -71,6 +71,8 @@ async function waitUntilHealthy(services: readonly ServiceName[] = SERVICES): Pr
 export async function startComposeStack(env: Record<string, string> = {}): Promise<Stack> {
   await compose(['up', '-d', ...scaleFlags], env);
   await waitUntilHealthy();
+  // The gateway's rate-limit counts outlive a recreated gateway in Redis: each file starts afresh.
+  await compose(['exec', '-T', 'redis', 'redis-cli', 'FLUSHALL'], env);
 
   return {
     gatewayUrl: GATEWAY_URL,
