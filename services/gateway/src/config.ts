@@ -6,7 +6,7 @@ import {
   serviceEnvSchema,
   urlVar,
 } from '@cheesecake/service-kit';
-import express from 'express';
+import proxyaddr from 'proxy-addr';
 import { z } from 'zod';
 
 /** Development default of the secret that signs access tokens; set JWT_SECRET in production. */
@@ -48,7 +48,8 @@ const trustProxyVar = z
       .map((entry) => entry.trim())
       .filter(Boolean);
     try {
-      express().set('trust proxy', trusted);
+      // What express does with the list: fails on anything that is not an address or subnet.
+      proxyaddr.compile(trusted);
       return trusted;
     } catch (error) {
       context.addIssue({

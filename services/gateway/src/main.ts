@@ -30,18 +30,17 @@ const webClientDir = join(
 const deps = { config, log, downstreams, metrics, users, limits, webClientDir };
 const app = createApp(deps);
 const liveUpdates = createLiveUpdates(deps);
-// The gateway holds no database or workers: once in-flight requests finish there is nothing to stop.
-const tls = config.TLS_CERT_FILE &&
-  config.TLS_KEY_FILE && {
-    cert: readFileSync(config.TLS_CERT_FILE),
-    key: readFileSync(config.TLS_KEY_FILE),
-  };
+const tls =
+  config.TLS_CERT_FILE && config.TLS_KEY_FILE
+    ? { cert: readFileSync(config.TLS_CERT_FILE), key: readFileSync(config.TLS_KEY_FILE) }
+    : undefined;
+// The gateway holds no database: once in-flight requests finish, only the counts' connection is left.
 const server = await runService({
   app,
   port: config.PORT,
   host: config.HOST,
   log,
-  tls: tls || undefined,
+  tls,
   workers: [counts],
 });
 server.on('upgrade', liveUpdates.handleUpgrade);

@@ -4,10 +4,10 @@ import helmet from 'helmet';
 
 /**
  * helmet's defaults: a Content-Security-Policy that lets pages load only their own
- * scripts and styles, `nosniff`, no framing, no referrer across origins. Strict-Transport-Security
- * only when the gateway serves HTTPS itself: over plain HTTP (TLS, where there is any, ending
- * in front of it, which sets its own) it would break /docs for anyone not on localhost, and so
- * would upgrading insecure requests.
+ * scripts and styles, `nosniff`, no framing, no referrer across origins.
+ * Strict-Transport-Security only when the gateway serves HTTPS itself: where TLS ends in
+ * front of it, that proxy decides. Never `upgrade-insecure-requests`: over plain HTTP it would
+ * send /docs's scripts to an https address nobody serves, for anyone not on localhost.
  */
 export function securityHeaders(options: { https: boolean }): RequestHandler {
   return helmet({
